@@ -1,0 +1,181 @@
+/**
+ * Receiving side: compressed parameters → (index, value) pairs per chunk → dense or applied.
+ *
+ * Duplicate indices within a chunk (which the validator refuses, but aggregation across peers
+ * produces) are averaged: Templar's scatter-mean. With the DCT off, applying a gradient touches
+ * only the selected coordinates, so its cost grows with k, not with the parameter count.
+ */
+import { chunkOrigin, elementOffset, type ParamLayout } from "./chunking.ts";
+import { dctMatrix, idctSparse } from "./dct.ts";
+import type { CompressedParam } from "./gradient-format.ts";
+import { unpack12Into } from "./pack12.ts";
+import { binValues } from "./quantize.ts";
+
+/** Decodes one chunk at a time of one compressed parameter into reusable arrays. */
+export class ChunkDecoder {
+  readonly layout: ParamLayout;
+  /** Indices of the current chunk (k of them). */
+  readonly idx: Uint16Array;
+  /** Their float32 values: lookup[code] + shift. */
+  readonly val: Float32Array;
+  readonly #param: CompressedParam;
+  readonly #bins: Float32Array;
+
+  constructor(param: CompressedParam, layout: ParamLayout) {
+    this.layout = layout;
+    this.#param = param;
+    this.#bins = binValues(param.lookup, param.shift);
+    this.idx = new Uint16Array(layout.k);
+    this.val = new Float32Array(layout.k);
+  }
+
+  /** Fills idx and val with chunk c. */
+  read(c: number): void {
+    const { k, idxBytesPerChunk, codeBytesPerChunk } = this.layout;
+    unpack12Into(this.#param.idxs, c * idxBytesPerChunk, this.idx, 0, k);
+    const codes = this.#param.codes;
+    const base = c * codeBytesPerChunk;
+    const bins = this.#bins;
+    for (let i = 0; i < k; i++) this.val[i] = bins[(codes[base + (i >> 2)] >> ((i & 3) << 1)) & 3];
+  }
+}
+
+/**
+ * Per-chunk scatter-mean: collects (index, value) pairs, possibly repeated, and yields each
+ * distinct index once with the mean of its values. Sized for one layout; reused across chunks.
+ */
+export class ScatterMean {
+  /** Distinct indices of the current chunk, in first-seen order. */
+  readonly positions: Int32Array;
+  readonly sums: Float64Array;
+  readonly counts: Int32Array;
+  size = 0;
+  readonly #mark: Int32Array;
+  readonly #slot: Int32Array;
+  #stamp = 0;
+
+  constructor(totalk: number, capacity: number) {
+    this.positions = new Int32Array(capacity);
+    this.sums = new Float64Array(capacity);
+    this.counts = new Int32Array(capacity);
+    this.#mark = new Int32Array(totalk);
+    this.#slot = new Int32Array(totalk);
+  }
+
+  /** Starts a new chunk. */
+  reset(): void {
+    this.size = 0;
+    this.#stamp++;
+  }
+
+  add(index: number, value: number): void {
+    if (this.#mark[index] === this.#stamp) {
+      const s = this.#slot[index];
+      this.sums[s] += value;
+      this.counts[s]++;
+    } else {
+      const s = this.size++;
+      this.#mark[index] = this.#stamp;
+      this.#slot[index] = s;
+      this.positions[s] = index;
+      this.sums[s] = value;
+      this.counts[s] = 1;
+    }
+  }
+
+  /** Mean of the values at distinct slot s. */
+  mean(s: number): number {
+    return this.counts[s] === 1 ? this.sums[s] : this.sums[s] / this.counts[s];
+  }
+}
+
+/**
+ * Adds factor · g into target[offset …] for one parameter, where g is the scatter-mean of the
+ * collected chunk values (inverse DCT applied when the gradient was coded in the DCT domain).
+ * Used as is by decode (factor 1 into zeros), apply (factor −lr) and aggregation.
+ */
+export class ChunkAccumulator {
+  readonly layout: ParamLayout;
+  readonly mean: ScatterMean;
+  readonly #useDct: boolean;
+  readonly #dense: Float64Array;
+  readonly #means: Float64Array;
+  readonly #rows: Float64Array;
+  readonly #rowUsed: Uint8Array;
+
+  constructor(layout: ParamLayout, useDct: boolean, capacity: number) {
+    this.layout = layout;
+    this.#useDct = useDct;
+    this.mean = new ScatterMean(layout.totalk, capacity);
+    this.#dense = new Float64Array(useDct ? layout.totalk : 0);
+    this.#means = new Float64Array(useDct ? capacity : 0);
+    this.#rows = new Float64Array(useDct ? layout.totalk : 0);
+    this.#rowUsed = new Uint8Array(useDct ? layout.h : 0);
+    if (useDct) {
+      dctMatrix(layout.h);
+      dctMatrix(layout.w);
+    }
+  }
+
+  /** Writes factor · (the collected chunk c) into target, whose parameter starts at `offset`. */
+  flush(target: Float32Array, offset: number, c: number, factor: number): void {
+    const { layout, mean } = this;
+    const origin = offset + chunkOrigin(layout, c);
+    if (!this.#useDct) {
+      for (let s = 0; s < mean.size; s++) {
+        const at = elementOffset(layout, origin, mean.positions[s]);
+        target[at] += factor * mean.mean(s);
+      }
+      return;
+    }
+    for (let s = 0; s < mean.size; s++) this.#means[s] = mean.mean(s);
+    idctSparse(mean.positions, this.#means, mean.size, layout.h, layout.w, this.#dense, this.#rows, this.#rowUsed);
+    const { h, w, cols } = layout;
+    let at = origin;
+    let src = 0;
+    for (let i = 0; i < h; i++, at += cols) {
+      for (let j = 0; j < w; j++) target[at + j] += factor * this.#dense[src++];
+    }
+  }
+}
+
+/** target[offset …] += factor · g for one compressed parameter. */
+export function accumulateParam(
+  target: Float32Array,
+  offset: number,
+  param: CompressedParam,
+  layout: ParamLayout,
+  useDct: boolean,
+  factor: number,
+): void {
+  const decoder = new ChunkDecoder(param, layout);
+  const acc = new ChunkAccumulator(layout, useDct, layout.k);
+  for (let c = 0; c < layout.chunks; c++) {
+    decoder.read(c);
+    acc.mean.reset();
+    for (let t = 0; t < layout.k; t++) acc.mean.add(decoder.idx[t], decoder.val[t]);
+    acc.flush(target, offset, c, factor);
+  }
+}
+
+/** The dense gradient of one compressed parameter. */
+export function decompressParam(param: CompressedParam, layout: ParamLayout, useDct: boolean): Float32Array {
+  const dense = new Float32Array(layout.numel);
+  accumulateParam(dense, 0, param, layout, useDct, 1);
+  return dense;
+}
+
+/** θ ← θ − lr · g for every parameter of a flat vector θ laid out in manifest order. */
+export function applyGradient(
+  flat: Float32Array,
+  params: readonly CompressedParam[],
+  layouts: readonly ParamLayout[],
+  useDct: boolean,
+  lr: number,
+): void {
+  let offset = 0;
+  layouts.forEach((layout, i) => {
+    accumulateParam(flat, offset, params[i] as CompressedParam, layout, useDct, -lr);
+    offset += layout.numel;
+  });
+}

@@ -1,0 +1,83 @@
+/**
+ * The safetensors container (https://huggingface.co/docs/safetensors): an 8-byte little-endian
+ * header length N, N bytes of JSON, then the tensor bytes.
+ *
+ * Only what gradient files use is supported: dtypes U8 and F32, string-only `__metadata__`.
+ * Writing follows the reference library: `__metadata__` first, tensors ordered by descending
+ * dtype then name, header padded with spaces to a multiple of 8.
+ */
+
+export type Dtype = "U8" | "F32";
+
+export const DTYPE_BYTES: Readonly<Record<Dtype, number>> = { U8: 1, F32: 4 };
+
+/** The reference implementation sorts tensors by descending dtype (F32 before U8), then name. */
+const DTYPE_RANK: Readonly<Record<Dtype, number>> = { U8: 0, F32: 1 };
+
+export interface TensorToWrite {
+  readonly name: string;
+  readonly dtype: Dtype;
+  readonly shape: readonly number[];
+  /** Raw little-endian bytes. */
+  readonly bytes: Uint8Array;
+}
+
+export interface HeaderEntry {
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly data_offsets: readonly [number, number];
+}
+
+const encoder = new TextEncoder();
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Serializes tensors and string metadata into one safetensors file. */
+export function writeSafetensors(
+  tensors: readonly TensorToWrite[],
+  metadata: Readonly<Record<string, string>>,
+): Uint8Array {
+  const ordered = [...tensors].sort(
+    (a, b) => DTYPE_RANK[b.dtype] - DTYPE_RANK[a.dtype] || compareNames(a.name, b.name),
+  );
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const t of ordered) {
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes.length] };
+    offset += t.bytes.length;
+  }
+  let json = encoder.encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  if (padded !== json.length) {
+    const p = new Uint8Array(padded).fill(0x20);
+    p.set(json);
+    json = p;
+  }
+  const out = new Uint8Array(8 + json.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let at = 8 + json.length;
+  for (const t of ordered) {
+    out.set(t.bytes, at);
+    at += t.bytes.length;
+  }
+  return out;
+}
+
+/** Little-endian float32 bytes of the given values. */
+export function float32Bytes(values: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(values.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i], true);
+  return out;
+}
+
+/** Reads little-endian float32 values from bytes at any alignment. */
+export function readFloat32(bytes: Uint8Array, count: number): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
+}

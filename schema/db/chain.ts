@@ -1,0 +1,59 @@
+/**
+ * What the validator knows of the chain: the metagraph and the window clock.
+ * Times are Unix milliseconds (`…AtMs`); block timestamps come from each block's
+ * `timestamp.set` inherent.
+ */
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** One row per uid of the subnet, synced from the metagraph by the cron Worker. */
+export const neurons = sqliteTable(
+  "neurons",
+  {
+    uid: integer("uid").primaryKey(),
+    hotkey: text("hotkey").notNull(),
+    coldkey: text("coldkey").notNull(),
+    /** Stake in rao, as a decimal string: it can exceed 2^53. */
+    stakeRao: text("stake_rao").notNull(),
+    validatorPermit: integer("validator_permit", { mode: "boolean" }).notNull(),
+    registrationBlock: integer("registration_block").notNull(),
+    /** Block of the metagraph read that last saw this uid with this hotkey. */
+    lastSeenBlock: integer("last_seen_block").notNull(),
+    lastSeenAtMs: integer("last_seen_at_ms").notNull(),
+  },
+  (t) => [index("neurons_hotkey").on(t.hotkey)],
+);
+
+export const WINDOW_STATES = [
+  "training", // the chain is inside window S; uploads for S are not yet accepted
+  "put_open", // the put window of S is open
+  "put_closed", // the put window has closed; the seed block may not be known yet
+  "validated", // every submission has a verdict and copy detection has run
+  "evaluating", // evaluation batches are out
+  "evaluated", // every batch is done or parked
+  "scored", // scores, ratings and weights are computed
+] as const;
+export type WindowState = (typeof WINDOW_STATES)[number];
+
+/** One row per window S, filled in as the chain reaches each of its blocks. */
+export const windows = sqliteTable(
+  "windows",
+  {
+    window: integer("window").primaryKey(),
+    startBlock: integer("start_block").notNull(),
+    startBlockHash: text("start_block_hash"),
+    startBlockAtMs: integer("start_block_at_ms"),
+    endBlock: integer("end_block").notNull(),
+    endBlockHash: text("end_block_hash"),
+    endBlockAtMs: integer("end_block_at_ms"),
+    /** Put window of S: [timestamp of block (S+1)·bpw, + time_window_delta_seconds], inclusive. */
+    putOpensAtMs: integer("put_opens_at_ms"),
+    putClosesAtMs: integer("put_closes_at_ms"),
+    /** First block whose timestamp is past putClosesAtMs; its hash seeds fingerprints and random samples. */
+    seedBlock: integer("seed_block"),
+    seedBlockHash: text("seed_block_hash"),
+    seedBlockAtMs: integer("seed_block_at_ms"),
+    state: text("state", { enum: WINDOW_STATES }).notNull().default("training"),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+  },
+  (t) => [index("windows_state").on(t.state)],
+);

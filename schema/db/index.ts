@@ -1,0 +1,6 @@
+/** Every D1 table of the validator (drizzle-kit reads this file to write schema/migrations). */
+export * from "./chain.ts";
+export * from "./evaluation.ts";
+export * from "./intake.ts";
+export * from "./model.ts";
+export * from "./scoring.ts";

@@ -1,0 +1,241 @@
+/**
+ * The one error type of templar-edge and the catalog of its stable codes.
+ *
+ * Every refusal, verdict and failure anywhere in the system (Worker, queue consumer, runner,
+ * miner CLI) is an `EdgeError` carrying one of these codes. The catalog is the single place
+ * that maps a code to an HTTP status; docs/SPEC.md lists every code (a test keeps them equal).
+ */
+
+/** Where a code can arise, which is also how docs/SPEC.md groups them. */
+export type ErrorStage =
+  | "request" // any HTTP request: routing, authentication, malformed input
+  | "upload" // refused synchronously while a miner uploads
+  | "verdict" // recorded later on an accepted upload by the validation consumer or copy detection
+  | "server"; // the validator's own fault or configuration: never the client's
+
+interface ErrorCodeInfo {
+  readonly status: number;
+  readonly stage: ErrorStage;
+  readonly summary: string;
+}
+
+export const ERROR_CODES = {
+  // request
+  BAD_REQUEST: {
+    status: 400,
+    stage: "request",
+    summary: "The request is malformed: a path, query or body field is invalid.",
+  },
+  UNAUTHORIZED: { status: 401, stage: "request", summary: "A runner or admin token is missing or wrong." },
+  NOT_FOUND: { status: 404, stage: "request", summary: "No such route or resource." },
+  METHOD_NOT_ALLOWED: { status: 405, stage: "request", summary: "The route exists but not with this HTTP method." },
+
+  // upload: identity and signature
+  SIGNATURE_MISSING: {
+    status: 401,
+    stage: "upload",
+    summary: "A required upload header (hotkey, signature, sha256, size) is absent.",
+  },
+  SIGNATURE_INVALID: {
+    status: 401,
+    stage: "upload",
+    summary: "The sr25519 signature does not verify for the hotkey over the signed message.",
+  },
+  HOTKEY_UNREGISTERED: {
+    status: 403,
+    stage: "upload",
+    summary: "The hotkey is not registered on the validator's netuid.",
+  },
+  UID_MISMATCH: {
+    status: 403,
+    stage: "upload",
+    summary: "The uid in the path is not the uid the hotkey holds on the metagraph.",
+  },
+  SIGNATURE_REPLAYED: { status: 409, stage: "upload", summary: "This exact signature was already used." },
+  // upload: the window clock
+  UPLOAD_TOO_EARLY: { status: 425, stage: "upload", summary: "Received before the put window of the window opened." },
+  UPLOAD_TOO_LATE: { status: 409, stage: "upload", summary: "Received after the put window of the window closed." },
+  // upload: the object
+  SUBMISSION_EXISTS: {
+    status: 409,
+    stage: "upload",
+    summary: "This uid already has a submission for this window; the first one stands.",
+  },
+  SIZE_LIMIT_EXCEEDED: {
+    status: 413,
+    stage: "upload",
+    summary: "The declared or received size is above the limit for gradients.",
+  },
+  MULTIPART_REQUIRED: {
+    status: 413,
+    stage: "upload",
+    summary: "The file is above the single-request limit; use a multipart upload.",
+  },
+  SIZE_MISMATCH: { status: 400, stage: "upload", summary: "The bytes received do not add up to the signed size." },
+  SHA256_MISMATCH: {
+    status: 422,
+    stage: "upload",
+    summary: "The sha256 of the stored bytes differs from the signed sha256.",
+  },
+  MULTIPART_UNKNOWN: {
+    status: 404,
+    stage: "upload",
+    summary: "No open multipart upload with this id for this window and uid.",
+  },
+  MULTIPART_PART_INVALID: {
+    status: 400,
+    stage: "upload",
+    summary: "A part number or part size breaks the multipart rules.",
+  },
+  MULTIPART_INCOMPLETE: {
+    status: 400,
+    stage: "upload",
+    summary: "Completion names missing, unknown or out-of-order parts.",
+  },
+  INTAKE_PAUSED: { status: 503, stage: "upload", summary: "The operator has paused intake; retry later." },
+
+  // verdict: the gradient file (docs/SPEC.md, "The gradient file")
+  HEADER_LENGTH_INVALID: {
+    status: 422,
+    stage: "verdict",
+    summary: "The 8-byte header length is below 2, above the header limit, or past the end of the file.",
+  },
+  HEADER_JSON_INVALID: { status: 422, stage: "verdict", summary: "The header is not UTF-8 JSON describing an object." },
+  HEADER_ENTRY_INVALID: {
+    status: 422,
+    stage: "verdict",
+    summary: "A tensor entry lacks a well-formed dtype, shape or data_offsets.",
+  },
+  METADATA_INVALID: {
+    status: 422,
+    stage: "verdict",
+    summary: "__metadata__ is missing, holds a non-string value, or a required key is absent or malformed.",
+  },
+  FORMAT_VERSION_UNSUPPORTED: {
+    status: 422,
+    stage: "verdict",
+    summary: "The format or format_version in __metadata__ is not one this validator reads.",
+  },
+  COMPRESSION_MISMATCH: {
+    status: 422,
+    stage: "verdict",
+    summary:
+      "A compression setting in __metadata__ (chunk, top-k, bins, range, dct) differs from the validator's hparams.",
+  },
+  METADATA_MISMATCH: {
+    status: 422,
+    stage: "verdict",
+    summary: "netuid, window, uid or hotkey in __metadata__ differ from the signed upload.",
+  },
+  PARAM_SAMPLE_INVALID: {
+    status: 422,
+    stage: "verdict",
+    summary: "The param_sample used for the sync check is not valid JSON of the required parameters and finite values.",
+  },
+  TENSOR_MISSING: { status: 422, stage: "verdict", summary: "A tensor the model manifest requires is absent." },
+  TENSOR_UNEXPECTED: {
+    status: 422,
+    stage: "verdict",
+    summary: "A tensor names an unknown parameter or an unknown part.",
+  },
+  DTYPE_INVALID: {
+    status: 422,
+    stage: "verdict",
+    summary: "A tensor has the wrong dtype (indices and codes are U8, lookup and shift are F32).",
+  },
+  SHAPE_MISMATCH: { status: 422, stage: "verdict", summary: "A tensor has the wrong rank for its parameter." },
+  LEADING_DIMS_MISMATCH: {
+    status: 422,
+    stage: "verdict",
+    summary: "The chunk-grid dimensions of indices or codes differ from the manifest's chunking.",
+  },
+  TOPK_MISMATCH: {
+    status: 422,
+    stage: "verdict",
+    summary: "The last dimension of indices or codes does not hold exactly k per chunk.",
+  },
+  LOOKUP_LENGTH_INVALID: {
+    status: 422,
+    stage: "verdict",
+    summary: "The lookup does not hold exactly one value per quantization bin.",
+  },
+  LAYOUT_INVALID: {
+    status: 422,
+    stage: "verdict",
+    summary: "data_offsets leave holes, overlap, or disagree with dtype and shape.",
+  },
+  INDEX_OUT_OF_RANGE: { status: 422, stage: "verdict", summary: "An index is not below the chunk size." },
+  INDEX_DUPLICATE: { status: 422, stage: "verdict", summary: "An index appears twice within one chunk." },
+  CODE_OUT_OF_RANGE: {
+    status: 422,
+    stage: "verdict",
+    summary: "A quantization code is not below the bin count, or padding bits are not zero.",
+  },
+  NON_FINITE: {
+    status: 422,
+    stage: "verdict",
+    summary: "A lookup value or shift is NaN or infinite, or their sum overflows float32.",
+  },
+  TRUNCATED: { status: 422, stage: "verdict", summary: "The file ends before the bytes its header describes." },
+  TRAILING_BYTES: { status: 422, stage: "verdict", summary: "The file has bytes past the last tensor." },
+  // verdict: copy detection
+  COPY_EXACT: {
+    status: 409,
+    stage: "verdict",
+    summary: "The tensor data equals an earlier receipt's (this window or an earlier one).",
+  },
+  COPY_NEAR: {
+    status: 409,
+    stage: "verdict",
+    summary: "Top-k index overlap with an earlier receipt is at or above the copy threshold.",
+  },
+
+  // codec use by encoders (the miner side): a bug in the caller, reported with a code all the same
+  PACK12_ODD_COUNT: { status: 400, stage: "request", summary: "12-bit packing needs an even number of indices." },
+  PACK12_INDEX_OVERFLOW: { status: 400, stage: "request", summary: "An index does not fit in 12 bits (>= 4096)." },
+  PACK12_LENGTH_INVALID: { status: 400, stage: "request", summary: "Packed indices are not 3 bytes per 2 indices." },
+
+  // server
+  MANIFEST_INVALID: {
+    status: 500,
+    stage: "server",
+    summary: "The model manifest has a parameter the codec cannot chunk.",
+  },
+  CONFIG_INVALID: {
+    status: 500,
+    stage: "server",
+    summary: "A deployment setting or hparams profile is unknown or malformed.",
+  },
+  CHAIN_UNAVAILABLE: { status: 503, stage: "server", summary: "The chain could not be reached; retry later." },
+  INTERNAL: { status: 500, stage: "server", summary: "An unexpected fault in the validator." },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The error every templar-edge module throws: a stable code, a human message, optional details. */
+export class EdgeError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = "EdgeError";
+    this.code = code;
+    this.details = details;
+  }
+
+  /** The HTTP status this code maps to. */
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+}
+
+/** True if `code` is one of the catalog's codes. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}
+
+/** Shorthand for `throw new EdgeError(...)` usable in expression position. */
+export function fail(code: ErrorCode, message: string, details?: Record<string, unknown>): never {
+  throw new EdgeError(code, message, details);
+}

@@ -1,0 +1,224 @@
+/**
+ * Every protocol number, in one place, with named profiles.
+ *
+ * The Worker, the gpu-runner and the miner import this file; wrangler vars only pick a profile
+ * (`HPARAMS_PROFILE`). Keys are snake_case and keep Templar v2.1.3's names where Templar has the
+ * same knob (../shared/reference/templar-protocol.md §8.1), so the two can be read side by side.
+ */
+import { EdgeError } from "./errors.ts";
+
+export interface WindowHparams {
+  /** Blocks per window: window W spans blocks [W·bpw, (W+1)·bpw − 1]. */
+  readonly blocks_per_window: number;
+  /** Expected block time; only for estimates, the clock itself comes from block timestamps. */
+  readonly block_time_ms: number;
+  /** Length of the put window of S, which opens at the timestamp of block (S+1)·bpw. */
+  readonly time_window_delta_seconds: number;
+}
+
+export interface CompressionHparams {
+  /** Chunks are the largest divisor of each dimension that is <= this (2-D: h×w, 1-D: w). */
+  readonly target_chunk: number;
+  /** Coordinates kept per chunk (clamped to the chunk size, rounded down to even). */
+  readonly topk_compression: number;
+  /** Quantization bins; codes are 2-bit, packed four per byte, so at most 4. */
+  readonly quantization_bins: number;
+  /** scale = range · σ / bins. */
+  readonly quantization_range: number;
+  /** Orthonormal DCT-II per chunk before top-k. */
+  readonly use_dct: boolean;
+}
+
+export interface LimitHparams {
+  /** Cap on the safetensors header (the JSON after the 8-byte length). */
+  readonly max_header_bytes: number;
+  /** Cap on a whole gradient file. */
+  readonly max_gradient_bytes: number;
+  /** Above this a file must come by multipart upload. */
+  readonly max_single_upload_bytes: number;
+  /** Every multipart part but the last is at least this big (R2's own minimum is 5 MiB). */
+  readonly multipart_min_part_bytes: number;
+  readonly multipart_max_parts: number;
+}
+
+export interface ModelHparams {
+  /** Byte-level: one token per byte. */
+  readonly vocab_size: number;
+  readonly d_model: number;
+  readonly n_layers: number;
+  readonly n_heads: number;
+  /** Tokens per training and evaluation sample. */
+  readonly seq_len: number;
+  /** MLP hidden width = mlp_ratio · d_model. */
+  readonly mlp_ratio: number;
+}
+
+export interface TrainingHparams {
+  readonly inner_steps: number;
+  /** Error-feedback decay: EF = momentum_decay·EF + outer_learning_rate·Δ. */
+  readonly momentum_decay: number;
+  /** Outer SGD step applied to the aggregate: θ ← θ − outer_learning_rate·g. */
+  readonly outer_learning_rate: number;
+}
+
+export interface SyncHparams {
+  /** Each submission carries elements [offset, offset+size) of every flattened parameter. */
+  readonly param_sample_offset: number;
+  readonly param_sample_size: number;
+  /** EMA of the global model's per-step change at those elements. */
+  readonly step_ema_alpha: number;
+  /** sync = (1 − min(x, max)/max)^power with x = steps behind. */
+  readonly sync_max_steps: number;
+  readonly sync_power: number;
+  /** Steps behind above which the sync penalty applies. */
+  readonly sync_max_steps_behind: number;
+}
+
+export interface EvaluationHparams {
+  /** A miner's gradient is applied at outer_learning_rate · eval_lr_factor for evaluation. */
+  readonly eval_lr_factor: number;
+  readonly own_samples: number;
+  readonly random_samples: number;
+}
+
+export interface CopyHparams {
+  /** Chunks per parameter sampled (by the seed block's hash) into the copy fingerprint. */
+  readonly fingerprint_chunks_per_param: number;
+  /** Weighted per-chunk top-k index overlap at or above which a pair is flagged. */
+  readonly idx_overlap_threshold: number;
+  /** Grades: below max → "high"; [max, mega) → "max"; >= mega → "mega". */
+  readonly overlap_grade_max: number;
+  readonly overlap_grade_mega: number;
+  /** Windows a "mega" copier stays banned. */
+  readonly ban_windows: number;
+}
+
+export interface ScoringHparams {
+  readonly binary_score_ma_alpha: number;
+  readonly openskill_beta: number;
+  readonly openskill_tau: number;
+  /** Multiplier on final score and BMA for a missing, early or late gradient. */
+  readonly missing_gradient_slash: number;
+  readonly sync_slash: number;
+  readonly inactivity_slash: number;
+  readonly reset_inactivity_windows: number;
+  /** "high" grade copies: final score and BMA ×this. */
+  readonly overlap_high_slash: number;
+  readonly score_zero_threshold: number;
+}
+
+export interface WeightHparams {
+  readonly burn_uid: number;
+  readonly burn_rate: number;
+  readonly gather_peer_count: number;
+  readonly gather_share: number;
+  readonly gather_top_ratio: number;
+  readonly reserve_peer_count: number;
+  readonly reserve_decay_ratio: number;
+  readonly windows_per_weights: number;
+}
+
+export interface Hparams {
+  readonly profile: ProfileName;
+  readonly window: WindowHparams;
+  readonly compression: CompressionHparams;
+  readonly limits: LimitHparams;
+  readonly model: ModelHparams;
+  readonly training: TrainingHparams;
+  readonly sync: SyncHparams;
+  readonly evaluation: EvaluationHparams;
+  readonly copy: CopyHparams;
+  readonly scoring: ScoringHparams;
+  readonly weights: WeightHparams;
+}
+
+const MiB = 1024 * 1024;
+
+/** Mainnet-like: Templar v2.1.3's numbers wherever Templar has one. */
+const DEFAULT: Hparams = {
+  profile: "default",
+  window: { blocks_per_window: 125, block_time_ms: 12_000, time_window_delta_seconds: 70 },
+  compression: {
+    target_chunk: 64,
+    topk_compression: 64,
+    quantization_bins: 4,
+    quantization_range: 6,
+    use_dct: false,
+  },
+  limits: {
+    max_header_bytes: 1 * MiB,
+    max_gradient_bytes: 512 * MiB,
+    max_single_upload_bytes: 64 * MiB,
+    multipart_min_part_bytes: 5 * MiB,
+    multipart_max_parts: 1000,
+  },
+  model: { vocab_size: 256, d_model: 256, n_layers: 6, n_heads: 8, seq_len: 256, mlp_ratio: 4 },
+  training: { inner_steps: 30, momentum_decay: 0.95, outer_learning_rate: 1.0 },
+  sync: {
+    param_sample_offset: 10,
+    param_sample_size: 2,
+    step_ema_alpha: 0.2,
+    sync_max_steps: 5,
+    sync_power: 2.5,
+    sync_max_steps_behind: 3,
+  },
+  evaluation: { eval_lr_factor: 0.2, own_samples: 8, random_samples: 8 },
+  copy: {
+    fingerprint_chunks_per_param: 16,
+    idx_overlap_threshold: 0.4,
+    overlap_grade_max: 0.5,
+    overlap_grade_mega: 0.6,
+    ban_windows: 200,
+  },
+  scoring: {
+    binary_score_ma_alpha: 0.05,
+    openskill_beta: 7,
+    openskill_tau: 0.1,
+    missing_gradient_slash: 0.75,
+    sync_slash: 0.75,
+    inactivity_slash: 0.75,
+    reset_inactivity_windows: 3,
+    overlap_high_slash: 0.5,
+    score_zero_threshold: 1e-4,
+  },
+  weights: {
+    burn_uid: 1,
+    burn_rate: 0.5,
+    gather_peer_count: 20,
+    gather_share: 0.75,
+    gather_top_ratio: 2.0,
+    reserve_peer_count: 10,
+    reserve_decay_ratio: 0.5,
+    windows_per_weights: 2,
+  },
+};
+
+/** Small and fast: a window of about a minute, a put window of 18 s, a ~0.7M-parameter model. */
+const LOCAL: Hparams = {
+  ...DEFAULT,
+  profile: "local",
+  // 20 blocks of 3 s: the local pacer builds one block per 3 s slot (reference/local-clock.md).
+  window: { blocks_per_window: 20, block_time_ms: 3_000, time_window_delta_seconds: 18 },
+  limits: {
+    ...DEFAULT.limits,
+    max_header_bytes: 256 * 1024,
+    max_gradient_bytes: 64 * MiB,
+    max_single_upload_bytes: 8 * MiB,
+  },
+  model: { vocab_size: 256, d_model: 128, n_layers: 3, n_heads: 4, seq_len: 128, mlp_ratio: 4 },
+  training: { ...DEFAULT.training, inner_steps: 4 },
+};
+
+export const PROFILES = { default: DEFAULT, local: LOCAL } as const;
+export type ProfileName = keyof typeof PROFILES;
+
+/** The hparams of a named profile; an unknown name is a CONFIG_INVALID error. */
+export function getHparams(profile: string): Hparams {
+  if (!Object.hasOwn(PROFILES, profile)) {
+    throw new EdgeError(
+      "CONFIG_INVALID",
+      `unknown hparams profile "${profile}" (known: ${Object.keys(PROFILES).join(", ")})`,
+    );
+  }
+  return PROFILES[profile as ProfileName];
+}
