@@ -37,7 +37,9 @@ export function quantize(values: ArrayLike<number>, bins: number, range: number)
     centred[i] = c;
     sq += c * c;
   }
-  const std = Math.sqrt(sq) / Math.sqrt(n - 1);
+  // The norm of a float32 tensor is a float32 (torch, numpy); the rest is float64, as in the
+  // reference vectors (../shared/vectors/templar-codec.json).
+  const std = Math.fround(Math.sqrt(sq)) / Math.sqrt(n - 1);
   let scale = (range * std) / bins;
   if (scale === 0 || !Number.isFinite(scale)) scale = 1;
   const offset = Math.floor(bins / 2);
