@@ -184,8 +184,9 @@ const CLASSES: Record<string, MutationClass> = {
     variants: 40,
     make: (r, b) => ({
       file: header(b.file, (h) => {
-        if (r() < 0.5) meta(h).format_version = pick(r, ["0", "2", "1.0", ""]);
-        else if (r() < 0.5) meta(h).format = pick(r, ["templar.gradient", "pickle", ""]);
+        const kind = int(r, 0, 2);
+        if (kind === 0) meta(h).format_version = pick(r, ["0", "2", "1.0", ""]);
+        else if (kind === 1) meta(h).format = pick(r, ["templar.gradient", "pickle", ""]);
         else delete meta(h)[pick(r, ["format", "format_version"])];
       }),
     }),

@@ -1,6 +1,6 @@
 // Templar's published vectors (../shared/vectors/templar-codec.json), in both runtimes.
 import { describe, expect, it } from "vitest";
-import vectors from "../../../shared/vectors/templar-codec.json";
+import vectors from "../../../shared/vectors/templar-codec.json" with { type: "json" };
 import { largestDivisorAtMost } from "../../schema/codec/chunking.ts";
 import { chunkOverlap } from "../../schema/codec/index-overlap.ts";
 import { pack12, unpack12 } from "../../schema/codec/pack12.ts";
