@@ -11,6 +11,7 @@ export type ErrorStage =
   | "request" // any HTTP request: routing, authentication, malformed input
   | "upload" // refused synchronously while a miner uploads
   | "verdict" // recorded later on an accepted upload by the validation consumer or copy detection
+  | "encoder" // raised by the codec's encoding functions on the miner's side: a bug in the caller
   | "server"; // the validator's own fault or configuration: never the client's
 
 interface ErrorCodeInfo {
@@ -28,7 +29,6 @@ export const ERROR_CODES = {
   },
   UNAUTHORIZED: { status: 401, stage: "request", summary: "A runner or admin token is missing or wrong." },
   NOT_FOUND: { status: 404, stage: "request", summary: "No such route or resource." },
-  METHOD_NOT_ALLOWED: { status: 405, stage: "request", summary: "The route exists but not with this HTTP method." },
 
   // upload: identity and signature
   SIGNATURE_MISSING: {
@@ -190,10 +190,15 @@ export const ERROR_CODES = {
     summary: "Top-k index overlap with an earlier receipt is at or above the copy threshold.",
   },
 
-  // codec use by encoders (the miner side): a bug in the caller, reported with a code all the same
-  PACK12_ODD_COUNT: { status: 400, stage: "request", summary: "12-bit packing needs an even number of indices." },
-  PACK12_INDEX_OVERFLOW: { status: 400, stage: "request", summary: "An index does not fit in 12 bits (>= 4096)." },
-  PACK12_LENGTH_INVALID: { status: 400, stage: "request", summary: "Packed indices are not 3 bytes per 2 indices." },
+  // encoder
+  ENCODE_INPUT_INVALID: {
+    status: 400,
+    stage: "encoder",
+    summary: "The values given to the encoder do not match the model manifest (count or order of parameters).",
+  },
+  PACK12_ODD_COUNT: { status: 400, stage: "encoder", summary: "12-bit packing needs an even number of indices." },
+  PACK12_INDEX_OVERFLOW: { status: 400, stage: "encoder", summary: "An index does not fit in 12 bits (>= 4096)." },
+  PACK12_LENGTH_INVALID: { status: 400, stage: "encoder", summary: "Packed indices are not 3 bytes per 2 indices." },
 
   // server
   MANIFEST_INVALID: {

@@ -26,7 +26,7 @@ export function compressParam(
 ): CompressedParam {
   if (dense.length !== layout.numel) {
     throw new EdgeError(
-      "BAD_REQUEST",
+      "ENCODE_INPUT_INVALID",
       `parameter ${layout.name} has ${dense.length} values, the manifest says ${layout.numel}`,
     );
   }
@@ -72,7 +72,7 @@ export function compressGradient(
     offset += layout.numel;
   }
   if (offset !== flat.length) {
-    throw new EdgeError("BAD_REQUEST", `the flat vector has ${flat.length} values, the manifest ${offset}`);
+    throw new EdgeError("ENCODE_INPUT_INVALID", `the flat vector has ${flat.length} values, the manifest ${offset}`);
   }
   return out;
 }
@@ -110,7 +110,7 @@ export function writeGradientFile(
   params.forEach((p, i) => {
     const layout = layouts[i];
     if (!layout || layout.name !== p.name)
-      throw new EdgeError("BAD_REQUEST", `parameter ${p.name} is not at position ${i} of the manifest`);
+      throw new EdgeError("ENCODE_INPUT_INVALID", `parameter ${p.name} is not at position ${i} of the manifest`);
     tensors.push(
       {
         name: tensorName(p.name, "idxs"),

@@ -1,0 +1,93 @@
+/**
+ * The tables of docs/SPEC.md that are generated from code: every error code (schema/errors.ts)
+ * and the numbers of each hparams profile (schema/hparams.ts). `npm run docs:spec` rewrites them
+ * between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`; a test fails when they drift.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { ERROR_CODES, type ErrorStage } from "../../schema/errors.ts";
+import { PROFILES } from "../../schema/hparams.ts";
+
+const STAGE_TITLES: Record<ErrorStage, string> = {
+  request: "Any request",
+  upload: "Refused while uploading (nothing is stored)",
+  verdict: "Verdicts on a stored upload (`GET /v1/submissions/…`)",
+  encoder: "Raised by the reference encoder on bad input (miner-side tools, never sent by the validator)",
+  server: "The validator's own faults (retry later; never the miner's)",
+};
+
+function errorCodes(): string {
+  const out: string[] = [];
+  for (const stage of Object.keys(STAGE_TITLES) as ErrorStage[]) {
+    out.push(`**${STAGE_TITLES[stage]}**`, "", "| code | HTTP | meaning |", "|---|---|---|");
+    for (const [code, info] of Object.entries(ERROR_CODES)) {
+      if (info.stage === stage) out.push(`| \`${code}\` | ${info.status} | ${info.summary} |`);
+    }
+    out.push("");
+  }
+  return out.join("\n").trimEnd();
+}
+
+const MiB = 1024 * 1024;
+const bytes = (n: number) => (n % MiB === 0 ? `${n / MiB} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} B`);
+
+function profileTable(rows: [string, (p: (typeof PROFILES)["default"]) => string][]): string {
+  const names = Object.keys(PROFILES) as (keyof typeof PROFILES)[];
+  const lines = [
+    `| hparam | ${names.map((n) => `\`${n}\``).join(" | ")} |`,
+    `|---|${names.map(() => "---").join("|")}|`,
+  ];
+  for (const [label, get] of rows) lines.push(`| ${label} | ${names.map((n) => get(PROFILES[n])).join(" | ")} |`);
+  return lines.join("\n");
+}
+
+function windowTable(): string {
+  return profileTable([
+    ["`window.blocks_per_window`", (p) => String(p.window.blocks_per_window)],
+    ["`window.block_time_ms` (expected)", (p) => String(p.window.block_time_ms)],
+    ["`window.time_window_delta_seconds` (put window)", (p) => String(p.window.time_window_delta_seconds)],
+  ]);
+}
+
+function compressionTable(): string {
+  return profileTable([
+    ["`compression.target_chunk`", (p) => String(p.compression.target_chunk)],
+    ["`compression.topk_compression`", (p) => String(p.compression.topk_compression)],
+    ["`compression.quantization_bins`", (p) => String(p.compression.quantization_bins)],
+    ["`compression.quantization_range`", (p) => String(p.compression.quantization_range)],
+    ["`compression.use_dct`", (p) => String(p.compression.use_dct)],
+    ["`sync.param_sample_offset`", (p) => String(p.sync.param_sample_offset)],
+    ["`sync.param_sample_size`", (p) => String(p.sync.param_sample_size)],
+  ]);
+}
+
+function limitsTable(): string {
+  return profileTable([
+    ["`limits.max_header_bytes`", (p) => bytes(p.limits.max_header_bytes)],
+    ["`limits.max_gradient_bytes`", (p) => bytes(p.limits.max_gradient_bytes)],
+    ["`limits.max_single_upload_bytes`", (p) => bytes(p.limits.max_single_upload_bytes)],
+    ["`limits.multipart_min_part_bytes`", (p) => bytes(p.limits.multipart_min_part_bytes)],
+    ["`limits.multipart_max_parts`", (p) => String(p.limits.multipart_max_parts)],
+  ]);
+}
+
+/** Every generated region of docs/SPEC.md, by name. */
+export function specTables(): Record<string, string> {
+  return { "error-codes": errorCodes(), window: windowTable(), compression: compressionTable(), limits: limitsTable() };
+}
+
+/** `text` with every generated region replaced by its current content. */
+export function withSpecTables(text: string): string {
+  let out = text;
+  for (const [name, body] of Object.entries(specTables())) {
+    const re = new RegExp(`(<!-- generated:${name} -->\\n)[\\s\\S]*?(<!-- /generated:${name} -->)`);
+    if (!re.test(out)) throw new Error(`docs/SPEC.md has no region ${name}`);
+    out = out.replace(re, `$1${body}\n$2`);
+  }
+  return out;
+}
+
+if (import.meta.main) {
+  const path = new URL("../../docs/SPEC.md", import.meta.url);
+  writeFileSync(path, withSpecTables(readFileSync(path, "utf8")));
+  console.log("docs/SPEC.md: generated tables rewritten");
+}
