@@ -100,10 +100,20 @@ export function chunkOrigin(layout: ParamLayout, c: number): number {
   return cy * layout.h * layout.cols + cx * layout.w;
 }
 
-/** Offset in the flattened parameter of element i of the chunk whose origin is `origin`. */
-export function elementOffset(layout: ParamLayout, origin: number, i: number): number {
-  const ii = Math.floor(i / layout.w);
-  return origin + ii * layout.cols + (i - ii * layout.w);
+const elementOffsetTables = new WeakMap<ParamLayout, Int32Array>();
+
+/**
+ * For each element i of a chunk, its offset from the chunk's origin in the flattened parameter
+ * ((i / w)·cols + i % w). Cached per layout: decoders look it up instead of dividing.
+ */
+export function chunkElementOffsets(layout: ParamLayout): Int32Array {
+  let table = elementOffsetTables.get(layout);
+  if (!table) {
+    table = new Int32Array(layout.totalk);
+    for (let i = 0; i < layout.totalk; i++) table[i] = Math.floor(i / layout.w) * layout.cols + (i % layout.w);
+    elementOffsetTables.set(layout, table);
+  }
+  return table;
 }
 
 /** Copies chunk c of a dense parameter into `out` (length totalk), element order i·w + j. */

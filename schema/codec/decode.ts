@@ -5,7 +5,7 @@
  * produces) are averaged: Templar's scatter-mean. With the DCT off, applying a gradient touches
  * only the selected coordinates, so its cost grows with k, not with the parameter count.
  */
-import { chunkOrigin, elementOffset, type ParamLayout } from "./chunking.ts";
+import { chunkElementOffsets, chunkOrigin, type ParamLayout } from "./chunking.ts";
 import { dctMatrix, idctSparse } from "./dct.ts";
 import type { CompressedParam } from "./gradient-format.ts";
 import { unpack12Into } from "./pack12.ts";
@@ -98,6 +98,7 @@ export class ChunkAccumulator {
   readonly layout: ParamLayout;
   readonly mean: ScatterMean;
   readonly #useDct: boolean;
+  readonly #offsets: Int32Array;
   readonly #dense: Float64Array;
   readonly #means: Float64Array;
   readonly #rows: Float64Array;
@@ -106,6 +107,7 @@ export class ChunkAccumulator {
   constructor(layout: ParamLayout, useDct: boolean, capacity: number) {
     this.layout = layout;
     this.#useDct = useDct;
+    this.#offsets = chunkElementOffsets(layout);
     this.mean = new ScatterMean(layout.totalk, capacity);
     this.#dense = new Float64Array(useDct ? layout.totalk : 0);
     this.#means = new Float64Array(useDct ? capacity : 0);
@@ -122,10 +124,8 @@ export class ChunkAccumulator {
     const { layout, mean } = this;
     const origin = offset + chunkOrigin(layout, c);
     if (!this.#useDct) {
-      for (let s = 0; s < mean.size; s++) {
-        const at = elementOffset(layout, origin, mean.positions[s]);
-        target[at] += factor * mean.mean(s);
-      }
+      const offsets = this.#offsets;
+      for (let s = 0; s < mean.size; s++) target[origin + offsets[mean.positions[s]]] += factor * mean.mean(s);
       return;
     }
     for (let s = 0; s < mean.size; s++) this.#means[s] = mean.mean(s);

@@ -84,6 +84,8 @@ export class GradientValidator {
   readonly #layouts: Map<string, ParamLayout>;
 
   #phase: "length" | "header" | "data" | "done" = "length";
+  /** The first fault: once failed, every later call throws it again. */
+  #failure: EdgeError | undefined;
   #received = 0;
   #peak = 0;
 
@@ -97,7 +99,6 @@ export class GradientValidator {
   #metadata: GradientMetadata | undefined;
   #segments: Segment[] = [];
   #tensors: Record<string, TensorRange> = {};
-  #dataLength = 0;
   #segment = 0;
   #segmentFilled = 0;
   #carry = new Uint8Array(0);
@@ -127,6 +128,25 @@ export class GradientValidator {
 
   /** Feeds the next piece of the file. Throws an EdgeError at the first fault. */
   push(bytes: Uint8Array): void {
+    this.#guard(() => this.#push(bytes));
+  }
+
+  /** Declares the end of the file; returns the report or throws TRUNCATED. */
+  end(): ValidationReport {
+    return this.#guard(() => this.#end());
+  }
+
+  #guard<T>(run: () => T): T {
+    if (this.#failure) throw this.#failure;
+    try {
+      return run();
+    } catch (e) {
+      if (e instanceof EdgeError) this.#failure = e;
+      throw e;
+    }
+  }
+
+  #push(bytes: Uint8Array): void {
     let at = 0;
     while (at < bytes.length) {
       switch (this.#phase) {
@@ -146,8 +166,7 @@ export class GradientValidator {
     this.#received += bytes.length;
   }
 
-  /** Declares the end of the file; returns the report or throws TRUNCATED. */
-  end(): ValidationReport {
+  #end(): ValidationReport {
     if (this.#phase !== "done" || !this.#metadata) {
       throw new EdgeError(
         "TRUNCATED",
@@ -391,7 +410,6 @@ export class GradientValidator {
         4 * this.#compression.quantization_bins,
       );
     }
-    this.#dataLength = at;
     const size = this.#opts.size;
     const total = 8 + this.#headerLength + at;
     if (size !== undefined && size < total)
@@ -536,11 +554,6 @@ export class GradientValidator {
     }
     this.#floats.delete(tensorName(layout.name, "lookup"));
     this.#floats.delete(tensorName(layout.name, "shift"));
-  }
-
-  /** Bytes of tensor data the header describes (known once the header is in). */
-  get dataLength(): number {
-    return this.#dataLength;
   }
 }
 

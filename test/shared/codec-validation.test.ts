@@ -542,6 +542,18 @@ describe("gradient validator", () => {
     expect((peaks[1] as ValidationReport).peakBufferedBytes).toBeLessThan(big.length / 20);
   });
 
+  it("keeps failing with the first fault once it has failed", () => {
+    const b = bases[0] as Base;
+    const v = new GradientValidator(options(b));
+    const broken = b.file.slice();
+    broken.set([1, 0, 0, 0, 0, 0, 0, 0], 0); // header length 1
+    expect(() => v.push(broken.subarray(0, 16))).toThrowError(
+      expect.objectContaining({ code: "HEADER_LENGTH_INVALID" }),
+    );
+    expect(() => v.push(b.file.subarray(16))).toThrowError(expect.objectContaining({ code: "HEADER_LENGTH_INVALID" }));
+    expect(() => v.end()).toThrowError(expect.objectContaining({ code: "HEADER_LENGTH_INVALID" }));
+  });
+
   it("captures the index sets of the requested fingerprint chunks", () => {
     const b = bases[0] as Base;
     const report = validateGradient(b.file, options(b, { fingerprintChunks: (l) => [0, l.chunks - 1] }));
