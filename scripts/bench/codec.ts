@@ -117,7 +117,7 @@ function section1(): string {
     "decode (validate + decompress to dense)",
     () => {
       const read = readGradientFile(file, opts);
-      read.params.forEach((p, i) => decompressParam(p, read.layouts[i] as ParamLayout, false));
+      for (const [i, p] of read.params.entries()) decompressParam(p, read.layouts[i] as ParamLayout, false);
     },
     RUNS,
   );
@@ -212,14 +212,14 @@ function section3(): string {
   const decode = time(
     "decompress to dense with inverse DCT",
     () => {
-      layouts.forEach((l, i) => decompressParam(params[i] as CompressedParam, l, true));
+      for (const [i, l] of layouts.entries()) decompressParam(params[i] as CompressedParam, l, true);
     },
     RUNS,
   );
   const decodeOff = time(
     "the same, DCT off",
     () => {
-      layouts.forEach((l, i) => decompressParam(params[i] as CompressedParam, l, false));
+      for (const [i, l] of layouts.entries()) decompressParam(params[i] as CompressedParam, l, false);
     },
     RUNS,
   );
