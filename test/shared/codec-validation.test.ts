@@ -84,6 +84,16 @@ function streamCode(file: Uint8Array, opts: ValidationOptions, r: Rand): ErrorCo
 const header = (file: Uint8Array, edit: (h: Header) => unknown) => rewriteHeader(file, (h) => edit(h as Header));
 const meta = (h: Header) => h.__metadata__ as Record<string, unknown>;
 const tensorEntries = (h: Header) => Object.keys(h).filter((k) => k !== "__metadata__");
+/** The shape of a random idxs or codes tensor of a header, to edit in place. */
+const packedShape = (r: Rand, h: Header) =>
+  (
+    h[
+      pick(
+        r,
+        tensorEntries(h).filter((n) => n.endsWith(".idxs") || n.endsWith(".codes")),
+      )
+    ] as { shape: number[] }
+  ).shape;
 const layoutOf = (base: Base, name: string) => base.layouts.find((l) => l.name === name) as ParamLayout;
 
 /** Overwrites bytes of the file at an absolute offset (a copy). */
@@ -279,14 +289,10 @@ const CLASSES: Record<string, MutationClass> = {
     variants: 50,
     make: (r, b) => ({
       file: header(b.file, (h) => {
-        const name = pick(
-          r,
-          tensorEntries(h).filter((n) => n.endsWith(".idxs") || n.endsWith(".codes")),
-        );
-        const entry = h[name] as { shape: number[] };
-        const d = int(r, 0, entry.shape.length - 2);
-        entry.shape[d] = (entry.shape[d] as number) + pick(r, [1, 2, -1, 7]);
-        if (entry.shape[d] === 0) entry.shape[d] = 1000;
+        const shape = packedShape(r, h);
+        const d = int(r, 0, shape.length - 2);
+        shape[d] = (shape[d] as number) + pick(r, [1, 2, -1, 7]);
+        if (shape[d] === 0) shape[d] = 1000;
       }),
     }),
   },
@@ -295,13 +301,9 @@ const CLASSES: Record<string, MutationClass> = {
     variants: 50,
     make: (r, b) => ({
       file: header(b.file, (h) => {
-        const name = pick(
-          r,
-          tensorEntries(h).filter((n) => n.endsWith(".idxs") || n.endsWith(".codes")),
-        );
-        const entry = h[name] as { shape: number[] };
-        const last = entry.shape.length - 1;
-        entry.shape[last] = (entry.shape[last] as number) + pick(r, [3, 1, -1, 6, 96]);
+        const shape = packedShape(r, h);
+        const last = shape.length - 1;
+        shape[last] = (shape[last] as number) + pick(r, [3, 1, -1, 6, 96]);
       }),
     }),
   },
