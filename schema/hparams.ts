@@ -82,8 +82,11 @@ export interface EvaluationHparams {
 }
 
 export interface CopyHparams {
-  /** Chunks per parameter sampled (by the seed block's hash) into the copy fingerprint. */
-  readonly fingerprint_chunks_per_param: number;
+  /**
+   * Chunks sampled (by the seed block's hash, uniformly over every chunk of every parameter
+   * whose chunks are not dense) into each submission's copy fingerprint.
+   */
+  readonly fingerprint_chunks: number;
   /** Weighted per-chunk top-k index overlap at or above which a pair is flagged. */
   readonly idx_overlap_threshold: number;
   /** Grades: below max → "high"; [max, mega) → "max"; >= mega → "mega". */
@@ -91,6 +94,11 @@ export interface CopyHparams {
   readonly overlap_grade_mega: number;
   /** Windows a "mega" copier stays banned. */
   readonly ban_windows: number;
+}
+
+export interface IntakeHparams {
+  /** At most one on-demand metagraph refresh (triggered by an unknown hotkey) per this many seconds. */
+  readonly metagraph_refresh_seconds: number;
 }
 
 export interface ScoringHparams {
@@ -123,6 +131,7 @@ export interface Hparams {
   readonly window: WindowHparams;
   readonly compression: CompressionHparams;
   readonly limits: LimitHparams;
+  readonly intake: IntakeHparams;
   readonly model: ModelHparams;
   readonly training: TrainingHparams;
   readonly sync: SyncHparams;
@@ -152,6 +161,7 @@ const DEFAULT: Hparams = {
     multipart_min_part_bytes: 5 * MiB,
     multipart_max_parts: 1000,
   },
+  intake: { metagraph_refresh_seconds: 12 },
   model: { vocab_size: 256, d_model: 256, n_layers: 6, n_heads: 8, seq_len: 256, mlp_ratio: 4 },
   training: { inner_steps: 30, momentum_decay: 0.95, outer_learning_rate: 1.0 },
   sync: {
@@ -164,7 +174,7 @@ const DEFAULT: Hparams = {
   },
   evaluation: { eval_lr_factor: 0.2, own_samples: 8, random_samples: 8 },
   copy: {
-    fingerprint_chunks_per_param: 16,
+    fingerprint_chunks: 64,
     idx_overlap_threshold: 0.4,
     overlap_grade_max: 0.5,
     overlap_grade_mega: 0.6,

@@ -4,23 +4,34 @@
  */
 import { Hono } from "hono";
 import { EdgeError } from "../schema/errors.ts";
-import { type DeploymentConfig, deploymentConfig } from "./config.ts";
+import { type ChainFactory, type WorkerContext, workerContext } from "./context.ts";
 import { errorResponse } from "./http/error-response.ts";
+import { gradientRoutes } from "./routes/gradients.ts";
 import { metaRoutes } from "./routes/meta.ts";
+import { submissionRoutes } from "./routes/submissions.ts";
+import { windowRoutes } from "./routes/windows.ts";
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { config: DeploymentConfig };
+  Variables: { ctx: WorkerContext };
+}
+
+export interface AppDeps {
+  readonly chain: ChainFactory;
+  readonly now?: () => number;
 }
 
 /** Builds the Hono app of the Worker. */
-export function createApp(): Hono<AppEnv> {
+export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
-    c.set("config", deploymentConfig(c.env));
+    c.set("ctx", workerContext(c.env, deps.chain, deps.now));
     await next();
   });
   app.route("/v1", metaRoutes);
+  app.route("/v1", windowRoutes);
+  app.route("/v1", gradientRoutes);
+  app.route("/v1", submissionRoutes);
   app.notFound((c) =>
     errorResponse(new EdgeError("NOT_FOUND", `no route ${c.req.method} ${new URL(c.req.url).pathname}`)),
   );

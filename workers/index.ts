@@ -1,8 +1,21 @@
-/** The templar-edge Worker: entry points for HTTP. */
+/** The templar-edge Worker: HTTP, the validation queue's consumer, and the window clock's cron. */
 import { createApp } from "./app.ts";
+import { PolkadotChainClient } from "./chain/polkadot-chain-client.ts";
+import { type ChainFactory, workerContext } from "./context.ts";
+import { windowTick } from "./cron/window-tick.ts";
+import { consumeValidationBatch } from "./validation/consume.ts";
+import type { ValidationMessage } from "./validation/messages.ts";
 
-const app = createApp();
+const chain: ChainFactory = (config) => new PolkadotChainClient(config.chainUrl);
+const app = createApp({ chain });
 
 export default {
   fetch: app.fetch,
-} satisfies ExportedHandler<Env>;
+  async queue(batch, env) {
+    await consumeValidationBatch(workerContext(env, chain), batch);
+  },
+  async scheduled(_controller, env) {
+    const report = await windowTick(workerContext(env, chain));
+    console.log(JSON.stringify({ level: "info", msg: "window tick", ...report, head: report.head.number }));
+  },
+} satisfies ExportedHandler<Env, ValidationMessage>;

@@ -57,3 +57,19 @@ export const windows = sqliteTable(
   },
   (t) => [index("windows_state").on(t.state)],
 );
+
+/** The latest chain head the validator has read (a single row, id 1). */
+export const chainHead = sqliteTable("chain_head", {
+  id: integer("id").primaryKey(),
+  block: integer("block").notNull(),
+  hash: text("hash").notNull(),
+  timestampMs: integer("timestamp_ms").notNull(),
+  /** Worker clock when it was read. */
+  seenAtMs: integer("seen_at_ms").notNull(),
+});
+
+/** Rate limits of on-demand chain reads (e.g. the metagraph refresh an unknown hotkey triggers). */
+export const refreshThrottle = sqliteTable("refresh_throttle", {
+  name: text("name").primaryKey(),
+  lastAtMs: integer("last_at_ms").notNull(),
+});

@@ -2,7 +2,7 @@
  * Submission intake: stored uploads and their verdicts, refused attempts, multipart sessions,
  * and copy detection.
  */
-import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const SUBMISSION_STATUSES = [
   "received", // stored; waiting for the validation consumer
@@ -84,16 +84,29 @@ export const multipartUploads = sqliteTable(
     sizeBytes: integer("size_bytes").notNull(),
     signature: text("signature").notNull(),
     state: text("state", { enum: MULTIPART_STATES }).notNull().default("open"),
-    /** JSON: part number → { etag, size } of each part received. */
-    parts: text("parts", { mode: "json" })
-      .$type<Record<string, { etag: string; size: number }>>()
-      .notNull()
-      .default({}),
     createdAtMs: integer("created_at_ms").notNull(),
     completedAtMs: integer("completed_at_ms"),
     abortedAtMs: integer("aborted_at_ms"),
   },
-  (t) => [index("multipart_uploads_window_uid").on(t.window, t.uid)],
+  (t) => [
+    index("multipart_uploads_window_uid").on(t.window, t.uid),
+    uniqueIndex("multipart_uploads_signature").on(t.signature),
+  ],
+);
+
+/** Each part received for a multipart session (a re-sent part number replaces the earlier one). */
+export const multipartParts = sqliteTable(
+  "multipart_parts",
+  {
+    uploadId: text("upload_id")
+      .notNull()
+      .references(() => multipartUploads.uploadId),
+    partNumber: integer("part_number").notNull(),
+    etag: text("etag").notNull(),
+    sizeBytes: integer("size_bytes").notNull(),
+    receivedAtMs: integer("received_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.uploadId, t.partNumber] })],
 );
 
 /** The index sets of the chunks sampled by the window's seed block, per submission. */

@@ -4,7 +4,7 @@ import type { AppEnv } from "../app.ts";
 
 export const metaRoutes = new Hono<AppEnv>()
   .get("/health", (c) => {
-    const { hparams, netuid } = c.get("config");
+    const { hparams, netuid } = c.get("ctx").config;
     return c.json({ status: "ok", profile: hparams.profile, netuid });
   })
-  .get("/hparams", (c) => c.json(c.get("config").hparams));
+  .get("/hparams", (c) => c.json(c.get("ctx").config.hparams));

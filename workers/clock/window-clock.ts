@@ -1,0 +1,106 @@
+/**
+ * The window clock: the chain head and the put windows, as recorded in D1 and read from the
+ * chain when D1 does not know them yet (a put window's opening block can be seconds old when the
+ * first upload for it arrives, long before the next cron tick).
+ */
+import { eq, sql } from "drizzle-orm";
+import { chainHead, windows } from "../../schema/db/index.ts";
+import { EdgeError } from "../../schema/errors.ts";
+import type { WindowHparams } from "../../schema/hparams.ts";
+import type { BlockRef, ChainClient } from "../chain/chain-client.ts";
+import type { Database } from "../d1.ts";
+import { openingBlock, type PutWindow, putWindowFrom } from "./window-math.ts";
+
+/** Calls the chain, turning its failures into CHAIN_UNAVAILABLE (503: ours, not the client's). */
+export async function fromChain<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (e instanceof EdgeError) throw e;
+    throw new EdgeError(
+      "CHAIN_UNAVAILABLE",
+      `could not read ${what} from the chain: ${String((e as Error)?.message ?? e)}`,
+    );
+  }
+}
+
+export class WindowClock {
+  readonly #db: Database;
+  readonly #chain: () => ChainClient;
+  readonly #w: WindowHparams;
+  readonly #now: () => number;
+
+  constructor(db: Database, chain: () => ChainClient, w: WindowHparams, now: () => number) {
+    this.#db = db;
+    this.#chain = chain;
+    this.#w = w;
+    this.#now = now;
+  }
+
+  /** The head recorded in D1, if any. */
+  async recordedHead(): Promise<(BlockRef & { seenAtMs: number }) | undefined> {
+    const row = await this.#db.select().from(chainHead).where(eq(chainHead.id, 1)).get();
+    return row && { number: row.block, hash: row.hash, timestampMs: row.timestampMs, seenAtMs: row.seenAtMs };
+  }
+
+  /** The chain head: D1's if read less than one block time ago, else the chain's (and recorded). */
+  async head(): Promise<BlockRef> {
+    const recorded = await this.recordedHead();
+    if (recorded && this.#now() - recorded.seenAtMs < this.#w.block_time_ms) return recorded;
+    const head = await fromChain("the head", () => this.#chain().head());
+    await this.recordHead(head);
+    return head;
+  }
+
+  /** Records a head read from the chain (never moving the recorded head backwards). */
+  async recordHead(head: BlockRef): Promise<void> {
+    const row = { id: 1, block: head.number, hash: head.hash, timestampMs: head.timestampMs, seenAtMs: this.#now() };
+    await this.#db
+      .insert(chainHead)
+      .values(row)
+      .onConflictDoUpdate({ target: chainHead.id, set: row, setWhere: sql`${chainHead.block} <= ${head.number}` });
+  }
+
+  /** The put window of S from D1, or from the chain once its opening block exists; null before that. */
+  async putWindow(window: number): Promise<PutWindow | null> {
+    const row = await this.#db
+      .select({ opens: windows.putOpensAtMs, closes: windows.putClosesAtMs })
+      .from(windows)
+      .where(eq(windows.window, window))
+      .get();
+    if (row?.opens != null && row.closes != null) return { window, opensAtMs: row.opens, closesAtMs: row.closes };
+    const n = openingBlock(window, this.#w);
+    const block = await fromChain(`block ${n}`, () => this.#chain().block(n));
+    if (!block) return null;
+    return this.recordOpening(window, block);
+  }
+
+  /** Records the opening block of the put window of S (which is also the first block of S+1). */
+  async recordOpening(window: number, block: BlockRef): Promise<PutWindow> {
+    const put = putWindowFrom(window, block.timestampMs, this.#w);
+    const bpw = this.#w.blocks_per_window;
+    const now = this.#now();
+    const state = now > put.closesAtMs ? "put_closed" : "put_open";
+    await this.#db
+      .insert(windows)
+      .values({
+        window,
+        startBlock: window * bpw,
+        endBlock: (window + 1) * bpw - 1,
+        putOpensAtMs: put.opensAtMs,
+        putClosesAtMs: put.closesAtMs,
+        state,
+        updatedAtMs: now,
+      })
+      .onConflictDoUpdate({
+        target: windows.window,
+        set: { putOpensAtMs: put.opensAtMs, putClosesAtMs: put.closesAtMs, updatedAtMs: now },
+      });
+    const next = { startBlockHash: block.hash, startBlockAtMs: block.timestampMs, updatedAtMs: now };
+    await this.#db
+      .insert(windows)
+      .values({ window: window + 1, startBlock: block.number, endBlock: block.number + bpw - 1, ...next })
+      .onConflictDoUpdate({ target: windows.window, set: next });
+    return put;
+  }
+}

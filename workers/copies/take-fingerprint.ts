@@ -1,0 +1,73 @@
+/**
+ * A submission's copy fingerprint: the indices of the window's sampled chunks, read from R2 with
+ * one ranged GET per chunk (the file was validated, and its tensor ranges recorded, already).
+ */
+import { eq } from "drizzle-orm";
+import { gradientLayout } from "../../schema/codec/chunking.ts";
+import { tensorName } from "../../schema/codec/gradient-format.ts";
+import { unpack12 } from "../../schema/codec/pack12.ts";
+import { copyFingerprints, submissions, windows } from "../../schema/db/index.ts";
+import type { WorkerContext } from "../context.ts";
+import { loadManifest } from "../model/manifest-store.ts";
+import { fingerprintSample } from "./fingerprint-sample.ts";
+
+const PARALLEL_READS = 8;
+
+/** Takes and stores the fingerprint of a valid submission once its window's seed block is known. */
+export async function takeFingerprint(ctx: WorkerContext, submissionId: number): Promise<number | undefined> {
+  const sub = await ctx.db.select().from(submissions).where(eq(submissions.id, submissionId)).get();
+  if (!sub || sub.status !== "valid" || !sub.tensorRanges) return undefined;
+  const done = await ctx.db
+    .select({ id: copyFingerprints.submissionId })
+    .from(copyFingerprints)
+    .where(eq(copyFingerprints.submissionId, sub.id))
+    .get();
+  if (done) return sub.window;
+  const win = await ctx.db
+    .select({ seed: windows.seedBlockHash })
+    .from(windows)
+    .where(eq(windows.window, sub.window))
+    .get();
+  if (!win?.seed) throw new Error(`window ${sub.window}: seed block not known yet`);
+
+  const layouts = gradientLayout(await loadManifest(ctx.artifacts), ctx.config.hparams.compression);
+  const sample = fingerprintSample(win.seed, layouts, ctx.config.hparams.copy.fingerprint_chunks);
+  const reads: { param: string; chunk: number; offset: number; length: number; k: number }[] = [];
+  for (const layout of layouts) {
+    const range = sub.tensorRanges[tensorName(layout.name, "idxs")];
+    for (const chunk of sample.get(layout.name) ?? []) {
+      if (!range) throw new Error(`submission ${sub.id}: no range for ${layout.name}.idxs`);
+      reads.push({
+        param: layout.name,
+        chunk,
+        offset: range[0] + chunk * layout.idxBytesPerChunk,
+        length: layout.idxBytesPerChunk,
+        k: layout.k,
+      });
+    }
+  }
+  const fingerprint: Record<string, { k: number; chunks: Record<number, number[]> }> = {};
+  for (let i = 0; i < reads.length; i += PARALLEL_READS) {
+    await Promise.all(
+      reads.slice(i, i + PARALLEL_READS).map(async (r) => {
+        const part = await ctx.gradients.get(sub.objectKey, { range: { offset: r.offset, length: r.length } });
+        if (!part) throw new Error(`submission ${sub.id}: object ${sub.objectKey} is missing`);
+        const bytes = new Uint8Array(await part.arrayBuffer());
+        fingerprint[r.param] ??= { k: r.k, chunks: {} };
+        fingerprint[r.param].chunks[r.chunk] = Array.from(unpack12(bytes, r.k));
+      }),
+    );
+  }
+  await ctx.db
+    .insert(copyFingerprints)
+    .values({
+      submissionId: sub.id,
+      window: sub.window,
+      uid: sub.uid,
+      seedBlockHash: win.seed,
+      sample: fingerprint,
+      createdAtMs: ctx.now(),
+    })
+    .onConflictDoNothing();
+  return sub.window;
+}

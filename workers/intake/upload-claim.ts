@@ -1,0 +1,99 @@
+/**
+ * What an upload claims and how its signature is checked (docs/SPEC.md §5.1): the hotkey signs
+ * `templar-edge/v1/gradient|{netuid}|{window}|{uid}|{sha256}|{size}` with sr25519 ("substrate"
+ * context, raw bytes). Pure JS crypto: workerd cannot compile wasm.
+ */
+import { decodeAddress, encodeAddress } from "@polkadot/util-crypto";
+import { verify } from "@scure/sr25519";
+import { EdgeError } from "../../schema/errors.ts";
+
+export const SIGNED_MESSAGE_PREFIX = "templar-edge/v1/gradient";
+
+export interface UploadClaim {
+  readonly netuid: number;
+  readonly window: number;
+  readonly uid: number;
+  /** ss58 with prefix 42, whatever prefix the request used. */
+  readonly hotkey: string;
+  readonly publicKey: Uint8Array;
+  /** Lowercase hex SHA-256 of the whole file. */
+  readonly sha256: string;
+  readonly size: number;
+  /** 0x + 128 lowercase hex digits. */
+  readonly signature: string;
+}
+
+/** The exact bytes a hotkey signs for an upload. */
+export function signedMessage(c: Pick<UploadClaim, "netuid" | "window" | "uid" | "sha256" | "size">): Uint8Array {
+  return new TextEncoder().encode(`${SIGNED_MESSAGE_PREFIX}|${c.netuid}|${c.window}|${c.uid}|${c.sha256}|${c.size}`);
+}
+
+const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+const SIGNATURE = /^0x[0-9a-fA-F]{128}$/;
+
+/** A path segment that must be a non-negative decimal integer. */
+export function pathInteger(value: string | undefined, name: string): number {
+  if (value === undefined || !DECIMAL.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new EdgeError("BAD_REQUEST", `${name} must be a non-negative decimal integer, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+function header(headers: Headers, name: string): string {
+  const v = headers.get(name);
+  if (v === null || v === "") throw new EdgeError("SIGNATURE_MISSING", `the ${name} header is required`);
+  return v;
+}
+
+/** The 32-byte public key of an ss58 address, and the address in prefix 42. */
+export function parseHotkey(address: string): { hotkey: string; publicKey: Uint8Array } {
+  let publicKey: Uint8Array;
+  try {
+    publicKey = decodeAddress(address);
+  } catch {
+    throw new EdgeError("SIGNATURE_INVALID", `X-Templar-Hotkey ${JSON.stringify(address)} is not an ss58 address`);
+  }
+  if (publicKey.length !== 32)
+    throw new EdgeError("SIGNATURE_INVALID", "X-Templar-Hotkey is not a 32-byte sr25519 key");
+  return { hotkey: encodeAddress(publicKey, 42), publicKey };
+}
+
+/** Reads the claim of an upload request; `sizeHeader` is Content-Length (single) or X-Templar-Size (multipart). */
+export function readClaim(
+  headers: Headers,
+  sizeHeader: "Content-Length" | "X-Templar-Size",
+  at: { netuid: number; window: number; uid: number },
+): UploadClaim {
+  const address = header(headers, "X-Templar-Hotkey");
+  const sha256 = header(headers, "X-Templar-Sha256").toLowerCase();
+  const signature = header(headers, "X-Templar-Signature").toLowerCase();
+  const sizeText = header(headers, sizeHeader);
+  if (!SHA256.test(sha256)) throw new EdgeError("BAD_REQUEST", "X-Templar-Sha256 must be 64 hex digits");
+  if (!SIGNATURE.test(signature))
+    throw new EdgeError("SIGNATURE_INVALID", "X-Templar-Signature must be 0x and 128 hex digits");
+  if (!DECIMAL.test(sizeText)) throw new EdgeError("BAD_REQUEST", `${sizeHeader} must be a decimal byte count`);
+  return { ...at, ...parseHotkey(address), sha256, size: Number(sizeText), signature };
+}
+
+function hexBytes(hex: string): Uint8Array {
+  const out = new Uint8Array((hex.length - 2) / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16);
+  return out;
+}
+
+/** Throws SIGNATURE_INVALID unless the claim's signature verifies for its hotkey. */
+export function verifyClaim(claim: UploadClaim): void {
+  let ok = false;
+  try {
+    ok = verify(signedMessage(claim), hexBytes(claim.signature), claim.publicKey);
+  } catch {
+    ok = false; // malformed points or a missing schnorrkel marker: not a signature
+  }
+  if (!ok) {
+    throw new EdgeError(
+      "SIGNATURE_INVALID",
+      `the signature does not verify for ${claim.hotkey} over ${new TextDecoder().decode(signedMessage(claim))}`,
+    );
+  }
+}
