@@ -216,6 +216,7 @@ const LOCAL: Hparams = {
     max_single_upload_bytes: 8 * MiB,
   },
   model: { vocab_size: 256, d_model: 128, n_layers: 3, n_heads: 4, seq_len: 128, mlp_ratio: 4 },
+  intake: { metagraph_refresh_seconds: 3 },
   training: { ...DEFAULT.training, inner_steps: 4 },
 };
 

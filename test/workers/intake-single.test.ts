@@ -1,0 +1,280 @@
+// Single-request uploads through the Worker in workerd: real D1, R2, queue delivery and sr25519.
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { runners, submissions } from "../../schema/db/index.ts";
+import { tokenHash } from "../../workers/runners/runner-auth.ts";
+import { buildGradient, IDENTITY, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
+import { FakeChain } from "./support/fake-chain.ts";
+import { hex, miner, NETUID, signUpload, uploadHeaders } from "./support/miners.ts";
+import {
+  chainAtPutWindow,
+  db,
+  publishManifest,
+  recordPutWindow,
+  registerMiners,
+  testApp,
+  verdictOf,
+} from "./support/world.ts";
+
+const alice = miner(3, "alice");
+const bob = miner(4, "bob");
+const outsider = miner(9, "outsider");
+
+/** A valid gradient file of `m` for `window`. */
+function fileOf(m: ReturnType<typeof miner>, window: number, seed = m.uid * 1000 + window): Uint8Array {
+  return buildGradient(seed, TEST_MANIFEST, undefined, {
+    ...IDENTITY,
+    netuid: NETUID,
+    window,
+    uid: m.uid,
+    hotkey: m.hotkey,
+  }).file;
+}
+
+function put(
+  app: ReturnType<typeof testApp>,
+  window: number,
+  uid: number,
+  file: Uint8Array,
+  headers: object,
+  size = file.length,
+) {
+  return app.call(`/v1/gradients/${window}/${uid}`, {
+    method: "PUT",
+    body: file,
+    headers: { ...headers, "Content-Length": String(size) },
+  });
+}
+
+async function errorCode(res: Response): Promise<string> {
+  return ((await res.json()) as { error: { code: string } }).error.code;
+}
+
+describe("single upload", () => {
+  const chain = chainAtPutWindow(100);
+  const app = testApp(chain);
+
+  beforeAll(async () => {
+    await publishManifest();
+    await registerMiners([alice, bob], chain);
+  });
+
+  it("is accepted in the put window, validated by the consumer, and private until the window closes", async () => {
+    await recordPutWindow(100, -1000, 60_000);
+    const file = fileOf(alice, 100);
+    const res = await put(app, 100, alice.uid, file, uploadHeaders(alice, 100, file));
+    expect(res.status).toBe(202);
+    const { submission } = (await res.json()) as { submission: Record<string, unknown> };
+    expect(submission).toMatchObject({
+      window: 100,
+      uid: alice.uid,
+      hotkey: alice.hotkey,
+      status: "received",
+      size_bytes: file.length,
+    });
+    expect(submission.received_at_ms).toBeGreaterThan(Date.now() - 10_000);
+
+    const verdict = await verdictOf(app, 100, alice.uid);
+    expect(verdict).toMatchObject({ status: "valid", error: null });
+    const row = await db.select().from(submissions).get();
+    expect(row?.tensorDigest).toMatch(/^[0-9a-f]{64}$/);
+    expect(row?.paramSample).toHaveProperty("tok_emb");
+
+    // Before the close: runners only.
+    const anonymous = await app.call(`/v1/gradients/100/${alice.uid}`);
+    expect(anonymous.status).toBe(401);
+    expect(await errorCode(anonymous)).toBe("UNAUTHORIZED");
+    await db
+      .insert(runners)
+      .values({ id: "runner-1", tokenHash: await tokenHash("secret-token"), createdAtMs: Date.now() });
+    const asRunner = await app.call(`/v1/gradients/100/${alice.uid}`, {
+      headers: { Authorization: "Bearer secret-token" },
+    });
+    expect(asRunner.status).toBe(200);
+    expect(new Uint8Array(await asRunner.arrayBuffer())).toEqual(file);
+    const wrongToken = await app.call(`/v1/gradients/100/${alice.uid}`, { headers: { Authorization: "Bearer guess" } });
+    expect(wrongToken.status).toBe(401);
+    // After the close: anyone.
+    await recordPutWindow(100, -60_000, -1000);
+    expect((await app.call(`/v1/gradients/100/${alice.uid}`)).status).toBe(200);
+  });
+
+  it("refuses a second upload for the same (window, uid) and keeps the first", async () => {
+    await recordPutWindow(101, -1000, 60_000);
+    const first = fileOf(bob, 101, 1);
+    expect((await put(app, 101, bob.uid, first, uploadHeaders(bob, 101, first))).status).toBe(202);
+    const second = fileOf(bob, 101, 2);
+    const res = await put(app, 101, bob.uid, second, uploadHeaders(bob, 101, second));
+    expect(res.status).toBe(409);
+    expect(await errorCode(res)).toBe("SUBMISSION_EXISTS");
+    const row = (await db.select().from(submissions).all()).find((s) => s.window === 101);
+    const stored = await env.GRADIENTS.get(row?.objectKey as string);
+    expect(new Uint8Array(await (stored as R2ObjectBody).arrayBuffer())).toEqual(first);
+  });
+
+  it("refuses a replayed signature", async () => {
+    await recordPutWindow(102, -1000, 60_000);
+    const file = fileOf(alice, 102);
+    const headers = uploadHeaders(alice, 102, file);
+    expect((await put(app, 102, alice.uid, file, headers)).status).toBe(202);
+    const again = await put(app, 102, alice.uid, file, headers);
+    expect(again.status).toBe(409);
+    expect(await errorCode(again)).toBe("SIGNATURE_REPLAYED");
+  });
+
+  it("refuses missing and forged signatures without recording them", async () => {
+    await recordPutWindow(103, -1000, 60_000);
+    const file = fileOf(alice, 103);
+    const headers = uploadHeaders(alice, 103, file);
+    const missing = await put(app, 103, alice.uid, file, { ...headers, "X-Templar-Signature": "" });
+    expect([missing.status, await errorCode(missing)]).toEqual([401, "SIGNATURE_MISSING"]);
+    const noHotkey = await put(app, 103, alice.uid, file, {
+      "X-Templar-Sha256": headers["X-Templar-Sha256"],
+      "X-Templar-Signature": headers["X-Templar-Signature"],
+    });
+    expect(await errorCode(noHotkey)).toBe("SIGNATURE_MISSING");
+    // signed by bob's key, claiming alice's hotkey
+    const forged = await put(app, 103, alice.uid, file, uploadHeaders(alice, 103, file, { signer: bob }));
+    expect([forged.status, await errorCode(forged)]).toEqual([401, "SIGNATURE_INVALID"]);
+    // alice's valid signature for window 102, replayed onto window 103
+    const otherWindow = await put(app, 103, alice.uid, file, {
+      ...headers,
+      "X-Templar-Signature": uploadHeaders(alice, 102, file)["X-Templar-Signature"],
+    });
+    expect(await errorCode(otherWindow)).toBe("SIGNATURE_INVALID");
+    const history = (await (await app.call(`/v1/miners/${alice.uid}/submissions`)).json()) as {
+      refusals: { window: number }[];
+    };
+    expect(history.refusals.filter((r) => r.window === 103)).toEqual([]);
+  });
+
+  it("refuses a uid the hotkey does not hold, and records it", async () => {
+    await recordPutWindow(104, -1000, 60_000);
+    const file = fileOf(alice, 104);
+    const res = await put(app, 104, bob.uid, file, uploadHeaders(alice, 104, file, { uid: bob.uid }));
+    expect([res.status, await errorCode(res)]).toEqual([403, "UID_MISMATCH"]);
+    const history = (await (await app.call(`/v1/miners/${bob.uid}/submissions`)).json()) as {
+      refusals: { window: number; code: string }[];
+    };
+    expect(history.refusals).toContainEqual(expect.objectContaining({ window: 104, code: "UID_MISMATCH" }));
+  });
+
+  it("refuses an unregistered hotkey after at most one rate-limited metagraph refresh", async () => {
+    await recordPutWindow(105, -1000, 60_000);
+    const file = fileOf(outsider, 105);
+    const before = chain.calls.metagraph;
+    const res = await put(app, 105, outsider.uid, file, uploadHeaders(outsider, 105, file));
+    expect([res.status, await errorCode(res)]).toEqual([403, "HOTKEY_UNREGISTERED"]);
+    expect(chain.calls.metagraph).toBe(before + 1);
+    // Within the refresh interval, another unknown hotkey does not reach the chain again…
+    const other = miner(11, "another-outsider");
+    const again = await put(app, 105, other.uid, file, uploadHeaders(other, 105, file));
+    expect(await errorCode(again)).toBe("HOTKEY_UNREGISTERED");
+    expect(chain.calls.metagraph).toBe(before + 1);
+  });
+
+  it("accepts a hotkey the refresh finds registered on chain", async () => {
+    await recordPutWindow(106, -1000, 60_000);
+    const newcomer = miner(12, "newcomer");
+    const fresh = new FakeChain({ headNumber: 107 * 20 + 1, anchor: { number: 107 * 20, atMs: Date.now() - 2000 } });
+    fresh.neurons = [alice, bob, newcomer].map((m) => ({
+      uid: m.uid,
+      hotkey: m.hotkey,
+      coldkey: m.hotkey,
+      stakeRao: 0n,
+      validatorPermit: false,
+      registrationBlock: 1,
+    }));
+    const freshApp = testApp(fresh);
+    await new Promise((r) => setTimeout(r, 3100)); // past the local profile's 3 s refresh interval
+    const file = fileOf(newcomer, 106);
+    const res = await put(freshApp, 106, newcomer.uid, file, uploadHeaders(newcomer, 106, file));
+    expect(res.status).toBe(202);
+    expect(fresh.calls.metagraph).toBe(1);
+  });
+
+  it("refuses early and late uploads with their own codes, records them, and stores nothing", async () => {
+    await recordPutWindow(107, 30_000, 48_000); // opens in 30 s
+    await recordPutWindow(108, -60_000, -42_000); // closed 42 s ago
+    const early = fileOf(alice, 107);
+    const late = fileOf(alice, 108);
+    const r1 = await put(app, 107, alice.uid, early, uploadHeaders(alice, 107, early));
+    expect([r1.status, await errorCode(r1)]).toEqual([425, "UPLOAD_TOO_EARLY"]);
+    const r2 = await put(app, 108, alice.uid, late, uploadHeaders(alice, 108, late));
+    expect([r2.status, await errorCode(r2)]).toEqual([409, "UPLOAD_TOO_LATE"]);
+    // A window whose opening block the chain has not produced yet is early too.
+    const future = fileOf(alice, 500);
+    const r3 = await put(app, 500, alice.uid, future, uploadHeaders(alice, 500, future));
+    expect(await errorCode(r3)).toBe("UPLOAD_TOO_EARLY");
+    const history = (await (await app.call(`/v1/miners/${alice.uid}/submissions`)).json()) as {
+      refusals: { window: number; code: string }[];
+    };
+    expect(history.refusals).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ window: 107, code: "UPLOAD_TOO_EARLY" }),
+        expect.objectContaining({ window: 108, code: "UPLOAD_TOO_LATE" }),
+        expect.objectContaining({ window: 500, code: "UPLOAD_TOO_EARLY" }),
+      ]),
+    );
+    const listed = await env.GRADIENTS.list({ prefix: `gradients/${NETUID}/107/` });
+    expect(listed.objects).toEqual([]);
+    expect((await env.GRADIENTS.list({ prefix: `gradients/${NETUID}/108/` })).objects).toEqual([]);
+  });
+
+  it("refuses a body whose SHA-256 is not the signed one, keeping nothing", async () => {
+    await recordPutWindow(109, -1000, 60_000);
+    const file = fileOf(bob, 109);
+    const claimed = hex(new Uint8Array(32).fill(7));
+    const res = await put(app, 109, bob.uid, file, uploadHeaders(bob, 109, file, { claimedSha: claimed }));
+    expect([res.status, await errorCode(res)]).toEqual([422, "SHA256_MISMATCH"]);
+    expect((await env.GRADIENTS.list({ prefix: `gradients/${NETUID}/109/` })).objects).toEqual([]);
+    expect((await app.call(`/v1/submissions/109/${bob.uid}`)).status).toBe(404);
+  });
+
+  it("refuses sizes above the limits before reading the body", async () => {
+    await recordPutWindow(110, -1000, 60_000);
+    const res = await app.call("/v1/hparams");
+    const { limits } = (await res.json()) as {
+      limits: { max_gradient_bytes: number; max_single_upload_bytes: number };
+    };
+    const sha256 = hex(new Uint8Array(32).fill(1));
+    const claim = (size: number) => ({
+      "X-Templar-Hotkey": bob.hotkey,
+      "X-Templar-Sha256": sha256,
+      "X-Templar-Signature": signUpload(bob, { window: 110, uid: bob.uid, sha256, size }),
+    });
+    const huge = limits.max_gradient_bytes + 1;
+    const oversize = await app.call(`/v1/gradients/110/${bob.uid}/multipart`, {
+      method: "POST",
+      headers: { ...claim(huge), "X-Templar-Size": String(huge) },
+    });
+    expect([oversize.status, await errorCode(oversize)]).toEqual([413, "SIZE_LIMIT_EXCEEDED"]);
+    // A single request above its limit is told to use multipart; its body is never read.
+    const big = limits.max_single_upload_bytes + 1;
+    const body = new ReadableStream({ start: (c) => c.enqueue(new Uint8Array(16)) });
+    const single = await app.call(`/v1/gradients/110/${bob.uid}`, {
+      method: "PUT",
+      body,
+      headers: { ...claim(big), "Content-Length": String(big) },
+    });
+    expect([single.status, await errorCode(single)]).toEqual([413, "MULTIPART_REQUIRED"]);
+    const history = (await (await app.call(`/v1/miners/${bob.uid}/submissions`)).json()) as {
+      refusals: { window: number; code: string }[];
+    };
+    expect(
+      history.refusals
+        .filter((r) => r.window === 110)
+        .map((r) => r.code)
+        .sort(),
+    ).toEqual(["MULTIPART_REQUIRED", "SIZE_LIMIT_EXCEEDED"]);
+  });
+
+  it("answers malformed paths with coded 4xx errors", async () => {
+    const res = await app.call("/v1/gradients/abc/3", { method: "PUT", body: "x" });
+    expect([res.status, await errorCode(res)]).toEqual([400, "BAD_REQUEST"]);
+    const neg = await app.call("/v1/submissions/-1/3");
+    expect(neg.status).toBe(400);
+    const none = await app.call(`/v1/submissions/999/${alice.uid}`);
+    expect([none.status, await errorCode(none)]).toEqual([404, "NOT_FOUND"]);
+  });
+});
