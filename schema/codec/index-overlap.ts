@@ -1,6 +1,6 @@
 /**
- * Top-k index overlap, Templar's copy measure (reference §5.6): per chunk |A ∩ B| / k, averaged
- * over chunks, and across parameters weighted by chunks·k.
+ * Top-k index overlap, Templar's copy measure (reference §5.6): per chunk |A ∩ B| / k. Copy
+ * detection (workers/copies/find-copies.ts) sums it over a window's chunk sample, weighted by k.
  */
 
 /** |a ∩ b| / k for the index sets of one chunk. */
@@ -17,39 +17,4 @@ export function chunkOverlap(a: ArrayLike<number>, b: ArrayLike<number>, k: numb
     }
   }
   return shared / k;
-}
-
-/** The index sets of one parameter's sampled chunks, and the k they were cut with. */
-export interface ParamIndexSample {
-  readonly k: number;
-  /** chunk id → its indices. Both sides of a comparison sample the same chunk ids. */
-  readonly chunks: Readonly<Record<number, readonly number[]>>;
-}
-
-/**
- * Overlap of two submissions over the chunks both sampled: mean per-chunk overlap of each
- * parameter, weighted across parameters by (sampled chunks · k).
- */
-export function submissionOverlap(
-  a: Readonly<Record<string, ParamIndexSample>>,
-  b: Readonly<Record<string, ParamIndexSample>>,
-): number {
-  let weighted = 0;
-  let weight = 0;
-  for (const [param, sa] of Object.entries(a)) {
-    const sb = b[param];
-    if (!sb) continue;
-    let sum = 0;
-    let n = 0;
-    for (const [chunk, idxA] of Object.entries(sa.chunks)) {
-      const idxB = sb.chunks[Number(chunk)];
-      if (!idxB) continue;
-      sum += chunkOverlap(idxA, idxB, sa.k);
-      n++;
-    }
-    // Templar weights each parameter's mean overlap by its chunks·k; here, the chunks compared.
-    weighted += (n === 0 ? 0 : sum / n) * n * sa.k;
-    weight += n * sa.k;
-  }
-  return weight === 0 ? 0 : weighted / weight;
 }
