@@ -33,6 +33,21 @@ export default defineConfig(async () => {
             include: ["test/workers/**/*.test.ts", SHARED_TESTS],
             setupFiles: ["./test/workers/setup/apply-migrations.ts"],
             testTimeout: 60_000,
+            // @polkadot/* takes 5–10 s per test file to load through vite unless pre-bundled (toolchain P14).
+            deps: {
+              optimizer: {
+                ssr: {
+                  enabled: true,
+                  include: [
+                    "@polkadot/api",
+                    "@polkadot/util-crypto",
+                    "@polkadot/util",
+                    "@polkadot/types",
+                    "@polkadot/keyring",
+                  ],
+                },
+              },
+            },
           },
         },
         {

@@ -65,7 +65,7 @@ describe("copy detection", () => {
       .set({ putOpensAtMs: Date.now() - 60_000, putClosesAtMs: Date.now() - 42_000 })
       .where(eq(windows.window, W - 1));
 
-    await recordPutWindow(W, opensAt - Date.now(), opensAt - Date.now() + 7000);
+    await recordPutWindow(W, opensAt - Date.now(), 120_000);
     const honest = buildGradient(1, TEST_MANIFEST, HPARAMS, identity(alice, W));
     await upload(alice, W, honest.file);
     await upload(bob, W, buildGradient(2, TEST_MANIFEST, HPARAMS, identity(bob, W)).file);
@@ -75,11 +75,14 @@ describe("copy detection", () => {
     await upload(dave, W, encodeAs(dave, W, noisy, honest.parameters));
     await upload(erin, W, encodeAs(erin, W, erinOld.gradient, erinOld.parameters));
 
-    // After the close, the chain moves on: the tick finds the seed block and queues fingerprints.
-    await vi.waitUntil(() => Date.now() > opensAt + 7000, { timeout: 15_000, interval: 100 });
-    chain.headNumber = (W + 1) * BPW + 6; // 18 s after the opening: past the 7 s put window
+    // The put window closes; the chain moves past it: the tick finds the seed block (the first one
+    // after the close, blocks being 3 s apart from the opening) and queues fingerprints.
+    const closesAt = Date.now() - 1;
+    await db.update(windows).set({ putClosesAtMs: closesAt }).where(eq(windows.window, W));
+    const seed = (W + 1) * BPW + Math.floor((closesAt - opensAt) / 3000) + 1;
+    chain.headNumber = seed + 2;
     const report = await windowTick(workerContext(env, () => chain));
-    expect(report.seedBlocks).toContainEqual({ window: W, block: (W + 1) * BPW + 3 });
+    expect(report.seedBlocks).toContainEqual({ window: W, block: seed });
     expect(report.fingerprintsQueued).toBe(6); // five in W, erin's old one in W − 1
 
     await vi.waitUntil(

@@ -18,7 +18,8 @@ const erin = miner(7, "erin");
 const identity = { ...IDENTITY, netuid: NETUID, uid: erin.uid, hotkey: erin.hotkey };
 const app = testApp(chainAtPutWindow(300));
 
-describe("validation consumer verdicts", () => {
+// Each case has its own window, so they run concurrently (each waits on real queue delivery).
+describe.concurrent("validation consumer verdicts", () => {
   beforeAll(async () => {
     await publishManifest();
     await registerMiners([erin]);
