@@ -1,0 +1,111 @@
+/**
+ * A real subtensor runtime under chopsticks, as a child process on 127.0.0.1
+ * (reference/local-chain.md §2): started on a free port, stopped by its pid.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Keyring } from "@polkadot/keyring";
+import { encodeAddress } from "@polkadot/util-crypto";
+import { localSpec } from "./subtensor-spec.ts";
+
+export interface LocalChain {
+  /** JSON-RPC over HTTP and WebSocket (chopsticks serves both on one port). */
+  readonly httpUrl: string;
+  readonly wsUrl: string;
+  readonly pid: number;
+  /** Stops the process (SIGTERM, then SIGKILL after 5 s). */
+  stop(): Promise<void>;
+}
+
+/** The dev accounts the chain starts with funds for: coldkeys //Name and hotkeys //Name//hot. */
+export const DEV_NAMES = ["Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"] as const;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function devAddresses(extra: readonly string[]): string[] {
+  const keyring = new Keyring({ type: "sr25519", ss58Format: 42 });
+  const uris = [...DEV_NAMES.flatMap((n) => [`//${n}`, `//${n}//hot`]), ...extra];
+  return uris.map((u) => encodeAddress(keyring.addFromUri(u).publicKey, 42));
+}
+
+/**
+ * Starts chopsticks with the subtensor runtime. `buildBlockMode` "Instant" makes a block per
+ * transaction (setup); "Manual" leaves block production to the caller (the pacer).
+ */
+export async function startLocalChain(
+  opts: { buildBlockMode?: "Instant" | "Manual"; fundedUris?: readonly string[]; log?: (line: string) => void } = {},
+): Promise<LocalChain> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), "chopsticks-"));
+  const config = {
+    genesis: localSpec(),
+    host: "127.0.0.1",
+    port,
+    "build-block-mode": opts.buildBlockMode ?? "Instant",
+    // Keep every block readable: by default old blocks silently turn into genesis (local-clock.md).
+    "max-memory-block-count": 100_000,
+    "import-storage": {
+      Sudo: { Key: encodeAddress(new Keyring({ type: "sr25519" }).addFromUri("//Alice").publicKey, 42) },
+      System: {
+        Account: devAddresses(opts.fundedUris ?? []).map((a) => [
+          [a],
+          { providers: 1, data: { free: "1000000000000000" } },
+        ]),
+      },
+    },
+  };
+  const configPath = path.join(dir, "config.json");
+  writeFileSync(configPath, JSON.stringify(config));
+  // The package's exports map hides its bin: resolve the main entry and go up to the package root.
+  const main = createRequire(import.meta.url).resolve("@acala-network/chopsticks");
+  const bin = path.join(main.replace(/dist[\\/].*$/, ""), "chopsticks.cjs");
+  const child: ChildProcess = spawn(process.execPath, [bin, "-c", configPath], { stdio: ["ignore", "pipe", "pipe"] });
+  await new Promise<void>((resolve, reject) => {
+    let output = "";
+    const timer = setTimeout(
+      () => reject(new Error(`chopsticks did not start in 120 s:\n${output.slice(-2000)}`)),
+      120_000,
+    );
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      output += text;
+      for (const line of text.split("\n")) if (line.trim()) opts.log?.(line);
+      if (output.includes("Failed to apply inherents")) reject(new Error(`chopsticks failed:\n${output.slice(-2000)}`));
+      if (output.includes("RPC listening on")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`chopsticks exited with ${code}:\n${output.slice(-2000)}`)));
+  });
+  return {
+    httpUrl: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    pid: child.pid as number,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const kill = setTimeout(() => child.kill("SIGKILL"), 5000);
+        child.once("exit", () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill("SIGTERM");
+      }),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Puts a subnet on a fresh local chain the way an owner would (reference/local-chain.md §3):
+ * a subnet owned by //Bob, rate limits off, a validator with stake, and miners registered by
+ * burning. Transactions are signed with explicit nonces (the pool otherwise rejects a quick
+ * second transaction as stale) and wait for inclusion; a dispatch error throws with its name.
+ */
+import { ApiPromise, WsProvider } from "@polkadot/api";
+import type { SubmittableExtrinsic } from "@polkadot/api/types";
+import { Keyring } from "@polkadot/keyring";
+import type { KeyringPair } from "@polkadot/keyring/types";
+import type { Null, Result } from "@polkadot/types";
+import type { DispatchError } from "@polkadot/types/interfaces";
+
+export interface SubnetAccount {
+  readonly name: string;
+  readonly coldkey: KeyringPair;
+  readonly hotkey: KeyringPair;
+}
+
+export interface LocalSubnet {
+  readonly netuid: number;
+  readonly owner: SubnetAccount;
+  readonly validator: SubnetAccount;
+  readonly miners: readonly SubnetAccount[];
+}
+
+/** A dev account: coldkey //Name, hotkey //Name//hot. */
+export function devAccount(name: string): SubnetAccount {
+  const keyring = new Keyring({ type: "sr25519", ss58Format: 42 });
+  return { name, coldkey: keyring.addFromUri(`//${name}`), hotkey: keyring.addFromUri(`//${name}//hot`) };
+}
+
+/** "pallet.Error" for a module error, else the error as text. */
+export function dispatchErrorName(api: ApiPromise, err: DispatchError): string {
+  if (!err.isModule) return err.toString();
+  const meta = api.registry.findMetaError(err.asModule);
+  return `${meta.section}.${meta.name}`;
+}
+
+/**
+ * Submits a transaction and resolves once it is in a block. A failed dispatch, or a failed call
+ * inside `sudo.sudo` (which itself succeeds), throws an Error named "pallet.Error".
+ */
+export async function send(api: ApiPromise, tx: SubmittableExtrinsic<"promise">, signer: KeyringPair): Promise<void> {
+  const nonce = await api.rpc.system.accountNextIndex(signer.address);
+  await new Promise<void>((resolve, reject) => {
+    tx.signAndSend(signer, { nonce }, ({ status, dispatchError, events }) => {
+      if (!status.isInBlock && !status.isFinalized) return;
+      if (dispatchError) return reject(new Error(dispatchErrorName(api, dispatchError)));
+      const sudid = events.find(({ event }) => event.section === "sudo" && event.method === "Sudid");
+      const result = sudid?.event.data[0] as Result<Null, DispatchError> | undefined;
+      if (result?.isErr) return reject(new Error(dispatchErrorName(api, result.asErr)));
+      resolve();
+    }).catch(reject);
+  });
+}
+
+/** Connects to a local chain over WebSocket. */
+export async function connect(wsUrl: string): Promise<ApiPromise> {
+  return ApiPromise.create({ provider: new WsProvider(wsUrl), noInitWarn: true, throwOnConnect: true });
+}
+
+/**
+ * Registers a subnet owned by //Bob with //Charlie as validator (100 TAO staked) and the given
+ * miners (default //Dave, //Eve, //Ferdie). The chain must be in Instant mode.
+ */
+export async function setUpSubnet(
+  api: ApiPromise,
+  minerNames: readonly string[] = ["Dave", "Eve", "Ferdie"],
+): Promise<LocalSubnet> {
+  const alice = devAccount("Alice").coldkey;
+  const owner = devAccount("Bob");
+  const validator = devAccount("Charlie");
+  const miners = minerNames.map(devAccount);
+  const sudo = (call: SubmittableExtrinsic<"promise">) => send(api, api.tx.sudo.sudo(call), alice);
+  const tx = api.tx;
+
+  await sudo(tx.adminUtils.sudoSetNetworkRateLimit(0)); // genesis: one network per 10 blocks
+  await send(api, tx.subtensorModule.registerNetwork(owner.hotkey.address, 1), owner.coldkey); // spec 218: (hotkey, mechid)
+  const netuid = Number((await api.query.subtensorModule.totalNetworks()).toString()) - 1;
+  // Spec 218 seeds a new subnet's pool with 1 rao a side; give it depth so stake buys alpha 1:1.
+  await api.rpc("dev_setStorage", {
+    SubtensorModule: { SubnetTAO: [[[netuid], "1000000000000"]], SubnetAlphaIn: [[[netuid], "1000000000000"]] },
+  });
+  await sudo(
+    tx.utility.batchAll([
+      tx.adminUtils.sudoSetTargetRegistrationsPerInterval(netuid, 256),
+      tx.adminUtils.sudoSetMaxRegistrationsPerBlock(netuid, 256),
+      tx.adminUtils.sudoSetTempo(netuid, 10),
+      tx.adminUtils.sudoSetWeightsSetRateLimit(netuid, 0),
+      tx.adminUtils.sudoSetCommitRevealWeightsEnabled(netuid, false),
+    ]),
+  );
+  for (const account of [validator, ...miners]) {
+    await send(api, tx.subtensorModule.burnedRegister(netuid, account.hotkey.address), account.coldkey);
+  }
+  await send(api, tx.subtensorModule.addStake(validator.hotkey.address, netuid, 100n * 10n ** 9n), validator.coldkey);
+  return { netuid, owner, validator, miners };
+}
