@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { EdgeError } from "../schema/errors.ts";
 import { type ChainFactory, type WorkerContext, workerContext } from "./context.ts";
 import { errorResponse } from "./http/error-response.ts";
+import { benchRoutes } from "./routes/bench.ts";
 import { gradientRoutes } from "./routes/gradients.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { submissionRoutes } from "./routes/submissions.ts";
@@ -32,6 +33,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/v1", windowRoutes);
   app.route("/v1", gradientRoutes);
   app.route("/v1", submissionRoutes);
+  app.use("/v1/bench/*", async (c, next) => {
+    // typed as the literal "off" of wrangler.toml; `wrangler dev --var BENCHMARK_ROUTES:on` changes it
+    if ((c.env.BENCHMARK_ROUTES as string) !== "on")
+      throw new EdgeError("NOT_FOUND", `no route ${c.req.method} ${new URL(c.req.url).pathname}`);
+    await next();
+  });
+  app.route("/v1", benchRoutes);
   app.notFound((c) =>
     errorResponse(new EdgeError("NOT_FOUND", `no route ${c.req.method} ${new URL(c.req.url).pathname}`)),
   );

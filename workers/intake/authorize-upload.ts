@@ -1,14 +1,18 @@
 /**
  * The checks every upload passes before any byte of it is stored: signature, registration,
- * replay, size limits, and whether its put window has already closed. Refusals of a miner whose
- * signature verified are recorded; unsigned or forged requests are not (they prove nothing about
- * who sent them, and recording them would let anyone fill the table).
+ * replay, size limits, an existing submission, and whether its put window has already closed.
+ * What D1 knows about all of these is read in one round trip. Refusals of a miner whose signature
+ * verified are recorded; unsigned or forged requests are not (they prove nothing about who sent
+ * them, and recording them would let anyone fill the table).
  */
+import { and, eq } from "drizzle-orm";
+import { chainHead, multipartUploads, neurons, submissions, windows } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
-import { certainlyClosed, judgeReceipt, windowOfBlock } from "../clock/window-math.ts";
+import type { LimitHparams } from "../../schema/hparams.ts";
+import { certainlyClosed, judgeReceipt, type PutWindow, windowOfBlock } from "../clock/window-math.ts";
 import type { WorkerContext } from "../context.ts";
-import { resolveHotkey } from "../metagraph/metagraph.ts";
-import { findSubmission, recordRefusal, signatureUsed } from "./submission-records.ts";
+import { refreshForHotkey } from "../metagraph/metagraph.ts";
+import { recordRefusal } from "./submission-records.ts";
 import { type UploadClaim, verifyClaim } from "./upload-claim.ts";
 
 /** Runs `step`; a refusal it throws is recorded against the (authenticated) uploader first. */
@@ -27,69 +31,137 @@ export async function recorded<T>(
   }
 }
 
-/** Throws UPLOAD_TOO_LATE if the put window of `window` has closed by `atMs`. */
-async function assertNotClosed(ctx: WorkerContext, window: number, atMs: number): Promise<void> {
-  const head = await ctx.clock.recordedHead();
-  const w = ctx.config.hparams.window;
-  // Long-gone windows are late without reading old blocks the node may have pruned.
-  if (head && certainlyClosed(window, windowOfBlock(head.number, w), w)) {
-    throw new EdgeError("UPLOAD_TOO_LATE", `the put window of window ${window} closed long ago`);
+/** What D1 holds that bears on an upload. */
+interface UploadState {
+  readonly uid: number | undefined;
+  readonly signatureUsed: boolean;
+  readonly submissionExists: boolean;
+  readonly headBlock: number | undefined;
+  readonly put: PutWindow | null;
+}
+
+async function readUploadState(ctx: WorkerContext, claim: UploadClaim): Promise<UploadState> {
+  const { db } = ctx;
+  const [neuron, bySignature, sessionBySignature, existing, head, win] = await db.batch([
+    db.select({ uid: neurons.uid }).from(neurons).where(eq(neurons.hotkey, claim.hotkey)).limit(1),
+    db.select({ id: submissions.id }).from(submissions).where(eq(submissions.signature, claim.signature)).limit(1),
+    db
+      .select({ id: multipartUploads.uploadId })
+      .from(multipartUploads)
+      .where(eq(multipartUploads.signature, claim.signature))
+      .limit(1),
+    db
+      .select({ id: submissions.id })
+      .from(submissions)
+      .where(and(eq(submissions.window, claim.window), eq(submissions.uid, claim.uid)))
+      .limit(1),
+    db.select({ block: chainHead.block }).from(chainHead).where(eq(chainHead.id, 1)).limit(1),
+    db
+      .select({ opens: windows.putOpensAtMs, closes: windows.putClosesAtMs })
+      .from(windows)
+      .where(eq(windows.window, claim.window))
+      .limit(1),
+  ]);
+  const bounds = win[0];
+  return {
+    uid: neuron[0]?.uid,
+    signatureUsed: bySignature.length > 0 || sessionBySignature.length > 0,
+    submissionExists: existing.length > 0,
+    headBlock: head[0]?.block,
+    put:
+      bounds?.opens != null && bounds.closes != null
+        ? { window: claim.window, opensAtMs: bounds.opens, closesAtMs: bounds.closes }
+        : null,
+  };
+}
+
+/**
+ * Throws UPLOAD_TOO_EARLY or UPLOAD_TOO_LATE unless `atMs` falls in the put window of `window`.
+ * `known`: the put window as read before the body arrived; the clock (and, if D1 does not know it
+ * yet, the chain) is asked only when it was not known then.
+ */
+export async function assertInPutWindow(
+  ctx: WorkerContext,
+  window: number,
+  atMs: number,
+  known?: PutWindow | null,
+): Promise<void> {
+  const put = known ?? (await ctx.clock.putWindow(window));
+  const timing = judgeReceipt(atMs, put);
+  if (timing === "early") {
+    const when = put ? `opens at ${put.opensAtMs}` : "has not opened (its opening block is not produced yet)";
+    throw new EdgeError("UPLOAD_TOO_EARLY", `received at ${atMs}; the put window of window ${window} ${when}`);
   }
-  const put = await ctx.clock.putWindow(window);
-  if (put && atMs > put.closesAtMs) {
+  if (timing === "late") {
     throw new EdgeError(
       "UPLOAD_TOO_LATE",
-      `received at ${atMs}; the put window of window ${window} closed at ${put.closesAtMs}`,
+      `received at ${atMs}; the put window of window ${window} closed at ${put?.closesAtMs}`,
     );
   }
 }
 
-/** Throws UPLOAD_TOO_EARLY or UPLOAD_TOO_LATE unless `atMs` falls in the put window of `window`. */
-export async function assertInPutWindow(ctx: WorkerContext, window: number, atMs: number): Promise<void> {
-  await assertNotClosed(ctx, window, atMs);
-  const put = await ctx.clock.putWindow(window);
-  if (judgeReceipt(atMs, put) === "early") {
-    const when = put ? `opens at ${put.opensAtMs}` : "has not opened (its opening block is not produced yet)";
-    throw new EdgeError("UPLOAD_TOO_EARLY", `received at ${atMs}; the put window of window ${window} ${when}`);
+/** Throws SIZE_LIMIT_EXCEEDED or MULTIPART_REQUIRED for a claimed size above the limits. */
+export function assertWithinLimits(claim: UploadClaim, limits: LimitHparams, multipart: boolean): void {
+  if (claim.size > limits.max_gradient_bytes) {
+    throw new EdgeError(
+      "SIZE_LIMIT_EXCEEDED",
+      `${claim.size} bytes is above the ${limits.max_gradient_bytes}-byte limit`,
+    );
+  }
+  if (!multipart && claim.size > limits.max_single_upload_bytes) {
+    throw new EdgeError(
+      "MULTIPART_REQUIRED",
+      `${claim.size} bytes is above ${limits.max_single_upload_bytes}: use a multipart upload`,
+    );
   }
 }
 
 /**
- * Verifies an upload's claim and everything that can be known before its bytes arrive.
- * `multipart`: the caller opens a multipart session (no single-request size limit).
+ * Verifies an upload's claim and everything that can be known before its bytes arrive; returns
+ * the put window if D1 knows it. `multipart`: a multipart session (no single-request size limit).
  */
-export async function authorizeUpload(ctx: WorkerContext, claim: UploadClaim, multipart: boolean): Promise<void> {
+export async function authorizeUpload(
+  ctx: WorkerContext,
+  claim: UploadClaim,
+  multipart: boolean,
+): Promise<PutWindow | null> {
   verifyClaim(claim);
-  await recorded(ctx, claim, async () => {
+  await recorded(ctx, claim, async () => assertWithinLimits(claim, ctx.config.hparams.limits, multipart));
+  return checkUploadState(ctx, claim);
+}
+
+/**
+ * The checks after the signature and the size limits, on what D1 knows: registration (with one
+ * rate-limited refresh for an unknown hotkey), replay, an existing submission, a closed window.
+ */
+export async function checkUploadState(ctx: WorkerContext, claim: UploadClaim): Promise<PutWindow | null> {
+  return recorded(ctx, claim, async () => {
     const { hparams, netuid } = ctx.config;
-    const uid = await resolveHotkey(
-      ctx.db,
-      ctx.chain,
-      netuid,
-      claim.hotkey,
-      ctx.now(),
-      hparams.intake.metagraph_refresh_seconds * 1000,
-    );
+    const state = await readUploadState(ctx, claim);
+    const uid =
+      state.uid ??
+      (await refreshForHotkey(
+        ctx.db,
+        ctx.chain,
+        netuid,
+        claim.hotkey,
+        ctx.now(),
+        hparams.intake.metagraph_refresh_seconds * 1000,
+      ));
     if (uid === undefined)
       throw new EdgeError("HOTKEY_UNREGISTERED", `${claim.hotkey} is not registered on netuid ${netuid}`);
     if (uid !== claim.uid) throw new EdgeError("UID_MISMATCH", `${claim.hotkey} holds uid ${uid}, not ${claim.uid}`);
-    if (await signatureUsed(ctx.db, claim.signature)) {
-      throw new EdgeError("SIGNATURE_REPLAYED", "this signature was already used for an upload");
-    }
-    const { max_gradient_bytes, max_single_upload_bytes } = hparams.limits;
-    if (claim.size > max_gradient_bytes) {
-      throw new EdgeError("SIZE_LIMIT_EXCEEDED", `${claim.size} bytes is above the ${max_gradient_bytes}-byte limit`);
-    }
-    if (!multipart && claim.size > max_single_upload_bytes) {
-      throw new EdgeError(
-        "MULTIPART_REQUIRED",
-        `${claim.size} bytes is above ${max_single_upload_bytes}: use a multipart upload`,
-      );
-    }
-    if (await findSubmission(ctx.db, claim.window, claim.uid)) {
+    if (state.signatureUsed) throw new EdgeError("SIGNATURE_REPLAYED", "this signature was already used for an upload");
+    if (state.submissionExists) {
       throw new EdgeError("SUBMISSION_EXISTS", `uid ${claim.uid} already has a submission for window ${claim.window}`);
     }
-    // A request that starts after the close can only be received after it.
-    await assertNotClosed(ctx, claim.window, ctx.now());
+    // A request that starts after the close can only be received after it; long-gone windows
+    // are judged without reading old blocks the node may have pruned.
+    const headBlock = state.headBlock ?? (await ctx.clock.head()).number;
+    if (certainlyClosed(claim.window, windowOfBlock(headBlock, hparams.window), hparams.window)) {
+      throw new EdgeError("UPLOAD_TOO_LATE", `the put window of window ${claim.window} closed long ago`);
+    }
+    if (state.put && ctx.now() > state.put.closesAtMs) await assertInPutWindow(ctx, claim.window, ctx.now(), state.put);
+    return state.put;
   });
 }

@@ -1,58 +1,55 @@
 /**
- * A single-request upload (docs/SPEC.md §5.4): authorize, stream the body into R2 while hashing
- * it, judge the receipt time, then record the submission and queue its validation. On any
- * refusal after the body was stored, the stored object is deleted: nothing is kept.
+ * A single-request upload (docs/SPEC.md §5.4): verify the signature, then pipe the body into R2
+ * with the signed SHA-256 as the object's checksum (R2 refuses to store bytes that do not match
+ * it) while D1 is asked whether the miner may upload (registration, replay, limits, window); judge
+ * the receipt time, then record the submission and queue its validation. On any refusal the
+ * transfer is aborted and whatever was stored is deleted: nothing is kept.
  */
 import { EdgeError } from "../../schema/errors.ts";
+import type { PutWindow } from "../clock/window-math.ts";
 import type { WorkerContext } from "../context.ts";
-import { assertInPutWindow, authorizeUpload, recorded } from "./authorize-upload.ts";
+import { assertInPutWindow, assertWithinLimits, checkUploadState, recorded } from "./authorize-upload.ts";
 import { gradientObjectKey, insertSubmission, queueValidation, type SubmissionRow } from "./submission-records.ts";
-import type { UploadClaim } from "./upload-claim.ts";
+import { type UploadClaim, verifyClaim } from "./upload-claim.ts";
 
-function toHex(buffer: ArrayBuffer): string {
-  return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+/** R2's refusal of a body whose checksum differs from the one given (code 10037, BadDigest). */
+function isChecksumMismatch(e: unknown): boolean {
+  return /checksum|BadDigest|10037/i.test(String((e as Error)?.message ?? e));
 }
 
 /**
- * Streams `body` into R2 at `key`, hashing it on the way; resolves when the last byte has been
- * read and stored, with the SHA-256 and the Worker-clock time of that last byte.
+ * Streams `body` into R2 at `key`, R2 checking the claimed SHA-256; resolves with the Worker-clock
+ * time at which the last byte was read, once the object is stored.
  */
-async function storeWhileHashing(
+async function storeChecked(
   ctx: WorkerContext,
   key: string,
   body: ReadableStream<Uint8Array>,
-  size: number,
-): Promise<{ sha256: string; receivedAtMs: number }> {
-  const fixed = new FixedLengthStream(size);
-  const digest = new crypto.DigestStream("SHA-256");
-  const stored = ctx.gradients.put(key, fixed.readable);
-  stored.catch(() => {}); // awaited below; a short body rejects it before then
-  const out = fixed.writable.getWriter();
-  const hash = digest.getWriter();
-  const reader = body.getReader();
-  let received = 0;
-  let receivedAtMs = 0;
+  claim: UploadClaim,
+  signal: AbortSignal,
+): Promise<number> {
+  const fixed = new FixedLengthStream(claim.size);
+  const stored = ctx.gradients.put(key, fixed.readable, { sha256: claim.sha256 });
+  stored.catch(() => {}); // awaited below; a short or long body rejects it first
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      received += value.byteLength;
-      if (received > size) throw new EdgeError("SIZE_MISMATCH", `the body is longer than the signed size ${size}`);
-      await Promise.all([out.write(value), hash.write(value)]);
-    }
-    receivedAtMs = ctx.now();
-    if (received !== size)
-      throw new EdgeError("SIZE_MISMATCH", `the body has ${received} bytes, the signed size is ${size}`);
-    await Promise.all([out.close(), hash.close()]);
+    await body.pipeTo(fixed.writable, { signal });
+  } catch (e) {
+    await ctx.gradients.delete(key);
+    throw new EdgeError(
+      "SIZE_MISMATCH",
+      `the body is not the signed ${claim.size} bytes: ${String((e as Error)?.message ?? e)}`,
+    );
+  }
+  const receivedAtMs = ctx.now();
+  try {
     await stored;
   } catch (e) {
-    await Promise.allSettled([out.abort(e), hash.abort(e), reader.cancel(e)]);
     await ctx.gradients.delete(key);
-    throw e instanceof EdgeError
-      ? e
-      : new EdgeError("SIZE_MISMATCH", `the body could not be read in full: ${String(e)}`);
+    if (isChecksumMismatch(e))
+      throw new EdgeError("SHA256_MISMATCH", `the stored bytes do not hash to the signed sha256 ${claim.sha256}`);
+    throw e;
   }
-  return { sha256: toHex(await digest.digest), receivedAtMs };
+  return receivedAtMs;
 }
 
 /** Accepts a single-request upload or throws a coded refusal. */
@@ -61,26 +58,34 @@ export async function acceptSingleUpload(
   claim: UploadClaim,
   body: ReadableStream<Uint8Array> | null,
 ): Promise<SubmissionRow> {
-  await authorizeUpload(ctx, claim, false);
+  // Forgeries and oversize claims are refused before a byte is read.
+  verifyClaim(claim);
+  await recorded(ctx, claim, async () => assertWithinLimits(claim, ctx.config.hparams.limits, false));
+  const key = gradientObjectKey(ctx.config.netuid, claim.window, claim.uid);
+  const transfer = new AbortController();
+  const storing = storeChecked(ctx, key, body ?? new Blob([]).stream(), claim, transfer.signal);
+  storing.catch(() => {}); // awaited below, once the checks have passed
+  let known: PutWindow | null;
+  try {
+    known = await checkUploadState(ctx, claim);
+  } catch (e) {
+    transfer.abort();
+    await storing.catch(() => {});
+    await ctx.gradients.delete(key);
+    throw e;
+  }
   return recorded(ctx, claim, async () => {
-    const key = gradientObjectKey(ctx.config.netuid, claim.window, claim.uid);
-    const { sha256, receivedAtMs } = await storeWhileHashing(ctx, key, body ?? new Blob([]).stream(), claim.size);
+    const receivedAtMs = await storing;
     let submission: SubmissionRow;
     try {
-      if (sha256 !== claim.sha256) {
-        throw new EdgeError(
-          "SHA256_MISMATCH",
-          `the stored bytes hash to ${sha256}, the signed sha256 is ${claim.sha256}`,
-        );
-      }
-      await assertInPutWindow(ctx, claim.window, receivedAtMs);
+      await assertInPutWindow(ctx, claim.window, receivedAtMs, known);
       submission = await insertSubmission(ctx.db, {
         window: claim.window,
         uid: claim.uid,
         hotkey: claim.hotkey,
         objectKey: key,
         sizeBytes: claim.size,
-        sha256,
+        sha256: claim.sha256,
         receivedAtMs,
         signature: claim.signature,
       });

@@ -2,7 +2,7 @@
  * Submissions and refused attempts in D1, and where gradients live in R2.
  */
 import { and, desc, eq, lt, or } from "drizzle-orm";
-import { multipartUploads, submissions, uploadRefusals } from "../../schema/db/index.ts";
+import { submissions, uploadRefusals } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import { type Database, uniqueViolation } from "../d1.ts";
 
@@ -26,19 +26,6 @@ export async function findSubmission(db: Database, window: number, uid: number):
     .from(submissions)
     .where(and(eq(submissions.window, window), eq(submissions.uid, uid)))
     .get();
-}
-
-/** True if a signature was already used by a submission or a multipart session. */
-export async function signatureUsed(db: Database, signature: string): Promise<boolean> {
-  const [a, b] = await db.batch([
-    db.select({ id: submissions.id }).from(submissions).where(eq(submissions.signature, signature)).limit(1),
-    db
-      .select({ id: multipartUploads.uploadId })
-      .from(multipartUploads)
-      .where(eq(multipartUploads.signature, signature))
-      .limit(1),
-  ]);
-  return a.length > 0 || b.length > 0;
 }
 
 /** Records a received upload; the unique indexes make the first of concurrent attempts win. */

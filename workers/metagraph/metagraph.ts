@@ -2,7 +2,7 @@
  * Hotkey → uid from the metagraph kept in D1, refreshed from the chain by the cron and, at most
  * once per `intake.metagraph_refresh_seconds`, on demand when an upload names an unknown hotkey.
  */
-import { eq, lte, notInArray } from "drizzle-orm";
+import { lte, notInArray } from "drizzle-orm";
 import { neurons, refreshThrottle } from "../../schema/db/index.ts";
 import type { ChainClient, Metagraph } from "../chain/chain-client.ts";
 import { fromChain } from "../clock/window-clock.ts";
@@ -48,12 +48,6 @@ export async function syncMetagraph(
   return metagraph;
 }
 
-/** The uid holding a hotkey in D1's metagraph. */
-export async function uidOfHotkey(db: Database, hotkey: string): Promise<number | undefined> {
-  const row = await db.select({ uid: neurons.uid }).from(neurons).where(eq(neurons.hotkey, hotkey)).get();
-  return row?.uid;
-}
-
 /**
  * Claims the on-demand refresh if the last one is at least `intervalMs` old: a single
  * conditional write, so concurrent requests cannot both win.
@@ -72,10 +66,10 @@ export async function claimRefresh(db: Database, nowMs: number, intervalMs: numb
 }
 
 /**
- * The uid of a hotkey; an unknown hotkey triggers one metagraph refresh if the rate limit
- * allows. Undefined means: not registered (as far as the validator can tell right now).
+ * The uid of a hotkey D1 does not know: one metagraph refresh if the rate limit allows, then a
+ * lookup. Undefined means: not registered (as far as the validator can tell right now).
  */
-export async function resolveHotkey(
+export async function refreshForHotkey(
   db: Database,
   chain: () => ChainClient,
   netuid: number,
@@ -83,8 +77,6 @@ export async function resolveHotkey(
   nowMs: number,
   refreshIntervalMs: number,
 ): Promise<number | undefined> {
-  const known = await uidOfHotkey(db, hotkey);
-  if (known !== undefined) return known;
   if (!(await claimRefresh(db, nowMs, refreshIntervalMs))) return undefined;
   const metagraph = await syncMetagraph(db, chain(), netuid, nowMs);
   return metagraph.neurons.find((n) => n.hotkey === hotkey)?.uid;
