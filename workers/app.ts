@@ -26,7 +26,10 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
-    c.set("ctx", workerContext(c.env, deps.chain, deps.now));
+    c.set(
+      "ctx",
+      workerContext(c.env, deps.chain, deps.now, (work) => c.executionCtx.waitUntil(work)),
+    );
     await next();
   });
   app.route("/v1", metaRoutes);

@@ -18,13 +18,23 @@ export interface WorkerContext {
   readonly clock: WindowClock;
   readonly chain: () => ChainClient;
   readonly now: () => number;
+  /** Runs work that the response need not wait for (ExecutionContext.waitUntil where there is one). */
+  readonly defer: (work: Promise<unknown>) => void;
 }
 
 /** How a Worker entry point gets its chain client (a fake in tests, @polkadot/api in production). */
 export type ChainFactory = (config: DeploymentConfig) => ChainClient;
 
-/** The context of one Worker invocation; the chain client is created on first use. */
-export function workerContext(env: Env, chainFactory: ChainFactory, now: () => number = Date.now): WorkerContext {
+/**
+ * The context of one Worker invocation; the chain client is created on first use. `waitUntil`:
+ * the invocation's ExecutionContext.waitUntil, for work that outlives the response.
+ */
+export function workerContext(
+  env: Env,
+  chainFactory: ChainFactory,
+  now: () => number = Date.now,
+  waitUntil?: (work: Promise<unknown>) => void,
+): WorkerContext {
   const config = deploymentConfig(env);
   const db = database(env.DB);
   let client: ChainClient | undefined;
@@ -41,5 +51,6 @@ export function workerContext(env: Env, chainFactory: ChainFactory, now: () => n
     clock: new WindowClock(db, chain, config.hparams.window, now),
     chain,
     now,
+    defer: (work) => (waitUntil ? waitUntil(work) : void work.catch(() => {})),
   };
 }

@@ -111,7 +111,9 @@ describe("single upload", () => {
     const stored = await env.GRADIENTS.get(row?.objectKey as string);
     expect(new Uint8Array(await (stored as R2ObjectBody).arrayBuffer())).toEqual(first);
     // the refused body, streamed while D1 was asked, left nothing behind
-    expect((await env.GRADIENTS.list({ prefix: `gradients/${NETUID}/101/` })).objects.map((o) => o.key)).toEqual([row?.objectKey]);
+    expect((await env.GRADIENTS.list({ prefix: `gradients/${NETUID}/101/` })).objects.map((o) => o.key)).toEqual([
+      row?.objectKey,
+    ]);
   });
 
   it("refuses a replayed signature", async () => {
