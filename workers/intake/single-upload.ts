@@ -58,21 +58,15 @@ export async function acceptSingleUpload(
   claim: UploadClaim,
   body: ReadableStream<Uint8Array> | null,
 ): Promise<SubmissionRow> {
-  const { limits } = ctx.config.hparams;
-  if (claim.size > limits.max_single_upload_bytes) {
-    // Oversize claims are refused without reading a byte (and recorded once the signature holds).
-    verifyClaim(claim);
-    await recorded(ctx, claim, async () => assertWithinLimits(claim, limits, false));
-  }
+  // Forgeries and oversize claims are refused before a byte is read.
+  verifyClaim(claim);
+  await recorded(ctx, claim, async () => assertWithinLimits(claim, ctx.config.hparams.limits, false));
   const key = gradientObjectKey(ctx.config.netuid, claim.window, claim.uid);
   const transfer = new AbortController();
   const storing = storeChecked(ctx, key, body ?? new Blob([]).stream(), claim, transfer.signal);
   storing.catch(() => {}); // awaited below, once the checks have passed
   let known: PutWindow | null;
   try {
-    // The signature is checked while the runtime moves the first bytes: a forgery costs a few
-    // milliseconds of transfer, aborted and deleted, and is not recorded.
-    verifyClaim(claim);
     known = await checkUploadState(ctx, claim);
   } catch (e) {
     transfer.abort();
