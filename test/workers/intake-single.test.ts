@@ -5,7 +5,7 @@ import { runners, submissions } from "../../schema/db/index.ts";
 import { tokenHash } from "../../workers/runners/runner-auth.ts";
 import { buildGradient, IDENTITY, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { FakeChain } from "./support/fake-chain.ts";
-import { hex, miner, NETUID, signUpload, uploadHeaders } from "./support/miners.ts";
+import { hex, miner, NETUID, neuronOf, signUpload, uploadHeaders } from "./support/miners.ts";
 import {
   chainAtPutWindow,
   db,
@@ -181,14 +181,7 @@ describe("single upload", () => {
     await recordPutWindow(106, -1000, 60_000);
     const newcomer = miner(12, "newcomer");
     const fresh = new FakeChain({ headNumber: 107 * 20 + 1, anchor: { number: 107 * 20, atMs: Date.now() - 2000 } });
-    fresh.neurons = [alice, bob, newcomer].map((m) => ({
-      uid: m.uid,
-      hotkey: m.hotkey,
-      coldkey: m.hotkey,
-      stakeRao: 0n,
-      validatorPermit: false,
-      registrationBlock: 1,
-    }));
+    fresh.neurons = [alice, bob, newcomer].map(neuronOf);
     const freshApp = testApp(fresh);
     await new Promise((r) => setTimeout(r, 3100)); // past the local profile's 3 s refresh interval
     const file = fileOf(newcomer, 106);

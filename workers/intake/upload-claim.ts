@@ -32,14 +32,6 @@ const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const SIGNATURE = /^0x[0-9a-fA-F]{128}$/;
 
-/** A path segment that must be a non-negative decimal integer. */
-export function pathInteger(value: string | undefined, name: string): number {
-  if (value === undefined || !DECIMAL.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new EdgeError("BAD_REQUEST", `${name} must be a non-negative decimal integer, got ${JSON.stringify(value)}`);
-  }
-  return Number(value);
-}
-
 function header(headers: Headers, name: string): string {
   const v = headers.get(name);
   if (v === null || v === "") throw new EdgeError("SIGNATURE_MISSING", `the ${name} header is required`);

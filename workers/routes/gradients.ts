@@ -6,16 +6,17 @@ import { Hono } from "hono";
 import { EdgeError } from "../../schema/errors.ts";
 import type { AppEnv } from "../app.ts";
 import { submissionJson } from "../http/json.ts";
+import { decimalParam } from "../http/params.ts";
 import { abortMultipart, completeMultipart, createMultipart, uploadPart } from "../intake/multipart-upload.ts";
 import { acceptSingleUpload } from "../intake/single-upload.ts";
 import { findSubmission } from "../intake/submission-records.ts";
-import { pathInteger, readClaim } from "../intake/upload-claim.ts";
+import { readClaim } from "../intake/upload-claim.ts";
 import { authenticatedRunner } from "../runners/runner-auth.ts";
 
 type Params = { window?: string; uid?: string; uploadId?: string; part?: string };
 
 function where(params: Params) {
-  return { window: pathInteger(params.window, "window"), uid: pathInteger(params.uid, "uid") };
+  return { window: decimalParam(params.window, "window"), uid: decimalParam(params.uid, "uid") };
 }
 
 function session(params: Params) {
@@ -71,7 +72,7 @@ export const gradientRoutes = new Hono<AppEnv>()
     );
   })
   .put("/gradients/:window/:uid/multipart/:uploadId/parts/:part", async (c) => {
-    const at = { ...session(c.req.param()), partNumber: pathInteger(c.req.param("part"), "part") };
+    const at = { ...session(c.req.param()), partNumber: decimalParam(c.req.param("part"), "part") };
     const part = await uploadPart(c.get("ctx"), at, c.req.raw.headers, c.req.raw.body);
     return c.json({ part_number: part.partNumber, etag: part.etag, size_bytes: part.sizeBytes });
   })
