@@ -201,6 +201,7 @@ export const ERROR_CODES = {
   PACK12_LENGTH_INVALID: { status: 400, stage: "encoder", summary: "Packed indices are not 3 bytes per 2 indices." },
 
   // server
+  CHECKPOINT_INVALID: { status: 500, stage: "server", summary: "A stored checkpoint does not fit the model manifest." },
   MANIFEST_INVALID: {
     status: 500,
     stage: "server",

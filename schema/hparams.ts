@@ -55,6 +55,8 @@ export interface ModelHparams {
 
 export interface TrainingHparams {
   readonly inner_steps: number;
+  /** Sequences per inner step; a miner's pool holds inner_steps · batch_size samples. */
+  readonly batch_size: number;
   /** Error-feedback decay: EF = momentum_decay·EF + outer_learning_rate·Δ. */
   readonly momentum_decay: number;
   /** Outer SGD step applied to the aggregate: θ ← θ − outer_learning_rate·g. */
@@ -79,6 +81,19 @@ export interface EvaluationHparams {
   readonly eval_lr_factor: number;
   readonly own_samples: number;
   readonly random_samples: number;
+  /** Submissions per evaluation batch (the unit a runner leases). */
+  readonly batch_submissions: number;
+  /** A lease lasts this long unless renewed by a heartbeat. */
+  readonly lease_seconds: number;
+  /** Failed or expired leases after which a batch is parked. */
+  readonly max_attempts: number;
+}
+
+export interface DataHparams {
+  /** The last fraction of the corpus, by bytes, is the held-out split. */
+  readonly heldout_fraction: number;
+  /** Tokens per shard file. */
+  readonly shard_tokens: number;
 }
 
 export interface CopyHparams {
@@ -136,6 +151,7 @@ export interface Hparams {
   readonly training: TrainingHparams;
   readonly sync: SyncHparams;
   readonly evaluation: EvaluationHparams;
+  readonly data: DataHparams;
   readonly copy: CopyHparams;
   readonly scoring: ScoringHparams;
   readonly weights: WeightHparams;
@@ -163,7 +179,7 @@ const DEFAULT: Hparams = {
   },
   intake: { metagraph_refresh_seconds: 12 },
   model: { vocab_size: 256, d_model: 256, n_layers: 6, n_heads: 8, seq_len: 256, mlp_ratio: 4 },
-  training: { inner_steps: 30, momentum_decay: 0.95, outer_learning_rate: 1.0 },
+  training: { inner_steps: 30, batch_size: 16, momentum_decay: 0.95, outer_learning_rate: 1.0 },
   sync: {
     param_sample_offset: 10,
     param_sample_size: 2,
@@ -172,7 +188,15 @@ const DEFAULT: Hparams = {
     sync_power: 2.5,
     sync_max_steps_behind: 3,
   },
-  evaluation: { eval_lr_factor: 0.2, own_samples: 8, random_samples: 8 },
+  evaluation: {
+    eval_lr_factor: 0.2,
+    own_samples: 8,
+    random_samples: 8,
+    batch_submissions: 8,
+    lease_seconds: 600,
+    max_attempts: 3,
+  },
+  data: { heldout_fraction: 0.1, shard_tokens: 1 * MiB },
   copy: {
     fingerprint_chunks: 64,
     idx_overlap_threshold: 0.4,
@@ -217,7 +241,8 @@ const LOCAL: Hparams = {
   },
   model: { vocab_size: 256, d_model: 128, n_layers: 3, n_heads: 4, seq_len: 128, mlp_ratio: 4 },
   intake: { metagraph_refresh_seconds: 3 },
-  training: { ...DEFAULT.training, inner_steps: 4 },
+  training: { ...DEFAULT.training, inner_steps: 4, batch_size: 8 },
+  evaluation: { ...DEFAULT.evaluation, batch_submissions: 4, lease_seconds: 60 },
 };
 
 export const PROFILES = { default: DEFAULT, local: LOCAL } as const;

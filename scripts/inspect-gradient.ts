@@ -16,7 +16,7 @@ import { readFloat32 } from "../schema/codec/safetensors.ts";
 import { validateGradientStream } from "../schema/codec/validate.ts";
 import { EdgeError } from "../schema/errors.ts";
 import { getHparams } from "../schema/hparams.ts";
-import type { ModelManifest } from "../schema/model-manifest.ts";
+import type { ModelManifest } from "../schema/model/manifest.ts";
 
 async function readRange(path: string, begin: number, end: number): Promise<Uint8Array> {
   const parts: Buffer[] = [];

@@ -8,7 +8,7 @@
 
 import { EdgeError } from "../errors.ts";
 import type { CompressionHparams } from "../hparams.ts";
-import { assertValidManifest, type ModelManifest, numel, type ParameterSpec } from "../model-manifest.ts";
+import { assertValidManifest, type ModelManifest, numel, type ParameterSpec } from "../model/manifest.ts";
 
 /** Indices are 12-bit, so a chunk can hold at most 4096 elements. */
 export const MAX_CHUNK_ELEMENTS = 4096;

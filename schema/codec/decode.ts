@@ -120,12 +120,20 @@ export class ChunkAccumulator {
   }
 
   /** Writes factor · (the collected chunk c) into target, whose parameter starts at `offset`. */
-  flush(target: Float32Array, offset: number, c: number, factor: number): void {
+  /**
+   * Writes factor · (the collected chunk c) into target, whose parameter starts at `offset`; with
+   * an undo log, every position's value is recorded before it changes.
+   */
+  flush(target: Float32Array, offset: number, c: number, factor: number, undo?: UndoLog): void {
     const { layout, mean } = this;
     const origin = offset + chunkOrigin(layout, c);
     if (!this.#useDct) {
       const offsets = this.#offsets;
-      for (let s = 0; s < mean.size; s++) target[origin + offsets[mean.positions[s]]] += factor * mean.mean(s);
+      for (let s = 0; s < mean.size; s++) {
+        const at = origin + offsets[mean.positions[s]];
+        undo?.record(at, target[at]);
+        target[at] += factor * mean.mean(s);
+      }
       return;
     }
     for (let s = 0; s < mean.size; s++) this.#means[s] = mean.mean(s);
@@ -134,8 +142,47 @@ export class ChunkAccumulator {
     let at = origin;
     let src = 0;
     for (let i = 0; i < h; i++, at += cols) {
-      for (let j = 0; j < w; j++) target[at + j] += factor * this.#dense[src++];
+      for (let j = 0; j < w; j++) {
+        undo?.record(at + j, target[at + j]);
+        target[at + j] += factor * this.#dense[src++];
+      }
     }
+  }
+}
+
+/**
+ * The values a gradient application overwrote, so that it can be undone exactly: restoring
+ * writes them back in reverse order, which is bit-exact and costs as much as the apply did
+ * (the selected coordinates), not a copy of every parameter.
+ */
+export class UndoLog {
+  #positions = new Int32Array(1024);
+  #values = new Float32Array(1024);
+  #size = 0;
+
+  /** Records that position `at` held `value`. */
+  record(at: number, value: number): void {
+    if (this.#size === this.#positions.length) {
+      const positions = new Int32Array(this.#size * 2);
+      const values = new Float32Array(this.#size * 2);
+      positions.set(this.#positions);
+      values.set(this.#values);
+      this.#positions = positions;
+      this.#values = values;
+    }
+    this.#positions[this.#size] = at;
+    this.#values[this.#size++] = value;
+  }
+
+  /** Writes every recorded value back into `target` and empties the log. */
+  restore(target: Float32Array): void {
+    for (let i = this.#size - 1; i >= 0; i--) target[this.#positions[i]] = this.#values[i];
+    this.#size = 0;
+  }
+
+  /** Recorded positions. */
+  get size(): number {
+    return this.#size;
   }
 }
 
@@ -147,6 +194,7 @@ export function accumulateParam(
   layout: ParamLayout,
   useDct: boolean,
   factor: number,
+  undo?: UndoLog,
 ): void {
   const decoder = new ChunkDecoder(param, layout);
   const acc = new ChunkAccumulator(layout, useDct, layout.k);
@@ -154,7 +202,7 @@ export function accumulateParam(
     decoder.read(c);
     acc.mean.reset();
     for (let t = 0; t < layout.k; t++) acc.mean.add(decoder.idx[t], decoder.val[t]);
-    acc.flush(target, offset, c, factor);
+    acc.flush(target, offset, c, factor, undo);
   }
 }
 
@@ -165,17 +213,18 @@ export function decompressParam(param: CompressedParam, layout: ParamLayout, use
   return dense;
 }
 
-/** θ ← θ − lr · g for every parameter of a flat vector θ laid out in manifest order. */
+/** θ ← θ − lr · g for every parameter of a flat vector θ laid out in manifest order; `undo` records what it overwrote. */
 export function applyGradient(
   flat: Float32Array,
   params: readonly CompressedParam[],
   layouts: readonly ParamLayout[],
   useDct: boolean,
   lr: number,
+  undo?: UndoLog,
 ): void {
   let offset = 0;
   layouts.forEach((layout, i) => {
-    accumulateParam(flat, offset, params[i] as CompressedParam, layout, useDct, -lr);
+    accumulateParam(flat, offset, params[i] as CompressedParam, layout, useDct, -lr, undo);
     offset += layout.numel;
   });
 }

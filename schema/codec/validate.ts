@@ -10,7 +10,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { EdgeError } from "../errors.ts";
 import type { CompressionHparams, Hparams } from "../hparams.ts";
-import type { ModelManifest } from "../model-manifest.ts";
+import type { ModelManifest } from "../model/manifest.ts";
 import { gradientLayout, type ParamLayout } from "./chunking.ts";
 import { carriesParamSample } from "./encode.ts";
 import {

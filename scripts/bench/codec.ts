@@ -16,7 +16,7 @@ import type { CompressedParam, GradientIdentity } from "../../schema/codec/gradi
 import { readGradientFile } from "../../schema/codec/read.ts";
 import { validateGradient } from "../../schema/codec/validate.ts";
 import { getHparams } from "../../schema/hparams.ts";
-import type { ModelManifest } from "../../schema/model-manifest.ts";
+import type { ModelManifest } from "../../schema/model/manifest.ts";
 import { environment, table, time } from "./measure.ts";
 
 const { values: args } = parseArgs({

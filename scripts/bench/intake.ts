@@ -22,7 +22,7 @@ import { getPublicKey, secretFromSeed, sign } from "@scure/sr25519";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { encodeGradient } from "../../schema/codec/encode.ts";
 import { getHparams } from "../../schema/hparams.ts";
-import type { ModelManifest } from "../../schema/model-manifest.ts";
+import type { ModelManifest } from "../../schema/model/manifest.ts";
 import { type Fingerprint, findCopies } from "../../workers/copies/find-copies.ts";
 import { fingerprintSample } from "../../workers/copies/fingerprint-sample.ts";
 import { signedMessage } from "../../workers/intake/upload-claim.ts";

@@ -5,7 +5,7 @@ import { aggregateGradients, clipFactors, lowerMedian } from "../../schema/codec
 import { gatherChunk, gradientLayout, type ParamLayout, paramLayout } from "../../schema/codec/chunking.ts";
 import { packCodes, unpackCodes } from "../../schema/codec/codes2bit.ts";
 import { dctChunk, idctChunk } from "../../schema/codec/dct.ts";
-import { applyGradient, decompressParam } from "../../schema/codec/decode.ts";
+import { applyGradient, decompressParam, UndoLog } from "../../schema/codec/decode.ts";
 import { compressParam } from "../../schema/codec/encode.ts";
 import { pack12, unpack12 } from "../../schema/codec/pack12.ts";
 import { binValues, quantize } from "../../schema/codec/quantize.ts";
@@ -174,6 +174,22 @@ describe("encode → decode", () => {
     expect(
       readGradientFile(buildGradient(12).file, { manifest: TEST_MANIFEST, hparams: HPARAMS }).report.tensorDigest,
     ).not.toBe(read.report.tensorDigest);
+  });
+
+  it("undoes an application bit for bit, DCT on and off, logging only what it touched", () => {
+    for (const compression of [OFF, ON]) {
+      const layouts = gradientLayout(TEST_MANIFEST, compression);
+      const built = buildGradient(8, TEST_MANIFEST, { ...HPARAMS, compression });
+      const theta = randomValues(rng(3), built.parameters.length, 1);
+      const before = theta.slice();
+      const undo = new UndoLog();
+      applyGradient(theta, built.params, layouts, compression.use_dct, 0.2, undo);
+      expect(theta).not.toEqual(before);
+      const selected = layouts.reduce((n, l) => n + l.chunks * (compression.use_dct ? l.totalk : l.k), 0);
+      expect(undo.size).toBe(selected);
+      undo.restore(theta);
+      expect(new Uint8Array(theta.buffer)).toEqual(new Uint8Array(before.buffer));
+    }
   });
 
   it("applies θ − lr·g touching only the selected coordinates, identical to subtracting the dense decode", () => {

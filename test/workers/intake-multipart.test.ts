@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { multipartUploads } from "../../schema/db/index.ts";
-import type { ModelManifest } from "../../schema/model-manifest.ts";
+import type { ModelManifest } from "../../schema/model/manifest.ts";
 import { buildGradient, IDENTITY } from "../shared/fixtures/gradients.ts";
 import { miner, NETUID, uploadHeaders } from "./support/miners.ts";
 import {

@@ -3,7 +3,7 @@
  * (`model/manifest.json`, written by the model builder), cached per isolate by ETag.
  */
 import { EdgeError } from "../../schema/errors.ts";
-import { assertValidManifest, type ModelManifest } from "../../schema/model-manifest.ts";
+import { assertValidManifest, type ModelManifest } from "../../schema/model/manifest.ts";
 
 export const MANIFEST_KEY = "model/manifest.json";
 

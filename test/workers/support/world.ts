@@ -7,7 +7,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import { windows } from "../../../schema/db/index.ts";
-import type { ModelManifest } from "../../../schema/model-manifest.ts";
+import type { ModelManifest } from "../../../schema/model/manifest.ts";
 import { createApp } from "../../../workers/app.ts";
 import { database } from "../../../workers/d1.ts";
 import { storeMetagraph } from "../../../workers/metagraph/metagraph.ts";

@@ -4,7 +4,7 @@
  * The model builder writes it; the codec checks every gradient file against it; runners and
  * miners lay parameters out in one flat Float32Array in this order.
  */
-import { EdgeError } from "./errors.ts";
+import { EdgeError } from "../errors.ts";
 
 export interface ParameterSpec {
   readonly name: string;

@@ -1,0 +1,131 @@
+/**
+ * A small ONNX graph builder (opset 17, IR 8): values with static shapes, nodes with unique
+ * output names, constants as initializers and trainable parameters as graph *inputs*
+ * (onnxruntime silently ignores feeds for initializers: toolchain P12).
+ */
+import onnxProto from "onnx-proto";
+
+const { onnx } = onnxProto;
+type Attribute = onnxProto.onnx.IAttributeProto;
+
+export const OPSET = 17;
+const IR_VERSION = 8;
+
+export type DType = "float32" | "int64";
+const ONNX_TYPE: Record<DType, number> = {
+  float32: onnx.TensorProto.DataType.FLOAT,
+  int64: onnx.TensorProto.DataType.INT64,
+};
+
+/** A value of the graph: its name, static shape and element type. */
+export interface Value {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+export type AttributeValue = number | readonly number[] | string | { readonly float: number };
+
+function attribute(name: string, v: AttributeValue): Attribute {
+  const A = onnx.AttributeProto.AttributeType;
+  if (typeof v === "string") return { name, type: A.STRING, s: new TextEncoder().encode(v) };
+  if (typeof v === "number") return { name, type: A.INT, i: v };
+  if (Array.isArray(v)) return { name, type: A.INTS, ints: v as number[] };
+  return { name, type: A.FLOAT, f: (v as { float: number }).float };
+}
+
+function valueInfo(v: Value): onnxProto.onnx.IValueInfoProto {
+  return {
+    name: v.name,
+    type: { tensorType: { elemType: ONNX_TYPE[v.dtype], shape: { dim: v.shape.map((d) => ({ dimValue: d })) } } },
+  };
+}
+
+export class GraphBuilder {
+  readonly #nodes: onnxProto.onnx.INodeProto[] = [];
+  readonly #inputs: Value[] = [];
+  readonly #outputs: Value[] = [];
+  readonly #initializers: onnxProto.onnx.ITensorProto[] = [];
+  readonly #names = new Set<string>();
+  #counter = 0;
+
+  /** A fresh value name with a readable stem. */
+  fresh(stem: string): string {
+    let name = `${stem}_${this.#counter++}`;
+    while (this.#names.has(name)) name = `${stem}_${this.#counter++}`;
+    this.#names.add(name);
+    return name;
+  }
+
+  /** Declares a graph input (data or a trainable parameter). */
+  input(name: string, shape: readonly number[], dtype: DType = "float32"): Value {
+    if (this.#names.has(name)) throw new Error(`duplicate graph name ${name}`);
+    this.#names.add(name);
+    const v = { name, shape, dtype };
+    this.#inputs.push(v);
+    return v;
+  }
+
+  /** A float32 or int64 constant (an initializer). */
+  constant(stem: string, data: Float32Array | BigInt64Array, shape: readonly number[]): Value {
+    const name = this.fresh(stem);
+    const dtype: DType = data instanceof Float32Array ? "float32" : "int64";
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+    this.#initializers.push({ name, dims: [...shape], dataType: ONNX_TYPE[dtype], rawData: bytes });
+    return { name, shape, dtype };
+  }
+
+  /** A scalar float32 constant. */
+  scalar(value: number): Value {
+    return this.constant("c", Float32Array.of(value), []);
+  }
+
+  /** An int64 vector constant (shapes, axes). */
+  ints(values: readonly number[]): Value {
+    return this.constant("i", BigInt64Array.from(values.map(BigInt)), [values.length]);
+  }
+
+  /** Adds a node with one output of the given shape. */
+  node(
+    op: string,
+    inputs: readonly Value[],
+    shape: readonly number[],
+    attrs: Record<string, AttributeValue> = {},
+    dtype: DType = "float32",
+  ): Value {
+    const name = this.fresh(op.toLowerCase());
+    this.#nodes.push({
+      opType: op,
+      name,
+      input: inputs.map((v) => v.name),
+      output: [name],
+      attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+    });
+    return { name, shape, dtype };
+  }
+
+  /** Exposes a value as a named graph output (through Identity: output names stay stable). */
+  output(name: string, v: Value): void {
+    if (this.#names.has(name)) throw new Error(`duplicate graph name ${name}`);
+    this.#names.add(name);
+    this.#nodes.push({ opType: "Identity", name: `out_${name}`, input: [v.name], output: [name] });
+    this.#outputs.push({ name, shape: v.shape, dtype: v.dtype });
+  }
+
+  /** The serialized ModelProto. */
+  encode(graphName: string): Uint8Array {
+    const model = onnx.ModelProto.create({
+      irVersion: IR_VERSION,
+      producerName: "templar-edge",
+      opsetImport: [{ domain: "", version: OPSET }],
+      graph: {
+        name: graphName,
+        node: this.#nodes,
+        input: this.#inputs.map(valueInfo),
+        output: this.#outputs.map(valueInfo),
+        initializer: this.#initializers,
+      },
+    });
+    return onnx.ModelProto.encode(model).finish();
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The model: a small byte-level decoder-only transformer (token and position embeddings,
+ * pre-norm blocks of causal self-attention and a SiLU MLP with RMSNorm, a final RMSNorm and an
+ * untied head), sized by the hparams profile. Its parameters, in manifest order, are the graph's
+ * inputs; the graph's output is the mean next-byte cross-entropy of a batch.
+ */
+import type { ModelHparams } from "../../schema/hparams.ts";
+import type { ModelManifest } from "../../schema/model/manifest.ts";
+import { GraphBuilder, type Value } from "./onnx-graph.ts";
+import { add, causalMask, crossEntropy, embedding, matmul, reshape, rmsNorm, selfAttention, silu } from "./ops.ts";
+
+/** The parameters of the model, in the order every flat parameter vector uses. */
+export function transformerManifest(m: ModelHparams): ModelManifest {
+  const d = m.d_model;
+  const hidden = m.mlp_ratio * d;
+  const parameters = [
+    { name: "tok_emb", shape: [m.vocab_size, d] },
+    { name: "pos_emb", shape: [m.seq_len, d] },
+  ];
+  for (let l = 0; l < m.n_layers; l++) {
+    parameters.push(
+      { name: `layers.${l}.norm1`, shape: [d] },
+      { name: `layers.${l}.attn.wq`, shape: [d, d] },
+      { name: `layers.${l}.attn.wk`, shape: [d, d] },
+      { name: `layers.${l}.attn.wv`, shape: [d, d] },
+      { name: `layers.${l}.attn.wo`, shape: [d, d] },
+      { name: `layers.${l}.norm2`, shape: [d] },
+      { name: `layers.${l}.mlp.w1`, shape: [d, hidden] },
+      { name: `layers.${l}.mlp.w2`, shape: [hidden, d] },
+    );
+  }
+  parameters.push({ name: "norm", shape: [d] }, { name: "head", shape: [d, m.vocab_size] });
+  return { model: `templar-edge-d${d}-l${m.n_layers}-h${m.n_heads}-t${m.seq_len}`, parameters };
+}
+
+/** Graph input names of the data. */
+export const TOKENS = "tokens";
+export const TARGETS = "targets";
+export const LOSS = "loss";
+
+/** The ONNX loss graph of the model for batches of `batch` sequences of seq_len bytes. */
+export function buildLossGraph(m: ModelHparams, batch: number): Uint8Array {
+  if (m.d_model % m.n_heads !== 0) throw new Error(`d_model ${m.d_model} is not divisible by ${m.n_heads} heads`);
+  const g = new GraphBuilder();
+  const t = m.seq_len;
+  const tokens = g.input(TOKENS, [batch, t], "int64");
+  const targets = g.input(TARGETS, [batch, t], "int64");
+  const p = new Map<string, Value>();
+  for (const spec of transformerManifest(m).parameters) p.set(spec.name, g.input(spec.name, spec.shape));
+  const param = (name: string) => p.get(name) as Value;
+
+  const mask = causalMask(g, t);
+  let x = add(g, embedding(g, param("tok_emb"), tokens), param("pos_emb"));
+  for (let l = 0; l < m.n_layers; l++) {
+    const at = (n: string) => param(`layers.${l}.${n}`);
+    const attn = selfAttention(
+      g,
+      rmsNorm(g, x, at("norm1")),
+      { q: at("attn.wq"), k: at("attn.wk"), v: at("attn.wv"), o: at("attn.wo") },
+      m.n_heads,
+      mask,
+    );
+    x = add(g, x, attn);
+    const mlp = matmul(g, silu(g, matmul(g, rmsNorm(g, x, at("norm2")), at("mlp.w1"))), at("mlp.w2"));
+    x = add(g, x, mlp);
+  }
+  const logits = matmul(g, rmsNorm(g, x, param("norm")), param("head"));
+  const loss = crossEntropy(g, reshape(g, logits, [batch * t, m.vocab_size]), reshape(g, targets, [batch * t]));
+  g.output(LOSS, loss);
+  return g.encode(transformerManifest(m).model);
+}
