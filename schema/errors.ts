@@ -12,6 +12,7 @@ export type ErrorStage =
   | "upload" // refused synchronously while a miner uploads
   | "verdict" // recorded later on an accepted upload by the validation consumer or copy detection
   | "encoder" // raised by the codec's encoding functions on the miner's side: a bug in the caller
+  | "evaluation" // a runner's outcome for one submission's evaluation
   | "server"; // the validator's own fault or configuration: never the client's
 
 interface ErrorCodeInfo {
@@ -199,6 +200,18 @@ export const ERROR_CODES = {
   PACK12_ODD_COUNT: { status: 400, stage: "encoder", summary: "12-bit packing needs an even number of indices." },
   PACK12_INDEX_OVERFLOW: { status: 400, stage: "encoder", summary: "An index does not fit in 12 bits (>= 4096)." },
   PACK12_LENGTH_INVALID: { status: 400, stage: "encoder", summary: "Packed indices are not 3 bytes per 2 indices." },
+
+  // runners
+  LEASE_NOT_HELD: {
+    status: 409,
+    stage: "request",
+    summary: "The lease expired, was returned, or is not this runner's: its batch may be with another runner.",
+  },
+  EVAL_NON_FINITE: {
+    status: 422,
+    stage: "evaluation",
+    summary: "A loss after applying the gradient is NaN or infinite.",
+  },
 
   // server
   CHECKPOINT_INVALID: { status: 500, stage: "server", summary: "A stored checkpoint does not fit the model manifest." },

@@ -6,9 +6,11 @@ import { Hono } from "hono";
 import { EdgeError } from "../schema/errors.ts";
 import { type ChainFactory, type WorkerContext, workerContext } from "./context.ts";
 import { errorResponse } from "./http/error-response.ts";
+import { artifactRoutes } from "./routes/artifacts.ts";
 import { benchRoutes } from "./routes/bench.ts";
 import { gradientRoutes } from "./routes/gradients.ts";
 import { metaRoutes } from "./routes/meta.ts";
+import { runnerRoutes } from "./routes/runner.ts";
 import { submissionRoutes } from "./routes/submissions.ts";
 import { windowRoutes } from "./routes/windows.ts";
 
@@ -36,6 +38,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/v1", windowRoutes);
   app.route("/v1", gradientRoutes);
   app.route("/v1", submissionRoutes);
+  app.route("/v1", artifactRoutes);
+  app.route("/v1/runner", runnerRoutes);
   app.use("/v1/bench/*", async (c, next) => {
     // typed as the literal "off" of wrangler.toml; `wrangler dev --var BENCHMARK_ROUTES:on` changes it
     if ((c.env.BENCHMARK_ROUTES as string) !== "on")

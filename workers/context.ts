@@ -11,6 +11,8 @@ import type { ValidationMessage } from "./validation/messages.ts";
 
 export interface WorkerContext {
   readonly db: Database;
+  /** The same database without drizzle, for statements that must run as one transaction. */
+  readonly d1: D1Database;
   readonly gradients: R2Bucket;
   readonly artifacts: R2Bucket;
   readonly queue: Queue<ValidationMessage>;
@@ -44,6 +46,7 @@ export function workerContext(
   };
   return {
     db,
+    d1: env.DB,
     gradients: env.GRADIENTS,
     artifacts: env.ARTIFACTS,
     queue: env.VALIDATION_QUEUE as Queue<ValidationMessage>,

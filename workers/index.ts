@@ -16,6 +16,6 @@ export default {
   },
   async scheduled(_controller, env) {
     const report = await windowTick(workerContext(env, chain));
-    console.log(JSON.stringify({ level: "info", msg: "window tick", ...report, head: report.head.number }));
+    console.log(JSON.stringify({ level: "info", msg: "window tick", ...report }));
   },
 } satisfies ExportedHandler<Env, ValidationMessage>;

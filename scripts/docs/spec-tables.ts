@@ -12,6 +12,7 @@ const STAGE_TITLES: Record<ErrorStage, string> = {
   upload: "Refused while uploading (nothing is stored)",
   verdict: "Verdicts on a stored upload (`GET /v1/submissions/…`)",
   encoder: "Raised by the reference encoder on bad input (miner-side tools, never sent by the validator)",
+  evaluation: "A runner's outcome for one submission's evaluation (`GET /v1/evaluations/…`)",
   server: "The validator's own faults (retry later; never the miner's)",
 };
 

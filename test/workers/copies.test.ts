@@ -7,7 +7,7 @@ import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { encodeGradient } from "../../schema/codec/encode.ts";
 import { copyFlags, windows } from "../../schema/db/index.ts";
 import { workerContext } from "../../workers/context.ts";
-import { windowTick } from "../../workers/cron/window-tick.ts";
+import { type ChainReport, windowTick } from "../../workers/cron/window-tick.ts";
 import { buildGradient, HPARAMS, IDENTITY, rng, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { FakeChain } from "./support/fake-chain.ts";
 import { type Miner, miner, NETUID, uploadHeaders } from "./support/miners.ts";
@@ -82,7 +82,7 @@ describe("copy detection", () => {
     const seed = (W + 1) * BPW + Math.floor((closesAt - opensAt) / 3000) + 1;
     chain.headNumber = seed + 2;
     const report = await windowTick(workerContext(env, () => chain));
-    expect(report.seedBlocks).toContainEqual({ window: W, block: seed });
+    expect((report.chain as ChainReport).seedBlocks).toContainEqual({ window: W, block: seed });
     expect(report.fingerprintsQueued).toBe(6); // five in W, erin's old one in W − 1
 
     await vi.waitUntil(

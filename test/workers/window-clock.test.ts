@@ -12,7 +12,7 @@ import {
   windowOfBlock,
 } from "../../workers/clock/window-math.ts";
 import { workerContext } from "../../workers/context.ts";
-import { firstBlockAfter, windowTick } from "../../workers/cron/window-tick.ts";
+import { type ChainReport, firstBlockAfter, windowTick } from "../../workers/cron/window-tick.ts";
 import { FakeChain } from "./support/fake-chain.ts";
 import { miner, neuronOf } from "./support/miners.ts";
 import { db, testApp } from "./support/world.ts";
@@ -53,7 +53,7 @@ describe("window clock and tick", () => {
     chain.neurons = [neuronOf(miner(1)), neuronOf(miner(2))];
     const report = await windowTick(workerContext(env, () => chain));
     // head 200 is in window 10; windows 8 and 9 have opening blocks (180, 200)
-    expect(report.putWindowsRecorded).toEqual([8, 9]);
+    expect((report.chain as ChainReport).putWindowsRecorded).toEqual([8, 9]);
     const row9 = await db.select().from(windows).where(eq(windows.window, 9)).get();
     expect(row9).toMatchObject({
       putOpensAtMs: t0 + 200 * 3000,
@@ -61,7 +61,7 @@ describe("window clock and tick", () => {
       state: "put_closed",
     });
     // seed of window 8: first block after 180·3 s + 18 s → block 187
-    expect(report.seedBlocks).toContainEqual({ window: 8, block: 187 });
+    expect((report.chain as ChainReport).seedBlocks).toContainEqual({ window: 8, block: 187 });
     expect((await db.select().from(windows).where(eq(windows.window, 8)).get())?.seedBlockHash).toBe(
       chain.ref(187).hash,
     );

@@ -7,8 +7,8 @@ import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { tensorName } from "../../schema/codec/gradient-format.ts";
 import { unpack12 } from "../../schema/codec/pack12.ts";
 import { copyFingerprints, submissions, windows } from "../../schema/db/index.ts";
+import { loadModelManifest } from "../artifacts.ts";
 import type { WorkerContext } from "../context.ts";
-import { loadManifest } from "../model/manifest-store.ts";
 import { fingerprintSample } from "./fingerprint-sample.ts";
 
 const PARALLEL_READS = 8;
@@ -30,7 +30,7 @@ export async function takeFingerprint(ctx: WorkerContext, submissionId: number):
     .get();
   if (!win?.seed) throw new Error(`window ${sub.window}: seed block not known yet`);
 
-  const layouts = gradientLayout(await loadManifest(ctx.artifacts), ctx.config.hparams.compression);
+  const layouts = gradientLayout(await loadModelManifest(ctx.artifacts), ctx.config.hparams.compression);
   const sample = fingerprintSample(win.seed, layouts, ctx.config.hparams.copy.fingerprint_chunks);
   const reads: { param: string; chunk: number; offset: number; length: number; k: number }[] = [];
   for (const layout of layouts) {

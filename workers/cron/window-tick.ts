@@ -1,17 +1,24 @@
 /**
  * One tick of the window clock (the cron handler; `npm start` also triggers it every few
- * seconds): read the head, sync the metagraph, record the put windows whose opening block now
- * exists, move window states along, find seed blocks, queue fingerprints, run copy detection,
- * and re-queue validations whose message was lost.
+ * seconds), in two phases:
+ * 1. follow the chain: the head, the metagraph, the put windows whose opening block now exists,
+ *    the seed blocks of closed put windows;
+ * 2. advance windows on what D1 holds: close put windows, queue fingerprints and run copy
+ *    detection, dispatch evaluation batches, expire leases, complete evaluated windows, re-queue
+ *    lost validations.
+ * An unreachable chain stops phase 1 only: evaluation goes on.
  */
 import { and, eq, inArray, isNotNull, isNull, lt, lte, max } from "drizzle-orm";
 import { submissions, windows } from "../../schema/db/index.ts";
+import { EdgeError } from "../../schema/errors.ts";
 import type { BlockRef, ChainClient } from "../chain/chain-client.ts";
 import { fromChain } from "../clock/window-clock.ts";
 import { openingBlock, windowOfBlock } from "../clock/window-math.ts";
 import type { WorkerContext } from "../context.ts";
 import { detectWindowCopies } from "../copies/detect-window-copies.ts";
+import { completeWindowIfDone, dispatchValidatedWindows, expireLeases } from "../evaluation/batches.ts";
 import { syncMetagraph } from "../metagraph/metagraph.ts";
+import type { ValidationMessage } from "../validation/messages.ts";
 
 /** How many windows back a tick looks for put windows it has not recorded. */
 const LOOKBACK_WINDOWS = 8;
@@ -20,13 +27,21 @@ const LOST_VALIDATION_MS = 60_000;
 /** Queue.sendBatch takes at most 100 messages. */
 const SEND_BATCH = 100;
 
-export interface TickReport {
+export interface ChainReport {
   readonly head: BlockRef;
   readonly neurons: number;
   readonly putWindowsRecorded: readonly number[];
   readonly seedBlocks: readonly { window: number; block: number }[];
+}
+
+export interface TickReport {
+  /** What phase 1 read, or why it could not. */
+  readonly chain: ChainReport | { readonly error: string };
   readonly fingerprintsQueued: number;
   readonly copyChecks: readonly { window: number; flags: number }[];
+  readonly dispatched: readonly { window: number; batches: number }[];
+  readonly leasesExpired: number;
+  readonly windowsEvaluated: readonly number[];
   readonly validationsRequeued: number;
 }
 
@@ -53,16 +68,16 @@ export async function firstBlockAfter(
   return found; // the loop keeps `found` at block `hi`, and ends with lo === hi
 }
 
-/** Runs one tick. */
-export async function windowTick(ctx: WorkerContext): Promise<TickReport> {
+/** Phase 1: what the chain says about the head, the metagraph, put windows and seed blocks. */
+export async function followChain(ctx: WorkerContext): Promise<ChainReport> {
   const { hparams, netuid } = ctx.config;
+  const w = hparams.window;
   const chain = ctx.chain();
   const head = await fromChain("the head", () => chain.head());
   await ctx.clock.recordHead(head);
   const metagraph = await syncMetagraph(ctx.db, chain, netuid, ctx.now());
 
-  // Put windows whose opening block the chain has produced.
-  const headWindow = windowOfBlock(head.number, hparams.window);
+  const headWindow = windowOfBlock(head.number, w);
   const latest = await ctx.db
     .select({ w: max(windows.window) })
     .from(windows)
@@ -71,22 +86,13 @@ export async function windowTick(ctx: WorkerContext): Promise<TickReport> {
   const from = Math.max(latest?.w == null ? headWindow - 2 : latest.w + 1, headWindow - LOOKBACK_WINDOWS);
   const recorded: number[] = [];
   for (let s = from; s < headWindow; s++) {
-    const block = await fromChain(`block ${openingBlock(s, hparams.window)}`, () =>
-      chain.block(openingBlock(s, hparams.window)),
-    );
+    const block = await fromChain(`block ${openingBlock(s, w)}`, () => chain.block(openingBlock(s, w)));
     if (block) {
       await ctx.clock.recordOpening(s, block);
       recorded.push(s);
     }
   }
 
-  const now = ctx.now();
-  await ctx.db
-    .update(windows)
-    .set({ state: "put_closed", updatedAtMs: now })
-    .where(and(inArray(windows.state, ["training", "put_open"]), lt(windows.putClosesAtMs, now)));
-
-  // Seed blocks of closed put windows.
   const seeds: { window: number; block: number }[] = [];
   const unseeded = await ctx.db
     .select()
@@ -97,17 +103,40 @@ export async function windowTick(ctx: WorkerContext): Promise<TickReport> {
   for (const row of unseeded) {
     const closes = row.putClosesAtMs as number;
     const seed = await fromChain("a seed block", () =>
-      firstBlockAfter(chain, closes, openingBlock(row.window, hparams.window), head),
+      firstBlockAfter(chain, closes, openingBlock(row.window, w), head),
     );
     if (!seed) continue;
     await ctx.db
       .update(windows)
-      .set({ seedBlock: seed.number, seedBlockHash: seed.hash, seedBlockAtMs: seed.timestampMs, updatedAtMs: now })
+      .set({
+        seedBlock: seed.number,
+        seedBlockHash: seed.hash,
+        seedBlockAtMs: seed.timestampMs,
+        updatedAtMs: ctx.now(),
+      })
       .where(eq(windows.window, row.window));
     seeds.push({ window: row.window, block: seed.number });
   }
+  return { head, neurons: metagraph.neurons.length, putWindowsRecorded: recorded, seedBlocks: seeds };
+}
 
-  // Fingerprints and copy detection of windows whose seed is known.
+/** Runs one tick. */
+export async function windowTick(ctx: WorkerContext): Promise<TickReport> {
+  let chain: TickReport["chain"];
+  try {
+    chain = await followChain(ctx);
+  } catch (e) {
+    if (!(e instanceof EdgeError) || e.code !== "CHAIN_UNAVAILABLE") throw e;
+    chain = { error: e.message };
+  }
+
+  const now = ctx.now();
+  await ctx.db
+    .update(windows)
+    .set({ state: "put_closed", updatedAtMs: now })
+    .where(and(inArray(windows.state, ["training", "put_open"]), lt(windows.putClosesAtMs, now)));
+
+  // Fingerprints and copy detection of closed windows whose seed is known.
   let fingerprintsQueued = 0;
   const copyChecks: { window: number; flags: number }[] = [];
   const closed = await ctx.db
@@ -124,6 +153,15 @@ export async function windowTick(ctx: WorkerContext): Promise<TickReport> {
       );
   }
 
+  const dispatched = await dispatchValidatedWindows(ctx);
+  const leasesExpired = await expireLeases(ctx);
+  const windowsEvaluated: number[] = [];
+  const evaluating = await ctx.db
+    .select({ window: windows.window })
+    .from(windows)
+    .where(eq(windows.state, "evaluating"));
+  for (const { window } of evaluating) if (await completeWindowIfDone(ctx, window)) windowsEvaluated.push(window);
+
   const lost = await ctx.db
     .select({ id: submissions.id })
     .from(submissions)
@@ -133,18 +171,10 @@ export async function windowTick(ctx: WorkerContext): Promise<TickReport> {
     lost.map((s) => ({ kind: "validate", submissionId: s.id })),
   );
 
-  return {
-    head,
-    neurons: metagraph.neurons.length,
-    putWindowsRecorded: recorded,
-    seedBlocks: seeds,
-    fingerprintsQueued,
-    copyChecks,
-    validationsRequeued,
-  };
+  return { chain, fingerprintsQueued, copyChecks, dispatched, leasesExpired, windowsEvaluated, validationsRequeued };
 }
 
-async function sendAll(ctx: WorkerContext, messages: Parameters<WorkerContext["queue"]["send"]>[0][]): Promise<number> {
+async function sendAll(ctx: WorkerContext, messages: ValidationMessage[]): Promise<number> {
   for (let i = 0; i < messages.length; i += SEND_BATCH) {
     await ctx.queue.sendBatch(messages.slice(i, i + SEND_BATCH).map((body) => ({ body })));
   }

@@ -7,9 +7,9 @@ import { eq } from "drizzle-orm";
 import { GradientValidator, type ValidationReport } from "../../schema/codec/validate.ts";
 import { submissions } from "../../schema/db/index.ts";
 import { EdgeError, ERROR_CODES } from "../../schema/errors.ts";
+import { loadModelManifest } from "../artifacts.ts";
 import type { WorkerContext } from "../context.ts";
 import { setVerdict } from "../intake/submission-records.ts";
-import { loadManifest } from "../model/manifest-store.ts";
 
 function toHex(buffer: ArrayBuffer): string {
   return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -24,7 +24,7 @@ function isVerdict(e: unknown): e is EdgeError {
 export async function validateSubmission(ctx: WorkerContext, submissionId: number): Promise<void> {
   const sub = await ctx.db.select().from(submissions).where(eq(submissions.id, submissionId)).get();
   if (!sub || sub.status !== "received") return;
-  const manifest = await loadManifest(ctx.artifacts);
+  const manifest = await loadModelManifest(ctx.artifacts);
   const object = await ctx.gradients.get(sub.objectKey);
   if (!object) throw new Error(`submission ${sub.id}: object ${sub.objectKey} is missing`);
 

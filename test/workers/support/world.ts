@@ -7,11 +7,11 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import { windows } from "../../../schema/db/index.ts";
+import { MODEL_MANIFEST_KEY } from "../../../schema/model/keys.ts";
 import type { ModelManifest } from "../../../schema/model/manifest.ts";
 import { createApp } from "../../../workers/app.ts";
 import { database } from "../../../workers/d1.ts";
 import { storeMetagraph } from "../../../workers/metagraph/metagraph.ts";
-import { MANIFEST_KEY } from "../../../workers/model/manifest-store.ts";
 import { TEST_MANIFEST } from "../../shared/fixtures/gradients.ts";
 import { FakeChain } from "./fake-chain.ts";
 import { type Miner, neuronOf } from "./miners.ts";
@@ -21,7 +21,7 @@ export const BPW = 20; // the local profile's blocks_per_window
 
 /** Publishes the model manifest the validation consumer checks against. */
 export async function publishManifest(manifest: ModelManifest = TEST_MANIFEST): Promise<void> {
-  await env.ARTIFACTS.put(MANIFEST_KEY, JSON.stringify(manifest));
+  await env.ARTIFACTS.put(MODEL_MANIFEST_KEY, JSON.stringify(manifest));
 }
 
 /** Records the metagraph the cron would have synced. */

@@ -1,0 +1,141 @@
+/**
+ * A runner's results for a leased batch, recorded exactly once: the batch is marked done by the
+ * lease that holds it and every evaluation inserted in the same transaction, each insert guarded
+ * by that lease having completed the batch. A repeated post changes nothing; a post from a lease
+ * that expired or was returned is refused and changes nothing either.
+ */
+import { EdgeError, isErrorCode } from "../../schema/errors.ts";
+import type { WorkerContext } from "../context.ts";
+import { batchOfLease, completeWindowIfDone } from "./batches.ts";
+import { windowDraws } from "./work-order.ts";
+
+/** One submission's outcome as a runner reports it. */
+export interface EvaluationResult {
+  readonly submission_id: number;
+  readonly loss_before_own?: number;
+  readonly loss_after_own?: number;
+  readonly loss_before_random?: number;
+  readonly loss_after_random?: number;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly decode_ms?: number;
+  readonly apply_ms?: number;
+  readonly forward_ms?: number;
+  readonly restore_ms?: number;
+  readonly total_ms?: number;
+}
+
+const LOSSES = ["loss_before_own", "loss_after_own", "loss_before_random", "loss_after_random"] as const;
+const DURATIONS = ["decode_ms", "apply_ms", "forward_ms", "restore_ms", "total_ms"] as const;
+
+/** Checks the shape of posted results against the batch's submissions; BAD_REQUEST otherwise. */
+export function checkResults(body: unknown, items: readonly number[]): EvaluationResult[] {
+  const results = (body as { evaluations?: unknown })?.evaluations;
+  if (!Array.isArray(results)) throw new EdgeError("BAD_REQUEST", 'the body must be {"evaluations": [...]}');
+  const ids = results.map((r) => (r as EvaluationResult)?.submission_id);
+  if (ids.length !== items.length || [...ids].sort((a, b) => a - b).some((id, i) => id !== items[i])) {
+    throw new EdgeError("BAD_REQUEST", `results must cover exactly the batch's submissions ${items.join(", ")}`);
+  }
+  for (const r of results as EvaluationResult[]) {
+    if (r.error) {
+      if (typeof r.error.code !== "string" || !isErrorCode(r.error.code) || typeof r.error.message !== "string") {
+        throw new EdgeError(
+          "BAD_REQUEST",
+          `submission ${r.submission_id}: error must be {code, message} with a catalog code`,
+        );
+      }
+    } else if (!LOSSES.every((k) => typeof r[k] === "number" && Number.isFinite(r[k]))) {
+      throw new EdgeError(
+        "BAD_REQUEST",
+        `submission ${r.submission_id}: the four losses must be finite numbers, or an error given`,
+      );
+    }
+    for (const k of DURATIONS) {
+      if (r[k] !== undefined && !(typeof r[k] === "number" && r[k] >= 0))
+        throw new EdgeError("BAD_REQUEST", `${k} must be a non-negative number`);
+    }
+  }
+  return results as EvaluationResult[];
+}
+
+/** Records the results of a lease; `duplicate` when the same lease had recorded them already. */
+export async function recordResults(
+  ctx: WorkerContext,
+  runnerId: string,
+  leaseId: number,
+  body: unknown,
+): Promise<{ recorded: number; duplicate: boolean }> {
+  const batch = await batchOfLease(ctx, runnerId, leaseId);
+  if (batch.state === "done" && batch.lease_id === leaseId) return { recorded: 0, duplicate: true };
+  if (batch.state !== "leased" || batch.lease_id !== leaseId || (batch.lease_expires_at_ms ?? 0) < ctx.now()) {
+    throw new EdgeError(
+      "LEASE_NOT_HELD",
+      `lease ${leaseId} no longer holds batch ${batch.id}: its results are not recorded`,
+    );
+  }
+  const items = await ctx.d1
+    .prepare(
+      `SELECT i.submission_id AS id, s.uid AS uid FROM evaluation_batch_items i JOIN submissions s ON s.id = i.submission_id
+       WHERE i.batch_id = ? ORDER BY i.submission_id`,
+    )
+    .bind(batch.id)
+    .all<{ id: number; uid: number }>();
+  const results = checkResults(
+    body,
+    items.results.map((i) => i.id),
+  );
+  const draws = await windowDraws(ctx, batch.window);
+  const uidOf = new Map(items.results.map((i) => [i.id, i.uid]));
+  const now = ctx.now();
+  const evalLr = ctx.config.hparams.training.outer_learning_rate * ctx.config.hparams.evaluation.eval_lr_factor;
+  const statements = [
+    ctx.d1
+      .prepare(
+        "UPDATE evaluation_batches SET state = 'done', completed_at_ms = ? WHERE id = ? AND lease_id = ? AND state = 'leased'",
+      )
+      .bind(now, batch.id, leaseId),
+    ...results.map((r) => {
+      const uid = uidOf.get(r.submission_id) as number;
+      const own = draws.own(uid);
+      return ctx.d1
+        .prepare(
+          `INSERT INTO evaluations (submission_id, window, uid, batch_id, lease_id, runner_id, error_code, error_message,
+             loss_before_own, loss_after_own, loss_before_random, loss_after_random, own_seed, random_seed, own_samples, random_samples,
+             eval_lr, decode_ms, apply_ms, forward_ms, restore_ms, total_ms, created_at_ms)
+           SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+           WHERE EXISTS (SELECT 1 FROM evaluation_batches WHERE id = ? AND lease_id = ? AND state = 'done')
+           ON CONFLICT (submission_id) DO NOTHING`,
+        )
+        .bind(
+          r.submission_id,
+          batch.window,
+          uid,
+          batch.id,
+          leaseId,
+          runnerId,
+          r.error?.code ?? null,
+          r.error?.message ?? null,
+          ...LOSSES.map((k) => (r.error ? null : (r[k] as number))),
+          String(own.seed),
+          String(draws.random.seed),
+          JSON.stringify(own.samples),
+          JSON.stringify(draws.random.samples),
+          evalLr,
+          ...DURATIONS.map((k) => r[k] ?? null),
+          now,
+          batch.id,
+          leaseId,
+        );
+    }),
+    ctx.d1
+      .prepare(
+        `UPDATE evaluation_leases SET outcome = 'completed', ended_at_ms = ?
+         WHERE id = ? AND EXISTS (SELECT 1 FROM evaluation_batches WHERE id = ? AND lease_id = ? AND state = 'done')`,
+      )
+      .bind(now, leaseId, batch.id, leaseId),
+  ];
+  const [claimed] = await ctx.d1.batch(statements);
+  if (!claimed?.meta.changes)
+    throw new EdgeError("LEASE_NOT_HELD", `lease ${leaseId} lost batch ${batch.id} before its results were recorded`);
+  await completeWindowIfDone(ctx, batch.window);
+  return { recorded: results.length, duplicate: false };
+}

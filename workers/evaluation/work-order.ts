@@ -1,0 +1,109 @@
+/**
+ * What a runner evaluates for a lease: the window's base checkpoint, the evaluation learning
+ * rate, the "random" samples of the window and, per submission, its gradient and "own" samples
+ * (docs/SPEC.md, "Data"). Everything is derived from D1, the dataset manifest and the window's
+ * seed block hash, so anyone can recompute it.
+ */
+import { desc, eq, inArray, lte } from "drizzle-orm";
+import { checkpoints, evaluationBatchItems, submissions, windows } from "../../schema/db/index.ts";
+import { EdgeError } from "../../schema/errors.ts";
+import { INITIAL_CHECKPOINT_KEY } from "../../schema/model/keys.ts";
+import { type Draw, minerPool, ownSamples, randomSamples } from "../../schema/sampling/assignment.ts";
+import { loadDataManifest } from "../artifacts.ts";
+import type { WorkerContext } from "../context.ts";
+
+export interface WorkItem {
+  readonly submission_id: number;
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly sha256: string;
+  readonly size_bytes: number;
+  readonly gradient_url: string;
+  readonly own: Draw;
+}
+
+export interface WorkOrder {
+  readonly lease: {
+    readonly id: number;
+    readonly batch_id: number;
+    readonly window: number;
+    readonly expires_at_ms: number;
+  };
+  readonly netuid: number;
+  /** θ_S: the checkpoint the window's miners trained from. */
+  readonly checkpoint: { readonly window: number; readonly url: string };
+  /** outer_learning_rate · eval_lr_factor. */
+  readonly eval_lr: number;
+  readonly random: Draw;
+  readonly submissions: readonly WorkItem[];
+}
+
+/** The checkpoint θ_S of a window: the latest published at or before S, else the initial one. */
+export async function baseCheckpoint(ctx: WorkerContext, window: number): Promise<{ window: number; key: string }> {
+  const row = await ctx.db
+    .select({ window: checkpoints.window, key: checkpoints.objectKey })
+    .from(checkpoints)
+    .where(lte(checkpoints.window, window))
+    .orderBy(desc(checkpoints.window))
+    .limit(1)
+    .get();
+  return row ?? { window: 0, key: INITIAL_CHECKPOINT_KEY };
+}
+
+/** The samples of a window's evaluation: the random draw, and each uid's own draw. */
+export async function windowDraws(ctx: WorkerContext, window: number) {
+  const win = await ctx.db
+    .select({ seed: windows.seedBlockHash })
+    .from(windows)
+    .where(eq(windows.window, window))
+    .get();
+  if (!win?.seed) throw new EdgeError("CONFIG_INVALID", `window ${window} has no seed block yet`);
+  const seed = win.seed;
+  const data = await loadDataManifest(ctx.artifacts);
+  const { hparams } = ctx.config;
+  const trainSamples = data.splits.train.samples;
+  const poolSize = hparams.training.inner_steps * hparams.training.batch_size;
+  return {
+    random: randomSamples(seed, trainSamples, hparams.evaluation.random_samples),
+    own: (uid: number) =>
+      ownSamples(seed, uid, minerPool(uid, window, trainSamples, poolSize), hparams.evaluation.own_samples),
+  };
+}
+
+/** The work order of a leased batch. */
+export async function workOrder(
+  ctx: WorkerContext,
+  lease: { id: number; batchId: number; window: number; expiresAtMs: number },
+): Promise<WorkOrder> {
+  const items = await ctx.db
+    .select({
+      id: submissions.id,
+      uid: submissions.uid,
+      hotkey: submissions.hotkey,
+      sha256: submissions.sha256,
+      size: submissions.sizeBytes,
+    })
+    .from(evaluationBatchItems)
+    .innerJoin(submissions, eq(submissions.id, evaluationBatchItems.submissionId))
+    .where(inArray(evaluationBatchItems.batchId, [lease.batchId]))
+    .orderBy(submissions.id);
+  const draws = await windowDraws(ctx, lease.window);
+  const base = await baseCheckpoint(ctx, lease.window);
+  const { hparams, netuid } = ctx.config;
+  return {
+    lease: { id: lease.id, batch_id: lease.batchId, window: lease.window, expires_at_ms: lease.expiresAtMs },
+    netuid,
+    checkpoint: { window: base.window, url: `/v1/checkpoints/${lease.window}` },
+    eval_lr: hparams.training.outer_learning_rate * hparams.evaluation.eval_lr_factor,
+    random: draws.random,
+    submissions: items.map((s) => ({
+      submission_id: s.id,
+      uid: s.uid,
+      hotkey: s.hotkey,
+      sha256: s.sha256,
+      size_bytes: s.size,
+      gradient_url: `/v1/gradients/${lease.window}/${s.uid}`,
+      own: draws.own(s.uid),
+    })),
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * What everyone may download, with ETags (a runner fetches a checkpoint once per window): the
+ * model manifest, the dataset manifest and shards, each window's base checkpoint θ_S, and the
+ * recorded evaluations.
+ */
+import { and, eq } from "drizzle-orm";
+import { Hono } from "hono";
+import { DATA_MANIFEST_KEY } from "../../schema/data/dataset.ts";
+import { evaluations } from "../../schema/db/index.ts";
+import { EdgeError } from "../../schema/errors.ts";
+import { MODEL_MANIFEST_KEY } from "../../schema/model/keys.ts";
+import type { AppEnv } from "../app.ts";
+import { objectResponse } from "../artifacts.ts";
+import { baseCheckpoint } from "../evaluation/work-order.ts";
+import { decimalParam } from "../http/params.ts";
+
+export const artifactRoutes = new Hono<AppEnv>()
+  .get("/model/manifest", (c) => objectResponse(c.env.ARTIFACTS, MODEL_MANIFEST_KEY, c.req.raw, "application/json"))
+  .get("/data/manifest", (c) => objectResponse(c.env.ARTIFACTS, DATA_MANIFEST_KEY, c.req.raw, "application/json"))
+  .get("/data/:file", (c) => {
+    const file = c.req.param("file");
+    if (!/^[a-z]+-\d{5}\.bin$/.test(file)) throw new EdgeError("NOT_FOUND", `no data file ${file}`);
+    return objectResponse(c.env.ARTIFACTS, `data/${file}`, c.req.raw);
+  })
+  .get("/checkpoints/:window", async (c) => {
+    const base = await baseCheckpoint(c.get("ctx"), decimalParam(c.req.param("window"), "window"));
+    const res = await objectResponse(c.env.ARTIFACTS, base.key, c.req.raw);
+    res.headers.set("X-Templar-Checkpoint-Window", String(base.window));
+    return res;
+  })
+  .get("/evaluations/:window/:uid", async (c) => {
+    const window = decimalParam(c.req.param("window"), "window");
+    const uid = decimalParam(c.req.param("uid"), "uid");
+    const row = await c
+      .get("ctx")
+      .db.select()
+      .from(evaluations)
+      .where(and(eq(evaluations.window, window), eq(evaluations.uid, uid)))
+      .get();
+    if (!row) throw new EdgeError("NOT_FOUND", `no evaluation of uid ${uid} in window ${window}`);
+    return c.json({ evaluation: row });
+  });
