@@ -26,7 +26,7 @@ import type { ModelManifest } from "../../schema/model/manifest.ts";
 import { type Fingerprint, findCopies } from "../../workers/copies/find-copies.ts";
 import { fingerprintSample } from "../../workers/copies/fingerprint-sample.ts";
 import { signedMessage } from "../../workers/intake/upload-claim.ts";
-import { migrateLocal, startWranglerDev, wrangler } from "../dev/wrangler-dev.ts";
+import { migrate, startWranglerDev, wrangler } from "../dev/wrangler-dev.ts";
 import { environment, format, table, time } from "./measure.ts";
 
 const { values: args } = parseArgs({
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   // Local R2 and D1 live on tmpfs when there is one: both paths then measure the Worker, not the disk.
   const dir = mkdtempSync(path.join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "bench-intake-"));
   process.stderr.write(`bench:intake: local state in ${dir}\n`);
-  await migrateLocal(dir);
+  await migrate(dir);
 
   // Seed what the cron would have recorded: the miner registered, put windows open for an hour.
   const now = Date.now();

@@ -17,9 +17,17 @@ export interface WranglerDev {
   stop(): Promise<void>;
 }
 
-/** Runs a wrangler subcommand against the local state in `persistTo`; resolves with its stdout. */
-export async function wrangler(args: readonly string[], persistTo: string): Promise<string> {
-  const { stdout } = await promisify(execFile)(WRANGLER, [...args, "--local", "--persist-to", persistTo], {
+/** Where a wrangler storage command acts: the local state in a folder, or the account (an environment of wrangler.toml). */
+export type WranglerTarget = string | { readonly remote: true; readonly env?: string };
+
+function targetArgs(target: WranglerTarget): string[] {
+  if (typeof target === "string") return ["--local", "--persist-to", target];
+  return ["--remote", ...(target.env ? ["--env", target.env] : [])];
+}
+
+/** Runs a wrangler subcommand against a target (a local persist folder, or remote); resolves with its stdout. */
+export async function wrangler(args: readonly string[], target: WranglerTarget): Promise<string> {
+  const { stdout } = await promisify(execFile)(WRANGLER, [...args, ...targetArgs(target)], {
     cwd: ROOT,
     env: ENV,
     maxBuffer: 16 << 20,
@@ -27,9 +35,9 @@ export async function wrangler(args: readonly string[], persistTo: string): Prom
   return stdout;
 }
 
-/** Applies schema/migrations to the local D1 in `persistTo`. */
-export async function migrateLocal(persistTo: string): Promise<void> {
-  await wrangler(["d1", "migrations", "apply", "DB"], persistTo);
+/** Applies schema/migrations to the D1 of a target. */
+export async function migrate(target: WranglerTarget): Promise<void> {
+  await wrangler(["d1", "migrations", "apply", "DB"], target);
 }
 
 /** Starts `wrangler dev` with the given vars; resolves once it answers. */

@@ -2,13 +2,13 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { WorkOrder } from "../../schema/api/runner.ts";
 import { evaluationBatches, evaluations, runners, submissions, windows } from "../../schema/db/index.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import { minerPool } from "../../schema/sampling/assignment.ts";
 import { dataArtifacts } from "../../scripts/artifacts/data-artifacts.ts";
 import { workerContext } from "../../workers/context.ts";
 import { dispatchValidatedWindows } from "../../workers/evaluation/batches.ts";
-import type { WorkOrder } from "../../workers/evaluation/work-order.ts";
 import { tokenHash } from "../../workers/runners/runner-auth.ts";
 import { rng } from "../shared/fixtures/gradients.ts";
 import { chainAtPutWindow, db, testApp } from "./support/world.ts";

@@ -4,25 +4,11 @@
  * by that lease having completed the batch. A repeated post changes nothing; a post from a lease
  * that expired or was returned is refused and changes nothing either.
  */
+import type { EvaluationResult } from "../../schema/api/runner.ts";
 import { EdgeError, isErrorCode } from "../../schema/errors.ts";
 import type { WorkerContext } from "../context.ts";
 import { batchOfLease, completeWindowIfDone } from "./batches.ts";
 import { windowDraws } from "./work-order.ts";
-
-/** One submission's outcome as a runner reports it. */
-export interface EvaluationResult {
-  readonly submission_id: number;
-  readonly loss_before_own?: number;
-  readonly loss_after_own?: number;
-  readonly loss_before_random?: number;
-  readonly loss_after_random?: number;
-  readonly error?: { readonly code: string; readonly message: string };
-  readonly decode_ms?: number;
-  readonly apply_ms?: number;
-  readonly forward_ms?: number;
-  readonly restore_ms?: number;
-  readonly total_ms?: number;
-}
 
 const LOSSES = ["loss_before_own", "loss_after_own", "loss_before_random", "loss_after_random"] as const;
 const DURATIONS = ["decode_ms", "apply_ms", "forward_ms", "restore_ms", "total_ms"] as const;

@@ -5,38 +5,13 @@
  * seed block hash, so anyone can recompute it.
  */
 import { desc, eq, inArray, lte } from "drizzle-orm";
+import type { WorkOrder } from "../../schema/api/runner.ts";
 import { checkpoints, evaluationBatchItems, submissions, windows } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import { INITIAL_CHECKPOINT_KEY } from "../../schema/model/keys.ts";
-import { type Draw, minerPool, ownSamples, randomSamples } from "../../schema/sampling/assignment.ts";
+import { minerPool, ownSamples, randomSamples } from "../../schema/sampling/assignment.ts";
 import { loadDataManifest } from "../artifacts.ts";
 import type { WorkerContext } from "../context.ts";
-
-export interface WorkItem {
-  readonly submission_id: number;
-  readonly uid: number;
-  readonly hotkey: string;
-  readonly sha256: string;
-  readonly size_bytes: number;
-  readonly gradient_url: string;
-  readonly own: Draw;
-}
-
-export interface WorkOrder {
-  readonly lease: {
-    readonly id: number;
-    readonly batch_id: number;
-    readonly window: number;
-    readonly expires_at_ms: number;
-  };
-  readonly netuid: number;
-  /** θ_S: the checkpoint the window's miners trained from. */
-  readonly checkpoint: { readonly window: number; readonly url: string };
-  /** outer_learning_rate · eval_lr_factor. */
-  readonly eval_lr: number;
-  readonly random: Draw;
-  readonly submissions: readonly WorkItem[];
-}
 
 /** The checkpoint θ_S of a window: the latest published at or before S, else the initial one. */
 export async function baseCheckpoint(ctx: WorkerContext, window: number): Promise<{ window: number; key: string }> {

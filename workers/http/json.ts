@@ -1,9 +1,11 @@
 /** The JSON shapes of the public API (docs/SPEC.md §7): snake_case, times in Unix ms. */
+import type { EvaluationJson, PutWindowJson, RefusalJson, SubmissionJson } from "../../schema/api/public.ts";
+import type { evaluations } from "../../schema/db/index.ts";
 import type { PutWindow } from "../clock/window-math.ts";
 import type { RefusalRow, SubmissionRow } from "../intake/submission-records.ts";
 
 /** A submission with its verdict. */
-export function submissionJson(s: SubmissionRow) {
+export function submissionJson(s: SubmissionRow): SubmissionJson {
   return {
     window: s.window,
     uid: s.uid,
@@ -20,16 +22,43 @@ export function submissionJson(s: SubmissionRow) {
 }
 
 /** A refused upload attempt. */
-export function refusalJson(r: RefusalRow) {
+export function refusalJson(r: RefusalRow): RefusalJson {
   return { window: r.window, code: r.code, message: r.message, received_at_ms: r.receivedAtMs };
 }
 
 /** A put window and where `nowMs` stands against it. */
-export function putWindowJson(p: PutWindow, nowMs: number) {
+export function putWindowJson(p: PutWindow, nowMs: number): PutWindowJson {
   return {
     window: p.window,
     opens_at_ms: p.opensAtMs,
     closes_at_ms: p.closesAtMs,
     state: nowMs < p.opensAtMs ? "pending" : nowMs <= p.closesAtMs ? "open" : "closed",
+  };
+}
+
+/** A recorded evaluation: every figure, the seeds and samples, who measured it and how long it took. */
+export function evaluationJson(e: typeof evaluations.$inferSelect): EvaluationJson {
+  return {
+    submission_id: e.submissionId,
+    window: e.window,
+    uid: e.uid,
+    batch_id: e.batchId,
+    runner_id: e.runnerId,
+    error: e.errorCode ? { code: e.errorCode, message: e.errorMessage ?? "" } : null,
+    loss_before_own: e.lossBeforeOwn,
+    loss_after_own: e.lossAfterOwn,
+    loss_before_random: e.lossBeforeRandom,
+    loss_after_random: e.lossAfterRandom,
+    own_seed: e.ownSeed,
+    random_seed: e.randomSeed,
+    own_samples: e.ownSamples,
+    random_samples: e.randomSamples,
+    eval_lr: e.evalLr,
+    decode_ms: e.decodeMs,
+    apply_ms: e.applyMs,
+    forward_ms: e.forwardMs,
+    restore_ms: e.restoreMs,
+    total_ms: e.totalMs,
+    created_at_ms: e.createdAtMs,
   };
 }

@@ -12,6 +12,7 @@ import { MODEL_MANIFEST_KEY } from "../../schema/model/keys.ts";
 import type { AppEnv } from "../app.ts";
 import { objectResponse } from "../artifacts.ts";
 import { baseCheckpoint } from "../evaluation/work-order.ts";
+import { evaluationJson } from "../http/json.ts";
 import { decimalParam } from "../http/params.ts";
 
 export const artifactRoutes = new Hono<AppEnv>()
@@ -38,5 +39,5 @@ export const artifactRoutes = new Hono<AppEnv>()
       .where(and(eq(evaluations.window, window), eq(evaluations.uid, uid)))
       .get();
     if (!row) throw new EdgeError("NOT_FOUND", `no evaluation of uid ${uid} in window ${window}`);
-    return c.json({ evaluation: row });
+    return c.json({ evaluation: evaluationJson(row) });
   });

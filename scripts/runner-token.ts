@@ -1,0 +1,43 @@
+/**
+ * Registers a gpu-runner: makes a fresh token, stores only its SHA-256 in D1, prints the token.
+ *
+ *   npm run runner:token -- --id NAME [--persist-to DIR | --remote [--env production]]
+ *
+ * Local state defaults to .wrangler/state, where `wrangler dev` keeps it.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ROOT } from "./artifacts/files.ts";
+import { type WranglerTarget, wrangler } from "./dev/wrangler-dev.ts";
+
+const { values } = parseArgs({
+  options: {
+    id: { type: "string" },
+    label: { type: "string" },
+    "persist-to": { type: "string" },
+    remote: { type: "boolean", default: false },
+    env: { type: "string" },
+  },
+});
+if (!values.id || !/^[A-Za-z0-9_.-]{1,64}$/.test(values.id)) {
+  console.error("runner:token: --id NAME ([A-Za-z0-9_.-]{1,64}) is required");
+  process.exit(2);
+}
+const target: WranglerTarget = values.remote
+  ? { remote: true, ...(values.env ? { env: values.env } : {}) }
+  : (values["persist-to"] ?? path.join(ROOT, ".wrangler/state"));
+const token = randomBytes(32).toString("base64url");
+const hash = createHash("sha256").update(token).digest("hex");
+const label = (values.label ?? values.id).replace(/'/g, "''");
+await wrangler(
+  [
+    "d1",
+    "execute",
+    "DB",
+    "--command",
+    `INSERT INTO runners (id, token_hash, label, created_at_ms) VALUES ('${values.id}', '${hash}', '${label}', ${Date.now()})`,
+  ],
+  target,
+);
+console.log(token);
