@@ -1,0 +1,204 @@
+// Evaluation end to end on a real local validator (wrangler dev: workerd, local R2, D1, Queues):
+// miners upload signed gradients, the window closes, the cron tick dispatches batches, a runner
+// is killed mid-batch, another finishes every batch, and `reproduce` gives the stored figures
+// bit for bit. The only thing not real is the chain, whose part D1 is seeded with.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { encodeAddress } from "@polkadot/util-crypto";
+import { getPublicKey, secretFromSeed, sign } from "@scure/sr25519";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { transformerManifest } from "../../gpu-runner/model/transformer.ts";
+import { reproduce } from "../../gpu-runner/reproduce.ts";
+import { ValidatorApi } from "../../gpu-runner/validator-api.ts";
+import type { EvaluationJson } from "../../schema/api/public.ts";
+import { gradientLayout } from "../../schema/codec/chunking.ts";
+import { encodeGradient } from "../../schema/codec/encode.ts";
+import { getHparams } from "../../schema/hparams.ts";
+import { parameterSlots } from "../../schema/model/manifest.ts";
+import { dataArtifacts } from "../../scripts/artifacts/data-artifacts.ts";
+import { modelArtifacts } from "../../scripts/artifacts/model-artifacts.ts";
+import { signedMessage } from "../../workers/intake/upload-claim.ts";
+import { type LocalValidator, startLocalValidator, until } from "./support/local-validator.ts";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const CORPUS = path.resolve(ROOT, "../shared/data/tinyshakespeare.txt");
+const hparams = getHparams("local");
+const manifest = transformerManifest(hparams.model);
+const layouts = gradientLayout(manifest, hparams.compression);
+const total = parameterSlots(manifest).total;
+const W = 50;
+const NETUID = 2;
+
+interface Miner {
+  uid: number;
+  hotkey: string;
+  secret: Uint8Array;
+}
+const miners: Miner[] = Array.from({ length: 6 }, (_, i) => {
+  const secret = secretFromSeed(createHash("sha256").update(`e2e-miner-${i}`).digest());
+  return { uid: 3 + i, hotkey: encodeAddress(getPublicKey(secret), 42), secret };
+});
+// The last miner's gradient is finite but enormous: its losses overflow on the runner.
+const BLOWUP = miners[5] as Miner;
+
+function gradientOf(m: Miner): Uint8Array {
+  let s = m.uid;
+  const next = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296 - 0.5;
+  };
+  const scale = m === BLOWUP ? 1e37 : 1e-3;
+  const gradient = Float32Array.from({ length: total }, () => next() * scale);
+  const parameters = new Float32Array(total);
+  const identity = { netuid: NETUID, window: W, uid: m.uid, hotkey: m.hotkey, base_window: W };
+  return encodeGradient({
+    identity,
+    gradient,
+    parameters,
+    layouts,
+    compression: hparams.compression,
+    sync: hparams.sync,
+  }).file;
+}
+
+function runner(
+  url: string,
+  token: string,
+  args: string[] = [],
+): { child: ChildProcess; lines: string[]; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ["gpu-runner/main.ts", "--url", url, "--token", token, ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const collect = (chunk: Buffer) => lines.push(...chunk.toString().split("\n").filter(Boolean));
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  return { child, lines, exited: new Promise((resolve) => child.once("exit", resolve)) };
+}
+
+describe("evaluation end to end", () => {
+  let v: LocalValidator;
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    const corpus = existsSync(CORPUS)
+      ? new Uint8Array(readFileSync(CORPUS))
+      : new Uint8Array(400_000).map((_, i) => 32 + ((i * 7919) % 90));
+    v = await startLocalValidator({
+      artifacts: new Map([...modelArtifacts(hparams), ...dataArtifacts(corpus, "corpus.txt", hparams)]),
+    });
+    const now = Date.now();
+    await v.sql(
+      [
+        ...miners.map(
+          (m) => `INSERT INTO neurons VALUES (${m.uid}, '${m.hotkey}', '${m.hotkey}', '0', 0, 1, 1, ${now});`,
+        ),
+        `INSERT INTO chain_head VALUES (1, ${(W + 1) * hparams.window.blocks_per_window}, '0x00', ${now}, ${now});`,
+        `INSERT INTO windows (window, start_block, end_block, put_opens_at_ms, put_closes_at_ms, state, updated_at_ms)
+         VALUES (${W}, 0, 0, ${now - 1000}, ${now + 600_000}, 'put_open', ${now});`,
+        ...["a", "b"].map(
+          (id) =>
+            `INSERT INTO runners (id, token_hash, created_at_ms) VALUES ('runner-${id}', '${createHash("sha256").update(`token-${id}`).digest("hex")}', ${now});`,
+        ),
+      ].join("\n"),
+    );
+    tokens.a = "token-a";
+    tokens.b = "token-b";
+  }, 240_000);
+
+  afterAll(async () => {
+    await v?.stop();
+  });
+
+  it("evaluates every accepted submission, survives a killed runner, and reproduces bit for bit", async () => {
+    for (const m of miners) {
+      const file = gradientOf(m);
+      const sha = createHash("sha256").update(file).digest("hex");
+      const signature = `0x${Buffer.from(sign(m.secret, signedMessage({ netuid: NETUID, window: W, uid: m.uid, sha256: sha, size: file.length }))).toString("hex")}`;
+      const res = await fetch(`${v.url}/v1/gradients/${W}/${m.uid}`, {
+        method: "PUT",
+        body: file,
+        headers: {
+          "X-Templar-Hotkey": m.hotkey,
+          "X-Templar-Sha256": sha,
+          "X-Templar-Signature": signature,
+          "Content-Length": String(file.length),
+        },
+      });
+      expect(res.status, await res.clone().text()).toBe(202);
+    }
+    await until("verdicts", async () => {
+      const w = (await (await fetch(`${v.url}/v1/windows/${W}`)).json()) as { submissions: Record<string, number> };
+      return w.submissions.valid === miners.length;
+    });
+
+    // The put window closes and the seed block is known: ticks run copy detection, then dispatch.
+    await v.sql(
+      `UPDATE windows SET put_closes_at_ms = ${Date.now() - 1}, seed_block = 1030, seed_block_hash = '0x${"c3".repeat(32)}', state = 'put_closed' WHERE window = ${W}`,
+    );
+    await until("dispatch", async () => {
+      await v.tick();
+      const w = (await (await fetch(`${v.url}/v1/windows/${W}`)).json()) as { state: string };
+      return w.state === "evaluating";
+    });
+    const batches = await v.sql<{ n: number }>(`SELECT count(*) AS n FROM evaluation_batches WHERE window = ${W}`);
+    expect(batches[0]?.n).toBe(Math.ceil(miners.length / hparams.evaluation.batch_submissions));
+
+    // Runner A is killed (SIGKILL, no chance to return its lease) after its first evaluation.
+    const a = runner(v.url, tokens.a as string);
+    await until(
+      "runner A's first evaluation",
+      async () => a.lines.some((l) => /lease \d+: 1\/\d+ uid/.test(l)),
+      120_000,
+      100,
+    );
+    a.child.kill("SIGKILL");
+    await a.exited;
+    const held = await v.sql<{ id: number }>(
+      "SELECT id FROM evaluation_batches WHERE state = 'leased' AND lease_runner_id = 'runner-a'",
+    );
+    expect(held).toHaveLength(1);
+    // Time passes: its lease expires (as it would after lease_seconds).
+    await v.sql("UPDATE evaluation_batches SET lease_expires_at_ms = 1 WHERE lease_runner_id = 'runner-a'");
+
+    // Runner B, started as the README says, evaluates everything, including A's batch.
+    const b = runner(v.url, tokens.b as string, ["--once"]);
+    expect(await b.exited, b.lines.join("\n")).toBe(0);
+    const rows = await v.sql<{ uid: number; runner_id: string; error_code: string | null }>(
+      `SELECT uid, runner_id, error_code FROM evaluations WHERE window = ${W} ORDER BY uid`,
+    );
+    expect(rows.map((r) => r.uid)).toEqual(miners.map((m) => m.uid));
+    expect(rows.every((r) => r.runner_id === "runner-b")).toBe(true);
+    expect(rows.find((r) => r.uid === BLOWUP.uid)?.error_code).toBe("EVAL_NON_FINITE");
+    expect(rows.filter((r) => r.error_code === null)).toHaveLength(miners.length - 1);
+    expect(((await (await fetch(`${v.url}/v1/windows/${W}`)).json()) as { state: string }).state).toBe("evaluated");
+    expect(b.lines.some((l) => /uid \d+: EVAL_NON_FINITE/.test(l))).toBe(true);
+
+    // Honest figures are plausible: at init every loss is near ln 256.
+    const e = (
+      (await (await fetch(`${v.url}/v1/evaluations/${W}/${miners[0]?.uid}`)).json()) as { evaluation: EvaluationJson }
+    ).evaluation;
+    expect(e.loss_before_own).toBeGreaterThan(5.3);
+    expect(e.loss_before_own).toBeLessThan(5.8);
+    expect(e.loss_after_own).not.toBe(e.loss_before_own);
+
+    // Anyone can re-run a recorded evaluation from public data and get the same figures.
+    const api = new ValidatorApi(v.url, "");
+    for (const m of [miners[0], miners[4]] as Miner[]) {
+      const again = await reproduce(api, W, m.uid);
+      expect(
+        again.rows.every((r) => r.same),
+        JSON.stringify(again.rows),
+      ).toBe(true);
+    }
+    // …and a checkpoint already downloaded is not downloaded again (304 through the ETag cache).
+    const fresh = new ValidatorApi(v.url, "");
+    const first = await fresh.download(`/v1/checkpoints/${W}`);
+    const second = await fresh.download(`/v1/checkpoints/${W}`);
+    expect([first.fresh, second.fresh]).toEqual([true, false]);
+    expect(second.headers.get("X-Templar-Checkpoint-Window")).toBe("0");
+  }, 300_000);
+});
