@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { applyGradient, UndoLog } from "../schema/codec/decode.ts";
 import { readGradientFile } from "../schema/codec/read.ts";
+import type { ValidationOptions } from "../schema/codec/validate.ts";
 import { DATA_MANIFEST_KEY, type DataManifest, gatherSamples } from "../schema/data/dataset.ts";
 import { EdgeError } from "../schema/errors.ts";
 import type { Hparams } from "../schema/hparams.ts";
@@ -120,51 +121,77 @@ export class Evaluator {
       throw new Error(`gradient of uid ${item.uid}: SHA-256 differs from the submission's`);
     }
     const own = await this.#samples(item.own.samples);
-    const t1 = performance.now();
-    const undo = new UndoLog();
-    try {
-      const file = readGradientFile(bytes, {
+    const result = await measureGradient({
+      session: this.#session,
+      theta,
+      bytes,
+      validation: {
         manifest: this.manifest,
         hparams: this.hparams,
         expect: { netuid: order.netuid, window: order.lease.window, uid: item.uid, hotkey: item.hotkey },
-      });
-      const t2 = performance.now();
-      const lossBeforeOwn = await this.#session.loss(theta, own);
-      const t3 = performance.now();
-      applyGradient(theta, file.params, file.layouts, this.hparams.compression.use_dct, order.eval_lr, undo);
-      const t4 = performance.now();
-      const lossAfterOwn = await this.#session.loss(theta, own);
-      const lossAfterRandom = await this.#session.loss(theta, random);
-      const t5 = performance.now();
-      undo.restore(theta);
-      const t6 = performance.now();
-      if (![lossBeforeOwn, lossAfterOwn, lossAfterRandom].every(Number.isFinite)) {
-        throw new EdgeError("EVAL_NON_FINITE", `losses ${lossBeforeOwn}, ${lossAfterOwn}, ${lossAfterRandom}`);
-      }
-      return {
-        submission_id: item.submission_id,
-        loss_before_own: lossBeforeOwn,
-        loss_after_own: lossAfterOwn,
-        loss_before_random: lossBeforeRandom,
-        loss_after_random: lossAfterRandom,
-        decode_ms: t2 - t1,
-        apply_ms: t4 - t3,
-        forward_ms: t3 - t2 + (t5 - t4),
-        restore_ms: t6 - t5,
-        total_ms: t6 - t0,
-      };
-    } catch (e) {
-      undo.restore(theta);
-      if (!(e instanceof EdgeError)) throw e;
-      return {
-        submission_id: item.submission_id,
-        error: { code: e.code, message: e.message },
-        total_ms: performance.now() - t0,
-      };
-    }
+      },
+      evalLr: order.eval_lr,
+      own,
+      random,
+      lossBeforeRandom,
+    });
+    return { submission_id: item.submission_id, ...result, total_ms: performance.now() - t0 };
   }
 
   async close(): Promise<void> {
     await this.#session.release();
+  }
+}
+
+/** What measureGradient needs: the session, θ (restored exactly before it returns), the file and the samples. */
+export interface GradientMeasurement {
+  readonly session: LossSession;
+  readonly theta: Float32Array;
+  readonly bytes: Uint8Array;
+  readonly validation: ValidationOptions;
+  readonly evalLr: number;
+  readonly own: Uint8Array;
+  readonly random: Uint8Array;
+  readonly lossBeforeRandom: number;
+}
+
+/**
+ * The evaluation of one gradient, without I/O: decode it (validating again), measure the loss
+ * on its own samples, apply it to θ at evalLr, measure the loss on its own and on the random
+ * samples, restore θ bit for bit. A gradient the codec refuses, or whose losses are not finite,
+ * gives an error with its code; θ is intact either way.
+ */
+export async function measureGradient(m: GradientMeasurement): Promise<Omit<Evaluation, "submission_id">> {
+  const t1 = performance.now();
+  const undo = new UndoLog();
+  try {
+    const file = readGradientFile(m.bytes, m.validation);
+    const t2 = performance.now();
+    const lossBeforeOwn = await m.session.loss(m.theta, m.own);
+    const t3 = performance.now();
+    applyGradient(m.theta, file.params, file.layouts, m.validation.hparams.compression.use_dct, m.evalLr, undo);
+    const t4 = performance.now();
+    const lossAfterOwn = await m.session.loss(m.theta, m.own);
+    const lossAfterRandom = await m.session.loss(m.theta, m.random);
+    const t5 = performance.now();
+    undo.restore(m.theta);
+    const t6 = performance.now();
+    if (![lossBeforeOwn, lossAfterOwn, lossAfterRandom].every(Number.isFinite)) {
+      throw new EdgeError("EVAL_NON_FINITE", `losses ${lossBeforeOwn}, ${lossAfterOwn}, ${lossAfterRandom}`);
+    }
+    return {
+      loss_before_own: lossBeforeOwn,
+      loss_after_own: lossAfterOwn,
+      loss_before_random: m.lossBeforeRandom,
+      loss_after_random: lossAfterRandom,
+      decode_ms: t2 - t1,
+      apply_ms: t4 - t3,
+      forward_ms: t3 - t2 + (t5 - t4),
+      restore_ms: t6 - t5,
+    };
+  } catch (e) {
+    undo.restore(m.theta);
+    if (!(e instanceof EdgeError)) throw e;
+    return { error: { code: e.code, message: e.message } };
   }
 }
