@@ -18,6 +18,7 @@ import { validateGradient } from "../../schema/codec/validate.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import type { ModelManifest } from "../../schema/model/manifest.ts";
 import { environment, table, time } from "./measure.ts";
+import { randomFlat } from "./synthetic.ts";
 
 const { values: args } = parseArgs({
   options: { runs: { type: "string", default: "3" }, quick: { type: "boolean", default: false } },
@@ -47,16 +48,6 @@ function squares(n: number, count: number): ModelManifest {
     model: `${count}x${n}x${n}`,
     parameters: Array.from({ length: count }, (_, i) => ({ name: `w${i}`, shape: [n, n] })),
   };
-}
-
-function randomFlat(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 4294967296 - 0.5) * 0.02;
-  }
-  return out;
 }
 
 /** Absolute positions, in the flat vector, of every selected coordinate. */

@@ -16,20 +16,13 @@ import { encodeGradient } from "../../schema/codec/encode.ts";
 import { getHparams, type Hparams, type ModelHparams } from "../../schema/hparams.ts";
 import { parameterSlots } from "../../schema/model/manifest.ts";
 import { environment, format, table } from "./measure.ts";
+import { lcg } from "./synthetic.ts";
 
 const { values: args } = parseArgs({
   options: { runs: { type: "string", default: "5" }, quick: { type: "boolean", default: false } },
 });
 const RUNS = Number(args.runs);
 const base = getHparams("default");
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
 
 async function bench(label: string, model: ModelHparams): Promise<(string | number)[]> {
   const hparams: Hparams = { ...base, model };

@@ -28,6 +28,7 @@ import { fingerprintSample } from "../../workers/copies/fingerprint-sample.ts";
 import { signedMessage } from "../../workers/intake/upload-claim.ts";
 import { migrate, startWranglerDev, wrangler } from "../dev/wrangler-dev.ts";
 import { environment, format, table, time } from "./measure.ts";
+import { lcg } from "./synthetic.ts";
 
 const { values: args } = parseArgs({
   options: { runs: { type: "string" }, quick: { type: "boolean", default: false } },
@@ -253,11 +254,7 @@ function defaultModelManifest(): ModelManifest {
  * below the threshold), plus one near copy and one exact copy so flags are exercised.
  */
 function syntheticWindow(n: number, sample: Map<string, number[]>, layouts: ReturnType<typeof gradientLayout>) {
-  let s = 12345;
-  const next = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
+  const next = lcg(12345);
   const prints: Fingerprint[] = Array.from({ length: n }, () => {
     const fp: Record<string, { k: number; chunks: Record<number, number[]> }> = {};
     for (const [param, chunks] of sample) {

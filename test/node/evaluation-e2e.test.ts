@@ -20,6 +20,7 @@ import { parameterSlots } from "../../schema/model/manifest.ts";
 import { dataArtifacts } from "../../scripts/artifacts/data-artifacts.ts";
 import { modelArtifacts } from "../../scripts/artifacts/model-artifacts.ts";
 import { signedMessage } from "../../workers/intake/upload-claim.ts";
+import { randomValues, rng } from "../shared/fixtures/gradients.ts";
 import { type LocalValidator, startLocalValidator, until } from "./support/local-validator.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -44,23 +45,11 @@ const miners: Miner[] = Array.from({ length: 6 }, (_, i) => {
 const BLOWUP = miners[5] as Miner;
 
 function gradientOf(m: Miner): Uint8Array {
-  let s = m.uid;
-  const next = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296 - 0.5;
-  };
-  const scale = m === BLOWUP ? 1e37 : 1e-3;
-  const gradient = Float32Array.from({ length: total }, () => next() * scale);
-  const parameters = new Float32Array(total);
+  const next = rng(m.uid);
+  const gradient = randomValues(next, total, m === BLOWUP ? 1e37 : 1e-3);
   const identity = { netuid: NETUID, window: W, uid: m.uid, hotkey: m.hotkey, base_window: W };
-  return encodeGradient({
-    identity,
-    gradient,
-    parameters,
-    layouts,
-    compression: hparams.compression,
-    sync: hparams.sync,
-  }).file;
+  const { compression, sync } = hparams;
+  return encodeGradient({ identity, gradient, parameters: new Float32Array(total), layouts, compression, sync }).file;
 }
 
 function runner(
