@@ -13,6 +13,7 @@ export type ErrorStage =
   | "verdict" // recorded later on an accepted upload by the validation consumer or copy detection
   | "encoder" // raised by the codec's encoding functions on the miner's side: a bug in the caller
   | "evaluation" // a runner's outcome for one submission's evaluation
+  | "chain" // the chain refused one of the validator's own transactions (weights)
   | "server"; // the validator's own fault or configuration: never the client's
 
 interface ErrorCodeInfo {
@@ -211,6 +212,54 @@ export const ERROR_CODES = {
     status: 422,
     stage: "evaluation",
     summary: "A loss after applying the gradient is NaN or infinite.",
+  },
+
+  // chain: the validator's weights transactions. Never a client's fault; 502 where one is shown.
+  WEIGHTS_RATE_LIMITED: {
+    status: 502,
+    stage: "chain",
+    summary: "The subnet's weights rate limit has not passed since this hotkey's last set (SettingWeightsTooFast).",
+  },
+  WEIGHTS_VERSION_KEY_LOW: {
+    status: 502,
+    stage: "chain",
+    summary: "The configured version_key is below the subnet's WeightsVersionKey (IncorrectWeightVersionKey).",
+  },
+  VALIDATOR_NOT_REGISTERED: {
+    status: 502,
+    stage: "chain",
+    summary: "The validator hotkey is not registered on the netuid (HotKeyNotRegisteredInSubNet).",
+  },
+  VALIDATOR_STAKE_LOW: {
+    status: 502,
+    stage: "chain",
+    summary:
+      "The validator hotkey has less stake than the subnet requires to set weights (NotEnoughStakeToSetWeights).",
+  },
+  COMMIT_REVEAL_ENABLED: {
+    status: 502,
+    stage: "chain",
+    summary: "The subnet has commit-reveal on: weights must be committed, then revealed (CommitRevealEnabled).",
+  },
+  REVEAL_TOO_EARLY: {
+    status: 502,
+    stage: "chain",
+    summary: "A weights commit cannot be revealed yet: its reveal epoch has not begun (RevealTooEarly).",
+  },
+  REVEAL_EXPIRED: {
+    status: 502,
+    stage: "chain",
+    summary: "A weights commit was not revealed within its reveal period and must be committed again.",
+  },
+  WEIGHTS_REJECTED: {
+    status: 502,
+    stage: "chain",
+    summary: "The chain refused a weights transaction for another reason; details.error names it.",
+  },
+  TX_DROPPED: {
+    status: 502,
+    stage: "chain",
+    summary: "A submitted transaction was not included before its mortal era ended.",
   },
 
   // server

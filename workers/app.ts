@@ -11,6 +11,7 @@ import { benchRoutes } from "./routes/bench.ts";
 import { gradientRoutes } from "./routes/gradients.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { runnerRoutes } from "./routes/runner.ts";
+import { scoreRoutes } from "./routes/scores.ts";
 import { submissionRoutes } from "./routes/submissions.ts";
 import { windowRoutes } from "./routes/windows.ts";
 
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/v1", gradientRoutes);
   app.route("/v1", submissionRoutes);
   app.route("/v1", artifactRoutes);
+  app.route("/v1", scoreRoutes);
   app.route("/v1/runner", runnerRoutes);
   app.use("/v1/bench/*", async (c, next) => {
     // typed as the literal "off" of wrangler.toml; `wrangler dev --var BENCHMARK_ROUTES:on` changes it

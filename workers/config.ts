@@ -1,6 +1,7 @@
 /**
- * Deployment settings from the Worker's vars (wrangler.toml): which hparams profile, which
- * subnet, which chain. Everything else is in the hparams profile.
+ * Deployment settings from the Worker's vars (wrangler.toml) and secrets: which hparams profile,
+ * which subnet, which chain, the weights version key and the validator hotkey. Everything else
+ * is in the hparams profile.
  */
 import { EdgeError } from "../schema/errors.ts";
 import { getHparams, type Hparams } from "../schema/hparams.ts";
@@ -9,6 +10,10 @@ export interface DeploymentConfig {
   readonly hparams: Hparams;
   readonly netuid: number;
   readonly chainUrl: string;
+  /** set_weights' version_key (u64). */
+  readonly weightsVersionKey: bigint;
+  /** The validator hotkey's secret URI; weights stay pending without it. */
+  readonly validatorHotkeySecret: string | null;
 }
 
 /** The vars this module reads; a structural subset of the generated Env. */
@@ -16,6 +21,9 @@ export interface DeploymentVars {
   readonly HPARAMS_PROFILE: string;
   readonly NETUID: string;
   readonly CHAIN_URL: string;
+  readonly WEIGHTS_VERSION_KEY: string;
+  /** A secret (`wrangler secret put`), not a var. */
+  readonly VALIDATOR_HOTKEY_SECRET?: string;
 }
 
 /** Parses the deployment vars; a malformed one is CONFIG_INVALID (an operator fault, 500). */
@@ -33,5 +41,17 @@ export function deploymentConfig(vars: DeploymentVars): DeploymentConfig {
       `CHAIN_URL must be an http(s) or ws(s) URL, got ${JSON.stringify(vars.CHAIN_URL)}`,
     );
   }
-  return { hparams: getHparams(vars.HPARAMS_PROFILE), netuid, chainUrl: vars.CHAIN_URL };
+  if (!/^\d{1,20}$/.test(vars.WEIGHTS_VERSION_KEY) || BigInt(vars.WEIGHTS_VERSION_KEY) >= 2n ** 64n) {
+    throw new EdgeError(
+      "CONFIG_INVALID",
+      `WEIGHTS_VERSION_KEY must be a u64 in decimal, got ${JSON.stringify(vars.WEIGHTS_VERSION_KEY)}`,
+    );
+  }
+  return {
+    hparams: getHparams(vars.HPARAMS_PROFILE),
+    netuid,
+    chainUrl: vars.CHAIN_URL,
+    weightsVersionKey: BigInt(vars.WEIGHTS_VERSION_KEY),
+    validatorHotkeySecret: vars.VALIDATOR_HOTKEY_SECRET?.trim() || null,
+  };
 }

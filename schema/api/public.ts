@@ -56,3 +56,108 @@ export interface EvaluationJson {
   readonly total_ms: number | null;
   readonly created_at_ms: number;
 }
+
+export interface PenaltyJson {
+  readonly kind: string;
+  /** The multiplier applied (0: a reset or a zeroing; 1: there was nothing to bite). */
+  readonly factor: number;
+  readonly reason: string;
+}
+
+/** One uid's line of a scored window: everything that went into its final score. */
+export interface ScoreLineJson {
+  readonly window: number;
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly outcome:
+    | "evaluated"
+    | "eval_failed"
+    | "invalid"
+    | "copied"
+    | "not_evaluated"
+    | "refused"
+    | "absent"
+    | "deregistered";
+  readonly submission_id: number | null;
+  readonly code: string | null;
+  readonly gradient_score: number | null;
+  readonly own_improvement: number | null;
+  readonly random_improvement: number | null;
+  readonly indicator: number | null;
+  readonly bma_before: number;
+  readonly bma: number;
+  readonly steps_behind: number | null;
+  readonly sync_score: number | null;
+  readonly mu_before: number | null;
+  readonly sigma_before: number | null;
+  readonly mu: number | null;
+  readonly sigma: number | null;
+  readonly ordinal: number | null;
+  readonly matched: boolean;
+  readonly final_before: number;
+  readonly final_score: number;
+  readonly penalties: readonly PenaltyJson[];
+  readonly created_at_ms: number;
+}
+
+export interface WeightSetEventJson {
+  readonly at_ms: number;
+  readonly event: string;
+  readonly tx_hash: string | null;
+  readonly block: number | null;
+  readonly code: string | null;
+  readonly message: string;
+}
+
+/** A weight vector computed after a scored window, and its way to the chain. */
+export interface WeightSetJson {
+  readonly id: number;
+  readonly window: number;
+  readonly netuid: number;
+  readonly status: "pending" | "submitted" | "committing" | "committed" | "revealing" | "set" | "superseded";
+  readonly mode: "direct" | "commit_reveal" | null;
+  readonly uids: readonly number[];
+  readonly weights: readonly number[];
+  readonly values: readonly number[];
+  readonly version_key: string;
+  readonly attempts: number;
+  readonly next_attempt_at_ms: number;
+  readonly error: ErrorJson | null;
+  readonly tx_hash: string | null;
+  readonly commit_block: number | null;
+  readonly set_block: number | null;
+  readonly created_at_ms: number;
+  readonly updated_at_ms: number;
+  readonly events: readonly WeightSetEventJson[];
+}
+
+/** One uid of the weight vector, with the scores that put it there. */
+export interface WeightEntryJson {
+  readonly uid: number;
+  readonly hotkey: string | null;
+  readonly tier: "burn" | "gather" | "reserve";
+  readonly weight: number;
+  /** The u16 sent on chain (the largest weight is 65535). */
+  readonly value: number;
+  readonly final_score: number | null;
+  readonly ordinal: number | null;
+  readonly bma: number | null;
+  readonly sync_score: number | null;
+  readonly steps_behind: number | null;
+}
+
+/** The weight vector the validator would set now (after its latest scored window), and why. */
+export interface WeightsPreviewJson {
+  readonly window: number | null;
+  readonly netuid: number;
+  readonly version_key: string;
+  readonly burn_uid: number;
+  readonly burn_rate: number;
+  readonly weights: readonly WeightEntryJson[];
+  /** uids with a score state but no weight (final score ≤ 0). */
+  readonly unpaid_uids: readonly number[];
+  /** The penalties of the latest scored window. */
+  readonly penalties: readonly (PenaltyJson & { readonly uid: number; readonly hotkey: string })[];
+  /** The newest weight set and where it stands. */
+  readonly latest_set: WeightSetJson | null;
+}

@@ -27,3 +27,18 @@ export const aggregates = sqliteTable("aggregates", {
   outerLearningRate: real("outer_learning_rate").notNull(),
   createdAtMs: integer("created_at_ms").notNull(),
 });
+
+/**
+ * θ at the param_sample positions of a base checkpoint, read once from R2 for the sync check,
+ * and the EMA of how far each position moved per checkpoint up to it (null for the first).
+ */
+export const checkpointSamples = sqliteTable("checkpoint_samples", {
+  /** The checkpoint's window (0: the initial checkpoint). */
+  window: integer("window").primaryKey(),
+  objectKey: text("object_key").notNull(),
+  sample: text("sample", { mode: "json" }).$type<Record<string, number[]>>().notNull(),
+  stepEma: text("step_ema", { mode: "json" }).$type<Record<string, number[]>>(),
+  /** The checkpoint the EMA's last step was measured from. */
+  previousWindow: integer("previous_window"),
+  createdAtMs: integer("created_at_ms").notNull(),
+});

@@ -42,42 +42,66 @@ export function writeCheckpoint(params: Float32Array, manifest: ModelManifest, m
   );
 }
 
+/** Where each parameter's F32 data lies in a checkpoint file: [begin, end) byte offsets in the file. */
+export type CheckpointLayout = ReadonlyMap<string, readonly [number, number]>;
+
+const bad = (why: string) => new EdgeError("CHECKPOINT_INVALID", `checkpoint: ${why}`);
+
+/** The JSON header's length, from a checkpoint's first 8 bytes. */
+export function checkpointHeaderLength(first8: Uint8Array): number {
+  if (first8.length < 8) throw bad("shorter than its header length");
+  return Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+}
+
+/**
+ * Checks a checkpoint's header (the `n` bytes after the first 8) against the manifest and returns
+ * its layout and metadata; `fileSize` bounds every tensor. CHECKPOINT_INVALID if it does not fit.
+ */
+export function readCheckpointHeader(
+  header: Uint8Array,
+  manifest: ModelManifest,
+  fileSize: number,
+): { layout: CheckpointLayout; metadata: CheckpointMetadata } {
+  let json: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  try {
+    json = JSON.parse(new TextDecoder().decode(header));
+  } catch {
+    throw bad("header is not JSON");
+  }
+  const meta = (json.__metadata__ ?? {}) as Record<string, string>;
+  if (meta.format !== CHECKPOINT_FORMAT || meta.format_version !== CHECKPOINT_FORMAT_VERSION)
+    throw bad("not a templar-edge checkpoint v1");
+  if (meta.model !== manifest.model) throw bad(`model ${meta.model}, expected ${manifest.model}`);
+  const dataStart = 8 + header.length;
+  const layout = new Map<string, readonly [number, number]>();
+  for (const { spec, numel } of parameterSlots(manifest).slots) {
+    const entry = json[spec.name] as { dtype: string; shape: number[]; data_offsets: [number, number] } | undefined;
+    if (!entry || entry.dtype !== "F32" || JSON.stringify(entry.shape) !== JSON.stringify(spec.shape))
+      throw bad(`tensor ${spec.name} is missing or misshapen`);
+    const [begin, end] = entry.data_offsets;
+    if (end - begin !== numel * 4 || dataStart + end > fileSize) throw bad(`tensor ${spec.name} has the wrong size`);
+    layout.set(spec.name, [dataStart + begin, dataStart + end]);
+  }
+  return {
+    layout,
+    metadata: { model: meta.model, window: Number(meta.window), global_step: Number(meta.global_step) },
+  };
+}
+
 /** Reads a checkpoint into a flat parameter vector in manifest order; CHECKPOINT_INVALID if it does not fit the manifest. */
 export function readCheckpoint(
   bytes: Uint8Array,
   manifest: ModelManifest,
 ): { params: Float32Array; metadata: CheckpointMetadata } {
-  const bad = (why: string) => new EdgeError("CHECKPOINT_INVALID", `checkpoint: ${why}`);
-  if (bytes.length < 8) throw bad("shorter than its header length");
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(view.getBigUint64(0, true));
+  const n = checkpointHeaderLength(bytes);
   if (8 + n > bytes.length) throw bad("header runs past the end");
-  let header: Record<
-    string,
-    { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>
-  >;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  } catch {
-    throw bad("header is not JSON");
-  }
-  const meta = (header.__metadata__ ?? {}) as Record<string, string>;
-  if (meta.format !== CHECKPOINT_FORMAT || meta.format_version !== CHECKPOINT_FORMAT_VERSION)
-    throw bad("not a templar-edge checkpoint v1");
-  if (meta.model !== manifest.model) throw bad(`model ${meta.model}, expected ${manifest.model}`);
+  const { layout, metadata } = readCheckpointHeader(bytes.subarray(8, 8 + n), manifest, bytes.length);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const { slots, total } = parameterSlots(manifest);
   const params = new Float32Array(total);
   for (const { spec, offset, numel } of slots) {
-    const entry = header[spec.name] as { dtype: string; shape: number[]; data_offsets: [number, number] } | undefined;
-    if (!entry || entry.dtype !== "F32" || JSON.stringify(entry.shape) !== JSON.stringify(spec.shape))
-      throw bad(`tensor ${spec.name} is missing or misshapen`);
-    const [begin, end] = entry.data_offsets;
-    if (end - begin !== numel * 4 || 8 + n + end > bytes.length) throw bad(`tensor ${spec.name} has the wrong size`);
-    const at = 8 + n + begin;
+    const at = (layout.get(spec.name) as readonly [number, number])[0];
     for (let i = 0; i < numel; i++) params[offset + i] = view.getFloat32(at + 4 * i, true);
   }
-  return {
-    params,
-    metadata: { model: meta.model, window: Number(meta.window), global_step: Number(meta.global_step) },
-  };
+  return { params, metadata };
 }

@@ -13,6 +13,7 @@ const STAGE_TITLES: Record<ErrorStage, string> = {
   verdict: "Verdicts on a stored upload (`GET /v1/submissions/…`)",
   encoder: "Raised by the reference encoder on bad input (miner-side tools, never sent by the validator)",
   evaluation: "A runner's outcome for one submission's evaluation (`GET /v1/evaluations/…`)",
+  chain: "The chain's answer to the validator's weights transactions (`GET /v1/weights/…`)",
   server: "The validator's own faults (retry later; never the miner's)",
 };
 

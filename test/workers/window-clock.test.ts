@@ -92,10 +92,10 @@ describe("window clock and tick", () => {
     });
     expect(body.next_put_window).toEqual({ window: 10, opening_block: 220, expected_opens_at_ms: t0 + 660_000 });
     const eight = (await (await app.call("/v1/windows/8")).json()) as Record<string, unknown>;
-    // no submissions: copy detection and dispatch have nothing to do, so the tick took it to the end
+    // no submissions: copy detection, dispatch and scoring have nothing to do, so the tick took it to the end
     expect(eight).toMatchObject({
       window: 8,
-      state: "evaluated",
+      state: "scored",
       seed_block: { number: 187, hash: chain.ref(187).hash },
       submissions: {},
     });

@@ -1,7 +1,12 @@
 /**
  * The validator's view of the chain, behind one interface: the real implementation talks to a
  * subtensor node with @polkadot/api (polkadot-chain-client.ts); tests of the layers above use a
- * fake (test/workers/fakes/fake-chain.ts).
+ * fake (test/workers/support/fake-chain.ts).
+ *
+ * Writes are two-step because the cron Worker speaks JSON-RPC over HTTP, which has no
+ * subscriptions: a transaction is handed to the pool (`submit*`, which throws the pool's
+ * rejection as an EdgeError), and a later tick looks for it in the blocks that followed
+ * (`findExtrinsic`), reading its dispatch outcome from the block's events.
  */
 
 /** A block: its number, hash, and the timestamp of its `timestamp.set` inherent (ms). */
@@ -29,6 +34,82 @@ export interface Metagraph {
   readonly neurons: readonly NeuronInfo[];
 }
 
+/** A hotkey's commitment on the subnet (Commitments.CommitmentOf), its first field as text. */
+export interface Commitment {
+  readonly hotkey: string;
+  /** Block the commitment was made at. */
+  readonly block: number;
+  readonly text: string;
+}
+
+/** The validator hotkey: its address and a way to sign bytes with it (sr25519). */
+export interface HotkeySigner {
+  /** ss58 (prefix 42). */
+  readonly address: string;
+  readonly publicKey: Uint8Array;
+  /** A 64-byte sr25519 signature over `message`. */
+  sign(message: Uint8Array): Uint8Array;
+}
+
+/** What the chain allows a hotkey to do with weights on a subnet now, read per netuid. */
+export interface WeightsState {
+  readonly block: BlockRef;
+  /** The hotkey's uid, or null if it is not registered on the subnet. */
+  readonly uid: number | null;
+  /** While on, `set_weights` fails: weights go through commit and reveal. */
+  readonly commitRevealEnabled: boolean;
+  /** WeightsSetRateLimit: blocks between two sets by one uid. */
+  readonly rateLimitBlocks: number;
+  /** LastUpdate[uid]: the block of the uid's last weights (0 if never), null if unregistered. */
+  readonly lastUpdateBlock: number | null;
+  /** WeightsVersionKey: the lowest version_key the subnet accepts. */
+  readonly versionKey: bigint;
+  /** The stake a hotkey needs to set weights (WeightsMinStake on spec 218). */
+  readonly minStakeRao: bigint;
+  /** The hotkey's alpha stake on the subnet. */
+  readonly stakeRao: bigint;
+}
+
+/** A weight vector as the chain takes it: u16 values, one per uid. */
+export interface WeightsCall {
+  readonly netuid: number;
+  readonly uids: readonly number[];
+  /** u16; the chain scales them so the largest is 65535. */
+  readonly values: readonly number[];
+  readonly versionKey: bigint;
+}
+
+/** The reveal of a commit: the same vector and the salt its hash was made with. */
+export interface RevealCall extends WeightsCall {
+  /** u16 words. */
+  readonly salt: readonly number[];
+}
+
+/** A transaction the pool accepted. */
+export interface SubmittedTx {
+  /** 0x-hex blake2-256 of the encoded extrinsic. */
+  readonly txHash: string;
+  readonly nonce: number;
+  /** The best block when it was submitted. */
+  readonly atBlock: number;
+  /** The last block it can be included in (its mortal era); after that it is dropped. */
+  readonly validUntilBlock: number;
+}
+
+/** Where a submitted transaction ended up. */
+export type ExtrinsicOutcome =
+  | { readonly kind: "success"; readonly block: BlockRef }
+  /** In a block, but the call failed; `error` is "pallet.Error" (e.g. "subtensorModule.SettingWeightsTooFast"). */
+  | { readonly kind: "failed"; readonly block: BlockRef; readonly error: string };
+
+/** The result of searching blocks for a transaction. */
+export interface ExtrinsicSearch {
+  /** Null while not found in the blocks searched. */
+  readonly outcome: ExtrinsicOutcome | null;
+  /** The last block searched: the next search starts after it. */
+  readonly searchedTo: number;
+}
+
 export interface ChainClient {
   /** The best block. */
   head(): Promise<BlockRef>;
@@ -36,4 +117,18 @@ export interface ChainClient {
   block(n: number): Promise<BlockRef | null>;
   /** Every uid of the subnet. */
   metagraph(netuid: number): Promise<Metagraph>;
+  /** Every commitment on the subnet. */
+  commitments(netuid: number): Promise<readonly Commitment[]>;
+  /** Weights currently stored for a uid: [dest uid, u16 value] pairs. */
+  weights(netuid: number, uid: number): Promise<readonly (readonly [number, number])[]>;
+  /** What the chain allows `hotkey` to do with weights on the subnet now. */
+  weightsState(netuid: number, hotkey: string): Promise<WeightsState>;
+  /** Hands `set_weights` to the pool, signed by `signer` with its next nonce. Pool rejections throw EdgeError. */
+  submitSetWeights(signer: HotkeySigner, call: WeightsCall): Promise<SubmittedTx>;
+  /** Hands `commit_weights(netuid, hash)` to the pool. */
+  submitCommitWeights(signer: HotkeySigner, netuid: number, commitHash: string): Promise<SubmittedTx>;
+  /** Hands `reveal_weights` to the pool. */
+  submitRevealWeights(signer: HotkeySigner, call: RevealCall): Promise<SubmittedTx>;
+  /** Looks for `txHash` in blocks fromBlock … min(head, fromBlock + maxBlocks − 1). */
+  findExtrinsic(txHash: string, fromBlock: number, maxBlocks: number): Promise<ExtrinsicSearch>;
 }

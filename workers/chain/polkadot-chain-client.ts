@@ -3,10 +3,44 @@
  * WebSocket. `initWasm: false` is mandatory in workerd, where wasm cannot be compiled (without
  * it ApiPromise never becomes ready). Block times come from each block's `timestamp.set`
  * inherent, which is exact on mainnet and immune to the local chain's time travel.
+ *
+ * Transactions are signed here with an explicit nonce and a mortal era and handed to the pool
+ * with `author_submitExtrinsic`: over HTTP there is no watching them, so `findExtrinsic` later
+ * reads the blocks. A node that cannot be reached is CHAIN_UNAVAILABLE; a refusal by the chain
+ * is mapped in chain-errors.ts.
  */
 import { ApiPromise, HttpProvider, WsProvider } from "@polkadot/api";
-import type { SignedBlock } from "@polkadot/types/interfaces";
-import type { BlockRef, ChainClient, Metagraph, NeuronInfo } from "./chain-client.ts";
+import type { SubmittableExtrinsic } from "@polkadot/api/types";
+import type { DispatchError, EventRecord, SignedBlock } from "@polkadot/types/interfaces";
+import type { Codec, Registry, Signer } from "@polkadot/types/types";
+import { u8aConcat, u8aToHex, u8aToString } from "@polkadot/util";
+import { blake2AsU8a } from "@polkadot/util-crypto";
+import { EdgeError } from "../../schema/errors.ts";
+import type {
+  BlockRef,
+  ChainClient,
+  Commitment,
+  ExtrinsicOutcome,
+  ExtrinsicSearch,
+  HotkeySigner,
+  Metagraph,
+  NeuronInfo,
+  RevealCall,
+  SubmittedTx,
+  WeightsCall,
+  WeightsState,
+} from "./chain-client.ts";
+import { chainRefusal, isPoolRejection } from "./chain-errors.ts";
+
+/**
+ * Blocks a transaction stays valid for: 64 × 12 s ≈ 13 min on mainnet, a few cron ticks. Below
+ * 4096 an era's birth is exactly the block it names, so the signed checkpoint is that block.
+ */
+const ERA_PERIOD = 64;
+/** Finality lag beyond which the era is taken from the best block instead (@polkadot/api's MAX_FINALITY_LAG). */
+const MAX_FINALITY_LAG = 16;
+/** Blocks fetched at once while searching for an extrinsic. */
+const SEARCH_BATCH = 8;
 
 /** Connects lazily; one ApiPromise per client. */
 export class PolkadotChainClient implements ChainClient {
@@ -17,68 +51,274 @@ export class PolkadotChainClient implements ChainClient {
     this.#url = url;
   }
 
-  /** The connected API (metadata fetched once per client). */
+  /** The connected API (metadata fetched once per client; a failed connection is retried next call). */
   api(): Promise<ApiPromise> {
-    this.#api ??= ApiPromise.create({
-      provider: /^wss?:/.test(this.#url) ? new WsProvider(this.#url) : new HttpProvider(this.#url),
-      initWasm: false,
-      noInitWarn: true,
-      throwOnConnect: true,
-    });
+    if (!this.#api) {
+      const provider = /^wss?:/.test(this.#url) ? new WsProvider(this.#url) : new HttpProvider(this.#url);
+      const api = ApiPromise.create({ provider, initWasm: false, noInitWarn: true, throwOnConnect: true });
+      this.#api = api;
+      api.catch(() => {
+        if (this.#api === api) this.#api = undefined;
+        provider.disconnect().catch(() => {});
+      });
+    }
     return this.#api;
   }
 
-  async head(): Promise<BlockRef> {
-    const api = await this.api();
-    const hash = await api.rpc.chain.getBlockHash();
-    return blockRef(await api.rpc.chain.getBlock(hash));
+  head(): Promise<BlockRef> {
+    return this.#call("the head", async (api) => {
+      const hash = await api.rpc.chain.getBlockHash();
+      return blockRef(await api.rpc.chain.getBlock(hash));
+    });
   }
 
-  async block(n: number): Promise<BlockRef | null> {
-    const api = await this.api();
-    const hash = await api.rpc.chain.getBlockHash(n);
-    if (hash.isEmpty) return null;
-    const block = await api.rpc.chain.getBlock(hash);
-    // A node that no longer keeps block n answers with another block (chopsticks: genesis).
-    if (block.block.header.number.toNumber() !== n) throw new Error(`block ${n} is no longer retained by the node`);
-    return blockRef(block);
+  block(n: number): Promise<BlockRef | null> {
+    return this.#call(`block ${n}`, async (api) => {
+      const signed = await retainedBlock(api, n);
+      return signed && blockRef(signed);
+    });
   }
 
-  async metagraph(netuid: number): Promise<Metagraph> {
-    const api = await this.api();
-    const head = await this.head();
-    const at = await api.at(head.hash);
-    const sm = at.query.subtensorModule;
-    const keys = await sm.keys.entries(netuid);
-    const entries = keys
-      .map(([key, hotkey]) => ({
-        uid: (key.args[1] as unknown as { toNumber(): number }).toNumber(),
-        hotkey: hotkey.toString(),
-      }))
-      .sort((a, b) => a.uid - b.uid);
-    const hotkeys = entries.map((e) => e.hotkey);
-    const [permits, owners, stakes, registered] = await Promise.all([
-      sm.validatorPermit(netuid),
-      sm.owner.multi(hotkeys),
-      sm.totalHotkeyAlpha.multi(hotkeys.map((h) => [h, netuid])),
-      sm.blockAtRegistration.multi(entries.map((e) => [netuid, e.uid])),
-    ]);
-    const permitList = permits.toJSON() as boolean[];
-    const neurons: NeuronInfo[] = entries.map((e, i) => ({
-      uid: e.uid,
-      hotkey: api.createType("AccountId32", e.hotkey).toString(),
-      coldkey: String(owners[i]),
-      stakeRao: BigInt(String(stakes[i])),
-      validatorPermit: permitList[e.uid] === true,
-      registrationBlock: Number(String(registered[i])),
-    }));
-    return { block: head, neurons };
+  metagraph(netuid: number): Promise<Metagraph> {
+    return this.#call(`the metagraph of netuid ${netuid}`, async (api) => {
+      const head = await this.head();
+      const sm = (await api.at(head.hash)).query.subtensorModule;
+      const keys = await sm.keys.entries(netuid);
+      const entries = keys
+        .map(([key, hotkey]) => ({ uid: toNumber(key.args[1]), hotkey: hotkey.toString() }))
+        .sort((a, b) => a.uid - b.uid);
+      const hotkeys = entries.map((e) => e.hotkey);
+      const [permits, owners, stakes, registered] = await Promise.all([
+        sm.validatorPermit(netuid),
+        sm.owner.multi(hotkeys),
+        sm.totalHotkeyAlpha.multi(hotkeys.map((h) => [h, netuid])),
+        sm.blockAtRegistration.multi(entries.map((e) => [netuid, e.uid])),
+      ]);
+      const permitList = permits.toJSON() as boolean[];
+      const neurons: NeuronInfo[] = entries.map((e, i) => ({
+        uid: e.uid,
+        hotkey: api.createType("AccountId32", e.hotkey).toString(),
+        coldkey: String(owners[i]),
+        stakeRao: BigInt(String(stakes[i])),
+        validatorPermit: permitList[e.uid] === true,
+        registrationBlock: Number(String(registered[i])),
+      }));
+      return { block: head, neurons };
+    });
+  }
+
+  commitments(netuid: number): Promise<readonly Commitment[]> {
+    return this.#call(`the commitments of netuid ${netuid}`, async (api) => {
+      const head = await this.head();
+      const entries = await (await api.at(head.hash)).query.commitments.commitmentOf.entries(netuid);
+      const out: Commitment[] = [];
+      for (const [key, value] of entries) {
+        const registration = unwrapOption(value) as unknown as Registration | null;
+        if (!registration) continue;
+        out.push({
+          hotkey: api.createType("AccountId32", key.args[1]).toString(),
+          block: toNumber(registration.block),
+          text: fieldText(registration.info.fields[0]),
+        });
+      }
+      return out.sort((a, b) => (a.hotkey < b.hotkey ? -1 : a.hotkey > b.hotkey ? 1 : 0));
+    });
+  }
+
+  weights(netuid: number, uid: number): Promise<readonly (readonly [number, number])[]> {
+    return this.#call(`the weights of uid ${uid} on netuid ${netuid}`, async (api) => {
+      const stored = await api.query.subtensorModule.weights(netuid, uid);
+      return (stored.toJSON() as [number, number][]).map(([dest, value]) => [dest, value] as const);
+    });
+  }
+
+  weightsState(netuid: number, hotkey: string): Promise<WeightsState> {
+    return this.#call(`the weights state of netuid ${netuid}`, async (api) => {
+      const head = await this.head();
+      const sm = (await api.at(head.hash)).query.subtensorModule;
+      // Spec 218 calls the stake needed to set weights WeightsMinStake; HEAD calls it StakeThreshold.
+      const minStake = sm.weightsMinStake ?? sm.stakeThreshold;
+      const [enabled, rateLimit, lastUpdate, versionKey, uid, stake, min] = await Promise.all([
+        sm.commitRevealWeightsEnabled(netuid),
+        sm.weightsSetRateLimit(netuid),
+        sm.lastUpdate(netuid),
+        sm.weightsVersionKey(netuid),
+        sm.uids(netuid, hotkey),
+        sm.totalHotkeyAlpha(hotkey, netuid),
+        minStake ? minStake() : Promise.resolve(null),
+      ]);
+      const uidValue = unwrapOption(uid);
+      const uidNumber = uidValue === null ? null : toNumber(uidValue);
+      const updates = lastUpdate.toJSON() as number[];
+      return {
+        block: head,
+        uid: uidNumber,
+        commitRevealEnabled: enabled.toJSON() === true,
+        rateLimitBlocks: toNumber(rateLimit),
+        lastUpdateBlock: uidNumber === null ? null : (updates[uidNumber] ?? 0),
+        versionKey: BigInt(versionKey.toString()),
+        minStakeRao: min === null ? 0n : BigInt(min.toString()),
+        stakeRao: BigInt(stake.toString()),
+      };
+    });
+  }
+
+  submitSetWeights(signer: HotkeySigner, call: WeightsCall): Promise<SubmittedTx> {
+    return this.#submit(signer, (api) =>
+      api.tx.subtensorModule.setWeights(call.netuid, [...call.uids], [...call.values], call.versionKey),
+    );
+  }
+
+  submitCommitWeights(signer: HotkeySigner, netuid: number, commitHash: string): Promise<SubmittedTx> {
+    return this.#submit(signer, (api) => api.tx.subtensorModule.commitWeights(netuid, commitHash));
+  }
+
+  submitRevealWeights(signer: HotkeySigner, call: RevealCall): Promise<SubmittedTx> {
+    return this.#submit(signer, (api) =>
+      api.tx.subtensorModule.revealWeights(
+        call.netuid,
+        [...call.uids],
+        [...call.values],
+        [...call.salt],
+        call.versionKey,
+      ),
+    );
+  }
+
+  findExtrinsic(txHash: string, fromBlock: number, maxBlocks: number): Promise<ExtrinsicSearch> {
+    return this.#call(`transaction ${txHash}`, async (api) => {
+      const head = (await api.rpc.chain.getHeader()).number.toNumber();
+      const last = Math.min(head, fromBlock + maxBlocks - 1);
+      const wanted = txHash.toLowerCase();
+      for (let start = fromBlock; start <= last; start += SEARCH_BATCH) {
+        const numbers = Array.from({ length: Math.min(SEARCH_BATCH, last - start + 1) }, (_, i) => start + i);
+        const blocks = await Promise.all(numbers.map((n) => retainedBlock(api, n)));
+        for (const signed of blocks) {
+          if (!signed) continue; // cannot happen below the head, unless the chain reorganised meanwhile
+          const index = signed.block.extrinsics.findIndex((x) => x.hash.toHex() === wanted);
+          if (index >= 0) return { outcome: await outcomeAt(api, signed, index), searchedTo: last };
+        }
+      }
+      return { outcome: null, searchedTo: Math.max(last, fromBlock - 1) };
+    });
   }
 
   /** Closes the connection (WebSocket providers). */
   async disconnect(): Promise<void> {
-    if (this.#api) await (await this.#api).disconnect();
+    const api = this.#api;
+    this.#api = undefined;
+    if (api) await (await api.catch(() => null))?.disconnect();
   }
+
+  /** Runs a read with the API; anything but an EdgeError means the node could not answer: CHAIN_UNAVAILABLE. */
+  async #call<T>(what: string, read: (api: ApiPromise) => Promise<T>): Promise<T> {
+    try {
+      return await read(await this.api());
+    } catch (e) {
+      if (e instanceof EdgeError) throw e;
+      throw unavailable(what, e);
+    }
+  }
+
+  /**
+   * Signs `build(api)` with the hotkey (its next nonce, a mortal era from the finalised head, so
+   * a reorganised best block cannot invalidate it) and hands it to the pool. The pool's refusal
+   * is the mapped EdgeError; a node that does not answer is CHAIN_UNAVAILABLE.
+   */
+  async #submit(
+    signer: HotkeySigner,
+    build: (api: ApiPromise) => SubmittableExtrinsic<"promise">,
+  ): Promise<SubmittedTx> {
+    let api: ApiPromise;
+    try {
+      api = await this.api();
+    } catch (e) {
+      throw unavailable("the node", e);
+    }
+    // Outside the try below: a call that does not encode (a value above u16) is the caller's bug.
+    const tx = build(api);
+    try {
+      const [best, finalizedHash, nonce] = await Promise.all([
+        api.rpc.chain.getHeader(),
+        api.rpc.chain.getFinalizedHead(),
+        api.rpc.system.accountNextIndex(signer.address),
+      ]);
+      const finalized = await api.rpc.chain.getHeader(finalizedHash);
+      // As @polkadot/api does: the finalised block, unless finality has stalled (its era would be spent).
+      const lag = best.number.toNumber() - finalized.number.toNumber();
+      const checkpoint = lag > MAX_FINALITY_LAG ? best : finalized;
+      const era = api.createType("ExtrinsicEra", { current: checkpoint.number, period: ERA_PERIOD });
+      await tx.signAsync(signer.address, {
+        nonce,
+        era,
+        blockHash: checkpoint.hash,
+        signer: polkadotSigner(api.registry, signer),
+      });
+      const txHash = tx.hash.toHex();
+      await api.rpc.author.submitExtrinsic(tx);
+      return {
+        txHash,
+        nonce: nonce.toNumber(),
+        atBlock: best.number.toNumber(),
+        validUntilBlock: era.asMortalEra.death(checkpoint.number.toNumber()) - 1,
+      };
+    } catch (e) {
+      if (e instanceof EdgeError) throw e;
+      if (isPoolRejection(e)) throw chainRefusal(errorMessage(e), api.runtimeVersion.specVersion.toNumber());
+      throw unavailable("the node", e);
+    }
+  }
+}
+
+/**
+ * A polkadot Signer over the hotkey: signs the extrinsic payload as Keyring pairs do (its SCALE
+ * bytes, blake2-256 hashed when longer than 256 bytes), returned as a MultiSignature (0x01 = sr25519).
+ */
+function polkadotSigner(registry: Registry, hotkey: HotkeySigner): Signer {
+  let id = 0;
+  return {
+    signPayload: async (payload) => {
+      if (payload.address !== hotkey.address) throw new Error("asked to sign for another account");
+      const bytes = registry
+        .createType("ExtrinsicPayload", payload, { version: payload.version })
+        .toU8a({ method: true });
+      const message = bytes.length > 256 ? blake2AsU8a(bytes, 256) : bytes;
+      id += 1;
+      return { id, signature: u8aToHex(u8aConcat(new Uint8Array([1]), hotkey.sign(message))) };
+    },
+  };
+}
+
+/** Block n, or null if the chain has not produced it; throws if the node no longer keeps it. */
+async function retainedBlock(api: ApiPromise, n: number): Promise<SignedBlock | null> {
+  const hash = await api.rpc.chain.getBlockHash(n);
+  if (hash.isEmpty) return null;
+  const block = await api.rpc.chain.getBlock(hash);
+  // A node that no longer keeps block n answers with another block (chopsticks: genesis).
+  if (block.block.header.number.toNumber() !== n) throw new Error(`block ${n} is no longer retained by the node`);
+  return block;
+}
+
+/** The dispatch outcome of extrinsic `index` of a block, from that block's System.Events. */
+async function outcomeAt(api: ApiPromise, signed: SignedBlock, index: number): Promise<ExtrinsicOutcome> {
+  const block = blockRef(signed);
+  const at = await api.at(block.hash);
+  const events = (await at.query.system.events()) as unknown as EventRecord[];
+  for (const { phase, event } of events) {
+    if (!phase.isApplyExtrinsic || phase.asApplyExtrinsic.toNumber() !== index || event.section !== "system") continue;
+    if (event.method === "ExtrinsicSuccess") return { kind: "success", block };
+    if (event.method === "ExtrinsicFailed") {
+      return { kind: "failed", block, error: dispatchErrorName(at.registry, event.data[0] as DispatchError) };
+    }
+  }
+  throw new Error(`block ${block.number} has no outcome event for extrinsic ${index}`);
+}
+
+/** "pallet.Error" for a module error (e.g. "subtensorModule.SettingWeightsTooFast"), else the error's kind. */
+function dispatchErrorName(registry: Registry, error: DispatchError): string {
+  if (!error.isModule) return error.type;
+  const meta = registry.findMetaError(error.asModule);
+  return `${meta.section}.${meta.name}`;
 }
 
 function blockRef(signed: SignedBlock): BlockRef {
@@ -90,4 +330,45 @@ function blockRef(signed: SignedBlock): BlockRef {
     hash: header.hash.toHex(),
     timestampMs: Number(String(set.method.args[0])),
   };
+}
+
+/** Commitments.CommitmentOf's value: what a hotkey committed, and when. */
+interface Registration {
+  readonly block: Codec;
+  readonly info: { readonly fields: readonly DataField[] };
+}
+
+/** A Commitments `Data` enum value: None, Raw0…Raw128, hashes, and on HEAD more kinds. */
+interface DataField extends Codec {
+  readonly type: string;
+}
+
+/** A field's raw bytes as UTF-8 (a Templar commitment is Raw128 text); "" when absent. */
+function fieldText(field: DataField | undefined): string {
+  if (!field || field.type === "None") return "";
+  const inner = (field as unknown as Record<string, Codec | undefined>)[`as${field.type}`];
+  return inner ? u8aToString(inner.toU8a(true)) : "";
+}
+
+/** The value of an Option, or null for None (and the value itself for a non-Option). */
+function unwrapOption(value: Codec): Codec | null {
+  const option = value as Codec & { isSome?: boolean; isNone?: boolean; unwrap?: () => Codec };
+  if (typeof option.unwrap === "function" && typeof option.isSome === "boolean") {
+    return option.isSome ? option.unwrap() : null;
+  }
+  return value.isEmpty ? null : value;
+}
+
+function toNumber(value: unknown): number {
+  return Number(String(value));
+}
+
+function errorMessage(e: unknown): string {
+  return String((e as { message?: unknown } | null)?.message ?? e);
+}
+
+function unavailable(what: string, e: unknown): EdgeError {
+  // The first line only: HttpProvider appends the request, a signed extrinsic, to its messages.
+  const reason = errorMessage(e).split("\n", 1)[0];
+  return new EdgeError("CHAIN_UNAVAILABLE", `could not reach the chain for ${what}: ${reason}`);
 }

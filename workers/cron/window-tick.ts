@@ -1,12 +1,13 @@
 /**
  * One tick of the window clock (the cron handler; `npm start` also triggers it every few
- * seconds), in two phases:
+ * seconds), in three phases:
  * 1. follow the chain: the head, the metagraph, the put windows whose opening block now exists,
  *    the seed blocks of closed put windows;
  * 2. advance windows on what D1 holds: close put windows, queue fingerprints and run copy
- *    detection, dispatch evaluation batches, expire leases, complete evaluated windows, re-queue
- *    lost validations.
- * An unreachable chain stops phase 1 only: evaluation goes on.
+ *    detection, dispatch evaluation batches, expire leases, complete evaluated windows, score
+ *    them, re-queue lost validations;
+ * 3. take the next weight set one step further on its way to the chain.
+ * An unreachable chain stops phases 1 and 3 only: evaluation and scoring go on.
  */
 import { and, eq, inArray, isNotNull, isNull, lt, lte, max } from "drizzle-orm";
 import { submissions, windows } from "../../schema/db/index.ts";
@@ -18,7 +19,9 @@ import type { WorkerContext } from "../context.ts";
 import { detectWindowCopies } from "../copies/detect-window-copies.ts";
 import { completeWindowIfDone, dispatchValidatedWindows, expireLeases } from "../evaluation/batches.ts";
 import { syncMetagraph } from "../metagraph/metagraph.ts";
+import { type ScoredWindow, scoreEvaluatedWindows } from "../scoring/window-scoring.ts";
 import type { ValidationMessage } from "../validation/messages.ts";
+import { advanceWeights, type WeightsReport } from "../weights/weight-submission.ts";
 
 /** How many windows back a tick looks for put windows it has not recorded. */
 const LOOKBACK_WINDOWS = 8;
@@ -42,7 +45,10 @@ export interface TickReport {
   readonly dispatched: readonly { window: number; batches: number }[];
   readonly leasesExpired: number;
   readonly windowsEvaluated: readonly number[];
+  readonly windowsScored: readonly ScoredWindow[];
   readonly validationsRequeued: number;
+  /** What the weights step did, or why the chain stopped it. */
+  readonly weights: WeightsReport | { readonly error: string };
 }
 
 /** The first block whose timestamp is past `deadlineMs`, searching (lo, head]; null if none yet. */
@@ -120,15 +126,19 @@ export async function followChain(ctx: WorkerContext): Promise<ChainReport> {
   return { head, neurons: metagraph.neurons.length, putWindowsRecorded: recorded, seedBlocks: seeds };
 }
 
-/** Runs one tick. */
-export async function windowTick(ctx: WorkerContext): Promise<TickReport> {
-  let chain: TickReport["chain"];
+/** Runs `step`; an unreachable chain becomes `{ error }` instead of failing the tick. */
+async function unlessChainDown<T>(step: () => Promise<T>): Promise<T | { readonly error: string }> {
   try {
-    chain = await followChain(ctx);
+    return await step();
   } catch (e) {
     if (!(e instanceof EdgeError) || e.code !== "CHAIN_UNAVAILABLE") throw e;
-    chain = { error: e.message };
+    return { error: e.message };
   }
+}
+
+/** Runs one tick. */
+export async function windowTick(ctx: WorkerContext): Promise<TickReport> {
+  const chain = await unlessChainDown(() => followChain(ctx));
 
   const now = ctx.now();
   await ctx.db
@@ -161,6 +171,7 @@ export async function windowTick(ctx: WorkerContext): Promise<TickReport> {
     .from(windows)
     .where(eq(windows.state, "evaluating"));
   for (const { window } of evaluating) if (await completeWindowIfDone(ctx, window)) windowsEvaluated.push(window);
+  const windowsScored = await scoreEvaluatedWindows(ctx);
 
   const lost = await ctx.db
     .select({ id: submissions.id })
@@ -171,7 +182,18 @@ export async function windowTick(ctx: WorkerContext): Promise<TickReport> {
     lost.map((s) => ({ kind: "validate", submissionId: s.id })),
   );
 
-  return { chain, fingerprintsQueued, copyChecks, dispatched, leasesExpired, windowsEvaluated, validationsRequeued };
+  const weights = await unlessChainDown(() => advanceWeights(ctx));
+  return {
+    chain,
+    fingerprintsQueued,
+    copyChecks,
+    dispatched,
+    leasesExpired,
+    windowsEvaluated,
+    windowsScored,
+    validationsRequeued,
+    weights,
+  };
 }
 
 async function sendAll(ctx: WorkerContext, messages: ValidationMessage[]): Promise<number> {

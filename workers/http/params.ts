@@ -10,3 +10,15 @@ export function decimalParam(value: string | undefined, name: string): number {
   }
   return Number(value);
 }
+
+/** An optional `limit` query parameter in [1, max] (BAD_REQUEST otherwise). */
+export function limitParam(value: string | undefined, fallback: number, max: number): number {
+  const limit = value === undefined ? fallback : decimalParam(value, "limit");
+  if (limit < 1 || limit > max) throw new EdgeError("BAD_REQUEST", `limit must be between 1 and ${max}`);
+  return limit;
+}
+
+/** An optional decimal query parameter. */
+export function optionalDecimalParam(value: string | undefined, name: string): number | undefined {
+  return value === undefined ? undefined : decimalParam(value, name);
+}

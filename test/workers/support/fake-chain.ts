@@ -1,16 +1,58 @@
 /**
  * A chain for workerd tests. Mocked because workerd cannot spawn the chopsticks process that
  * runs the real subtensor runtime, and workerd tests must never dial an endpoint (toolchain P5).
- * The real client, PolkadotChainClient, is tested against that runtime in test/node/.
+ * The real client, PolkadotChainClient, is tested against that runtime in test/node/, and the
+ * cron Worker setting weights through it inside workerd in test/node/weights-e2e.test.ts.
  *
- * Blocks follow a fixed clock: block n is at anchor.atMs + (n − anchor.number)·blockMs.
+ * Blocks follow a fixed clock: block n is at anchor.atMs + (n − anchor.number)·blockMs. A
+ * transaction submitted at head h lands in block h + 1 once the test moves the head there; what
+ * it does then follows the subtensor checks the validator relies on (rate limit, version key,
+ * registration, stake, commit-reveal), with the same error names.
  */
-import type { BlockRef, ChainClient, Metagraph, NeuronInfo } from "../../../workers/chain/chain-client.ts";
+
+import type { EdgeError } from "../../../schema/errors.ts";
+import type {
+  BlockRef,
+  ChainClient,
+  Commitment,
+  ExtrinsicSearch,
+  HotkeySigner,
+  Metagraph,
+  NeuronInfo,
+  RevealCall,
+  SubmittedTx,
+  WeightsCall,
+  WeightsState,
+} from "../../../workers/chain/chain-client.ts";
+import { commitHash } from "../../../workers/chain/weights-commit.ts";
+
+type TxKind = "set" | "commit" | "reveal";
+
+interface FakeTx {
+  readonly hash: string;
+  readonly kind: TxKind;
+  readonly hotkey: string;
+  readonly call: WeightsCall | RevealCall | { netuid: number; commitHash: string };
+  readonly inBlock: number;
+  /** Decided when the block is built. */
+  error?: string | null;
+}
 
 export class FakeChain implements ChainClient {
   readonly calls = { head: 0, block: 0, metagraph: 0 };
   headNumber: number;
   neurons: NeuronInfo[];
+  commitmentList: Commitment[] = [];
+  /** Subnet settings, as the chain would report them. */
+  settings = { commitRevealEnabled: false, rateLimitBlocks: 0, versionKey: 0n, minStakeRao: 0n, revealDelayBlocks: 3 };
+  /** Every transaction submitted, in order. */
+  readonly txs: FakeTx[] = [];
+  /** Stored weights per uid, max-upscaled like the chain. */
+  readonly stored = new Map<number, [number, number][]>();
+  /** Makes the next submission fail at the pool with this error (e.g. to test the mapping). */
+  refuseNext: EdgeError | null = null;
+  readonly #lastUpdate = new Map<number, number>();
+  readonly #commits = new Map<string, { hash: string; block: number }>();
   readonly #anchor: { number: number; atMs: number };
   readonly #blockMs: number;
 
@@ -47,5 +89,109 @@ export class FakeChain implements ChainClient {
   async metagraph(): Promise<Metagraph> {
     this.calls.metagraph++;
     return { block: this.ref(this.headNumber), neurons: this.neurons };
+  }
+
+  async commitments(): Promise<readonly Commitment[]> {
+    return this.commitmentList;
+  }
+
+  async weights(_netuid: number, uid: number): Promise<readonly (readonly [number, number])[]> {
+    this.#build();
+    return this.stored.get(uid) ?? [];
+  }
+
+  async weightsState(_netuid: number, hotkey: string): Promise<WeightsState> {
+    this.#build();
+    const n = this.neurons.find((x) => x.hotkey === hotkey);
+    return {
+      block: this.ref(this.headNumber),
+      uid: n?.uid ?? null,
+      commitRevealEnabled: this.settings.commitRevealEnabled,
+      rateLimitBlocks: this.settings.rateLimitBlocks,
+      lastUpdateBlock: n ? (this.#lastUpdate.get(n.uid) ?? 0) : null,
+      versionKey: this.settings.versionKey,
+      minStakeRao: this.settings.minStakeRao,
+      stakeRao: n?.stakeRao ?? 0n,
+    };
+  }
+
+  async submitSetWeights(signer: HotkeySigner, call: WeightsCall): Promise<SubmittedTx> {
+    return this.#submit("set", signer, call);
+  }
+
+  async submitCommitWeights(signer: HotkeySigner, netuid: number, hash: string): Promise<SubmittedTx> {
+    return this.#submit("commit", signer, { netuid, commitHash: hash });
+  }
+
+  async submitRevealWeights(signer: HotkeySigner, call: RevealCall): Promise<SubmittedTx> {
+    return this.#submit("reveal", signer, call);
+  }
+
+  async findExtrinsic(txHash: string, fromBlock: number, maxBlocks: number): Promise<ExtrinsicSearch> {
+    this.#build();
+    const to = Math.min(this.headNumber, fromBlock + maxBlocks - 1);
+    const tx = this.txs.find((t) => t.hash === txHash && t.inBlock >= fromBlock && t.inBlock <= to);
+    if (!tx) return { outcome: null, searchedTo: to };
+    const block = this.ref(tx.inBlock);
+    return {
+      outcome: tx.error ? { kind: "failed", block, error: tx.error } : { kind: "success", block },
+      searchedTo: to,
+    };
+  }
+
+  #submit(kind: TxKind, signer: HotkeySigner, call: FakeTx["call"]): SubmittedTx {
+    if (this.refuseNext) {
+      const e = this.refuseNext;
+      this.refuseNext = null;
+      throw e;
+    }
+    const hash = `0x${(this.txs.length + 1).toString(16).padStart(64, "a")}`;
+    this.txs.push({ hash, kind, hotkey: signer.address, call, inBlock: this.headNumber + 1 });
+    return {
+      txHash: hash,
+      nonce: this.txs.length - 1,
+      atBlock: this.headNumber,
+      validUntilBlock: this.headNumber + 64,
+    };
+  }
+
+  /** Applies every transaction whose block the head has reached, in order. */
+  #build(): void {
+    for (const tx of this.txs) {
+      if (tx.error !== undefined || tx.inBlock > this.headNumber) continue;
+      tx.error = this.#apply(tx);
+    }
+  }
+
+  #apply(tx: FakeTx): string | null {
+    const n = this.neurons.find((x) => x.hotkey === tx.hotkey);
+    if (!n) return "subtensorModule.HotKeyNotRegisteredInSubNet";
+    if (n.stakeRao < this.settings.minStakeRao) return "subtensorModule.NotEnoughStakeToSetWeights";
+    if (tx.kind === "commit") {
+      if (!this.settings.commitRevealEnabled) return "subtensorModule.CommitRevealDisabled";
+      this.#commits.set(tx.hotkey, { hash: (tx.call as { commitHash: string }).commitHash, block: tx.inBlock });
+      return null;
+    }
+    const call = tx.call as WeightsCall;
+    if (call.versionKey < this.settings.versionKey) return "subtensorModule.IncorrectWeightVersionKey";
+    if (tx.kind === "set") {
+      if (this.settings.commitRevealEnabled) return "subtensorModule.CommitRevealEnabled";
+      const last = this.#lastUpdate.get(n.uid) ?? 0;
+      if (last > 0 && tx.inBlock - last < this.settings.rateLimitBlocks) return "subtensorModule.SettingWeightsTooFast";
+    } else {
+      const commit = this.#commits.get(tx.hotkey);
+      if (!commit) return "subtensorModule.NoWeightsCommitFound";
+      if (tx.inBlock < commit.block + this.settings.revealDelayBlocks) return "subtensorModule.RevealTooEarly";
+      if (commitHash(tx.hotkey, call as RevealCall) !== commit.hash)
+        return "subtensorModule.InvalidRevealCommitHashNotMatch";
+      this.#commits.delete(tx.hotkey);
+    }
+    const max = Math.max(...call.values);
+    this.stored.set(
+      n.uid,
+      call.uids.map((u, i) => [u, Math.round(((call.values[i] as number) / max) * 65535)]),
+    );
+    this.#lastUpdate.set(n.uid, tx.inBlock);
+    return null;
   }
 }

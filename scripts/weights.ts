@@ -1,0 +1,98 @@
+/**
+ * The validator's weights, from its public API.
+ *
+ *   npm run weights -- --dry-run [--url URL]   the vector it would set now (after its latest
+ *                                              scored window), the scores behind it, and the
+ *                                              penalties of that window
+ *   npm run weights [--url URL] [--limit N]    the latest weight sets and their way to the chain
+ *
+ * Nothing is sent to the chain: the cron Worker sets weights.
+ */
+import { parseArgs } from "node:util";
+import type { WeightSetJson, WeightsPreviewJson } from "../schema/api/public.ts";
+
+const { values } = parseArgs({
+  options: {
+    url: { type: "string", default: "http://127.0.0.1:8787" },
+    "dry-run": { type: "boolean", default: false },
+    limit: { type: "string", default: "5" },
+    top: { type: "string", default: "10" },
+  },
+});
+
+async function get<T>(path: string): Promise<T> {
+  const url = `${values.url}${path}`;
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new Error(`cannot reach the validator at ${values.url} (${(e as Error).message}); is it running?`);
+  }
+  const body = (await res.json()) as T & { error?: { code: string; message: string } };
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${body.error?.code}: ${body.error?.message}`);
+  return body;
+}
+
+const num = (x: number | null, digits = 4) => (x === null ? "—" : x.toFixed(digits));
+/** A bar of `width` cells for a value in [0, 1]. */
+const bar = (x: number, width = 24) => "█".repeat(Math.round(x * width)).padEnd(width, "·");
+
+/** Prints the weight vector and what explains it. */
+export function printPreview(p: WeightsPreviewJson, top: number): void {
+  if (p.window === null) {
+    console.log("No window has been scored yet: the validator would set no weights.");
+    return;
+  }
+  console.log(
+    `Weights the validator would set after window ${p.window} (netuid ${p.netuid}, version_key ${p.version_key}):`,
+  );
+  console.log(`  burn: uid ${p.burn_uid} gets ${p.burn_rate}; the rest goes to miners with a positive final score\n`);
+  console.log("    uid  tier     weight  u16    final    ordinal  BMA     sync    behind");
+  const maxWeight = Math.max(...p.weights.map((w) => w.weight));
+  for (const w of p.weights) {
+    console.log(
+      `  ${String(w.uid).padStart(5)}  ${w.tier.padEnd(7)}  ${w.weight.toFixed(4)}  ${String(w.value).padStart(5)}  ` +
+        `${num(w.final_score).padStart(7)}  ${num(w.ordinal, 3).padStart(7)}  ${num(w.bma, 3).padStart(6)}  ` +
+        `${num(w.sync_score, 3).padStart(6)}  ${num(w.steps_behind, 2).padStart(6)}  ${bar(w.weight / maxWeight)}`,
+    );
+  }
+  const miners = p.weights.filter((w) => w.tier !== "burn");
+  console.log(`\nTop contributors (final = ordinal × max(0, BMA) × sync):`);
+  for (const w of miners.slice(0, top)) {
+    console.log(
+      `  uid ${w.uid}: ${(w.weight * 100).toFixed(2)}% — final ${num(w.final_score)} = ` +
+        `${num(w.ordinal, 3)} × ${num(Math.max(0, w.bma ?? 0), 3)} × ${num(w.sync_score, 3)}`,
+    );
+  }
+  if (!miners.length) console.log("  none: no miner has a positive final score, everything is burned");
+  console.log(`\nPenalties applied in window ${p.window}:`);
+  for (const x of p.penalties) console.log(`  uid ${x.uid}: ${x.kind} ×${x.factor} — ${x.reason}`);
+  if (!p.penalties.length) console.log("  none");
+  if (p.unpaid_uids.length) console.log(`\nScored but unpaid (final ≤ 0): uids ${p.unpaid_uids.join(", ")}`);
+  if (p.latest_set) console.log(`\nLatest weight set: ${describeSet(p.latest_set)}`);
+}
+
+function describeSet(s: WeightSetJson): string {
+  const error = s.error ? `; last error ${s.error.code}: ${s.error.message}` : "";
+  const where = s.set_block !== null ? ` in block ${s.set_block}` : "";
+  return `window ${s.window}, ${s.status}${where} (${s.mode ?? "not sent yet"}, ${s.attempts} failed attempts${error})`;
+}
+
+if (import.meta.main) {
+  try {
+    if (values["dry-run"]) {
+      const { preview } = await get<{ preview: WeightsPreviewJson }>("/v1/weights/latest");
+      printPreview(preview, Number(values.top));
+    } else {
+      const { weight_sets } = await get<{ weight_sets: WeightSetJson[] }>(`/v1/weights/sets?limit=${values.limit}`);
+      if (!weight_sets.length) console.log("No weight sets yet.");
+      for (const s of weight_sets) {
+        console.log(describeSet(s));
+        for (const e of s.events) console.log(`    ${new Date(e.at_ms).toISOString()}  ${e.event}: ${e.message}`);
+      }
+    }
+  } catch (e) {
+    console.error(`weights: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}

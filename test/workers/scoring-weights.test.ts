@@ -1,0 +1,395 @@
+// Scoring evaluated windows into D1 and taking weight sets to the chain, in workerd with the
+// real D1 and R2 bindings. The chain is the fake of support/fake-chain.ts (workerd cannot run the
+// subtensor runtime); test/node/weights-e2e.test.ts runs the same cron against the real runtime.
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  checkpointSamples,
+  copyFlags,
+  evaluationBatches,
+  evaluationLeases,
+  evaluations,
+  runners,
+  submissions,
+  uidStates,
+  uploadRefusals,
+  weightSetEvents,
+  weightSets,
+  windowScores,
+  windows,
+} from "../../schema/db/index.ts";
+import { getHparams } from "../../schema/hparams.ts";
+import { writeCheckpoint } from "../../schema/model/checkpoint.ts";
+import { INITIAL_CHECKPOINT_KEY, MODEL_MANIFEST_KEY } from "../../schema/model/keys.ts";
+import { parameterSlots } from "../../schema/model/manifest.ts";
+import { chainRefusal } from "../../workers/chain/chain-errors.ts";
+import { hotkeySignerFromSecret } from "../../workers/chain/hotkey-signer.ts";
+import { workerContext } from "../../workers/context.ts";
+import { scoreEvaluatedWindows } from "../../workers/scoring/window-scoring.ts";
+import { advanceWeights, backoffMs } from "../../workers/weights/weight-submission.ts";
+import { rng, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
+import { FakeChain } from "./support/fake-chain.ts";
+import { miner, neuronOf } from "./support/miners.ts";
+import { db, registerMiners } from "./support/world.ts";
+
+const hp = getHparams("local");
+const VALIDATOR_SECRET = "//Charlie//hot";
+const validator = hotkeySignerFromSecret(VALIDATOR_SECRET);
+const miners = [2, 3, 4, 5, 6, 7].map((uid) => miner(uid));
+const { slots, total } = parameterSlots(TEST_MANIFEST);
+const theta = new Float32Array(total).map(() => rng(77)() - 0.5);
+/** θ_0 at the param_sample positions, as a submission in step with the model carries it. */
+const thetaSample = Object.fromEntries(
+  slots
+    .filter((s) => s.numel >= 12)
+    .map((s) => [s.spec.name, Array.from(theta.subarray(s.offset + 10, s.offset + 12))]),
+);
+
+let clockMs = Date.now();
+let chain: FakeChain;
+const ctx = (secret: string | undefined = VALIDATOR_SECRET) =>
+  workerContext(
+    { ...env, VALIDATOR_HOTKEY_SECRET: secret } as Env,
+    () => chain,
+    () => clockMs,
+  );
+
+async function evaluatedWindow(window: number, state: "evaluated" | "evaluating" = "evaluated"): Promise<void> {
+  await db.insert(windows).values({ window, startBlock: 0, endBlock: 0, state, updatedAtMs: clockMs });
+}
+
+let signatures = 0;
+async function submission(window: number, uid: number, status: "valid" | "invalid" | "copied", code?: string) {
+  const row = await db
+    .insert(submissions)
+    .values({
+      window,
+      uid,
+      hotkey: miner(uid).hotkey,
+      objectKey: `gradients/2/${window}/${uid}.safetensors`,
+      sizeBytes: 100,
+      sha256: "00".repeat(32),
+      receivedAtMs: clockMs,
+      signature: `sig-${signatures++}`,
+      status,
+      errorCode: code ?? null,
+      paramSample: thetaSample,
+    })
+    .returning({ id: submissions.id })
+    .get();
+  return row.id;
+}
+
+let batchId = 0;
+let leaseId = 0;
+/** Records a runner's evaluation: random loss 5 → 5·(1 − score), own loss improving by `own`. */
+async function evaluation(window: number, uid: number, submissionId: number, score: number, own: number) {
+  await db.insert(evaluations).values({
+    submissionId,
+    window,
+    uid,
+    batchId,
+    leaseId,
+    runnerId: "r1",
+    lossBeforeOwn: 5,
+    lossAfterOwn: 5 * (1 - own),
+    lossBeforeRandom: 5,
+    lossAfterRandom: 5 * (1 - score),
+    createdAtMs: clockMs,
+  });
+}
+
+beforeAll(async () => {
+  await env.ARTIFACTS.put(MODEL_MANIFEST_KEY, JSON.stringify(TEST_MANIFEST));
+  await env.ARTIFACTS.put(
+    INITIAL_CHECKPOINT_KEY,
+    writeCheckpoint(theta, TEST_MANIFEST, { model: TEST_MANIFEST.model, window: 0, global_step: 0 }),
+  );
+  await db.insert(runners).values({ id: "r1", tokenHash: "ab".repeat(32), createdAtMs: clockMs });
+  const batch = await db
+    .insert(evaluationBatches)
+    .values({ window: 0, state: "done", createdAtMs: clockMs })
+    .returning({ id: evaluationBatches.id })
+    .get();
+  batchId = batch.id;
+  const lease = await db
+    .insert(evaluationLeases)
+    .values({ batchId, runnerId: "r1", leasedAtMs: clockMs, expiresAtMs: clockMs, outcome: "completed" })
+    .returning({ id: evaluationLeases.id })
+    .get();
+  leaseId = lease.id;
+});
+
+beforeEach(async () => {
+  chain = new FakeChain({ headNumber: 1000, anchor: { number: 1000, atMs: clockMs }, blockMs: 3000 });
+  const neurons = [
+    { ...neuronOf(miner(0)), hotkey: validator.address, stakeRao: 10n ** 12n, validatorPermit: true },
+    ...miners.map(neuronOf),
+  ];
+  await registerMiners([], chain);
+  chain.neurons = neurons;
+  const { storeMetagraph } = await import("../../workers/metagraph/metagraph.ts");
+  await storeMetagraph(db, { block: chain.ref(1000), neurons }, clockMs);
+});
+
+describe("scoring evaluated windows", () => {
+  it("scores a window into lines and states, reads θ_S once, and makes the weights window's set", async () => {
+    const W = 4000;
+    await evaluatedWindow(W);
+    await evaluation(W, 2, await submission(W, 2, "valid"), 0.02, 0.03);
+    await evaluation(W, 3, await submission(W, 3, "valid"), 0.01, 0.02);
+    await evaluation(W, 7, await submission(W, 7, "valid"), -0.01, -0.02);
+    await submission(W, 4, "invalid", "INDEX_OUT_OF_RANGE");
+    const original = await submission(W, 6, "valid"); // valid, but its batch was parked: not evaluated
+    const copy = await submission(W, 5, "copied", "COPY_NEAR");
+    await db.insert(copyFlags).values({
+      window: W,
+      offenderSubmissionId: copy,
+      offenderUid: 5,
+      originalSubmissionId: original,
+      originalUid: 6,
+      originalWindow: W,
+      kind: "near",
+      overlap: 0.42,
+      grade: "high",
+      createdAtMs: clockMs,
+    });
+    await db.insert(uploadRefusals).values({
+      window: W,
+      uid: 0,
+      hotkey: validator.address,
+      code: "UPLOAD_TOO_LATE",
+      message: "late",
+      receivedAtMs: clockMs,
+    });
+
+    const scored = await scoreEvaluatedWindows(ctx());
+    expect(scored).toEqual([{ window: W, lines: 7, matchSize: 3, weightSetId: expect.any(Number) }]);
+    expect((await db.select().from(windows).where(eq(windows.window, W)).get())?.state).toBe("scored");
+
+    const lines = new Map(
+      (await db.select().from(windowScores).where(eq(windowScores.window, W))).map((l) => [l.uid, l]),
+    );
+    expect([...lines.keys()].sort()).toEqual([0, 2, 3, 4, 5, 6, 7]);
+    expect(lines.get(2)).toMatchObject({
+      outcome: "evaluated",
+      indicator: 1,
+      bma: 0.05,
+      stepsBehind: 0,
+      syncScore: 1,
+      matched: true,
+    });
+    expect(lines.get(2)?.gradientScore).toBeCloseTo(0.02, 12);
+    expect(lines.get(2)?.finalScore).toBeGreaterThan(lines.get(3)?.finalScore as number);
+    expect(lines.get(3)?.finalScore).toBeGreaterThan(0);
+    expect(lines.get(7)?.finalScore).toBeLessThanOrEqual(0); // own improved less than random: BMA < 0
+    expect(lines.get(4)).toMatchObject({ outcome: "invalid", code: "INDEX_OUT_OF_RANGE" });
+    expect(lines.get(5)).toMatchObject({ outcome: "copied", code: "COPY_NEAR" });
+    expect(lines.get(5)?.penalties[0]).toMatchObject({ kind: "copy_high" });
+    expect(lines.get(6)).toMatchObject({ outcome: "not_evaluated", penalties: [] });
+    expect(lines.get(0)).toMatchObject({ outcome: "refused", code: "UPLOAD_TOO_LATE" });
+    expect(lines.get(0)?.penalties[0]).toMatchObject({ kind: "late" });
+
+    const states = new Map((await db.select().from(uidStates)).map((s) => [s.uid, s]));
+    expect(states.get(2)).toMatchObject({
+      bma: 0.05,
+      finalScore: lines.get(2)?.finalScore,
+      mu: lines.get(2)?.mu,
+      updatedWindow: W,
+    });
+
+    // θ_0's sample was read from R2 with ranged gets and kept.
+    const sample = await db.select().from(checkpointSamples).where(eq(checkpointSamples.window, 0)).get();
+    expect(sample?.sample).toEqual(thetaSample);
+    expect(sample?.stepEma).toBeNull();
+
+    const set = await db.select().from(weightSets).where(eq(weightSets.window, W)).get();
+    expect(set).toMatchObject({ status: "pending", uids: [1, 2, 3], gather: [2, 3], reserve: [], versionKey: "0" });
+    expect(set?.weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(set?.weights[0]).toBe(hp.weights.burn_rate);
+    expect(Math.max(...(set?.values ?? []))).toBe(65535);
+  });
+
+  it("waits while an earlier window is still being evaluated, and makes no set off the weights cadence", async () => {
+    await evaluatedWindow(4100, "evaluating");
+    await evaluatedWindow(4101);
+    expect(await scoreEvaluatedWindows(ctx())).toEqual([]);
+    await db.update(windows).set({ state: "evaluated" }).where(eq(windows.window, 4100));
+    const scored = await scoreEvaluatedWindows(ctx());
+    expect(scored.map((s) => [s.window, s.weightSetId === null])).toEqual([
+      [4100, false],
+      [4101, true],
+    ]);
+  });
+});
+
+describe("setting weights", () => {
+  // D1 persists across the tests of a file: each test starts with no weight sets.
+  beforeEach(async () => {
+    await db.delete(weightSetEvents);
+    await db.delete(weightSets);
+  });
+
+  async function pendingSet(window: number, uids = [1, 2, 3], values = [65535, 43690, 21845]) {
+    return db
+      .insert(weightSets)
+      .values({
+        window,
+        netuid: 2,
+        uids,
+        weights: values.map((v) => v / values.reduce((a, b) => a + b, 0)),
+        values,
+        gather: uids.slice(1),
+        reserve: [],
+        versionKey: "0",
+        status: "pending",
+        attempts: 0,
+        nextAttemptAtMs: clockMs,
+        createdAtMs: clockMs,
+        updatedAtMs: clockMs,
+      })
+      .returning()
+      .get();
+  }
+  const setOf = async (id: number) => db.select().from(weightSets).where(eq(weightSets.id, id)).get();
+  const events = async (id: number) =>
+    (
+      await db.select().from(weightSetEvents).where(eq(weightSetEvents.weightSetId, id)).orderBy(weightSetEvents.id)
+    ).map((e) => e.event);
+
+  it("submits set_weights, finds it in the next block, and the chain holds the vector", async () => {
+    const set = await pendingSet(5000);
+    expect(await advanceWeights(ctx())).toMatchObject({ weightSetId: set.id, status: "submitted" });
+    expect(await advanceWeights(ctx())).toMatchObject({
+      status: "submitted",
+      step: expect.stringMatching(/not in blocks/),
+    });
+    chain.headNumber += 1;
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "set" });
+    expect(await setOf(set.id)).toMatchObject({ status: "set", mode: "direct", setBlock: 1001, attempts: 0 });
+    expect(await chain.weights(2, 0)).toEqual([
+      [1, 65535],
+      [2, 43690],
+      [3, 21845],
+    ]);
+    expect(await events(set.id)).toEqual(["submitted", "set"]);
+    expect(chain.txs[0]?.hotkey).toBe(validator.address);
+  });
+
+  it("keeps a refused set pending with its error and retries after a backoff", async () => {
+    const set = await pendingSet(5002);
+    chain.refuseNext = chainRefusal("1010: Invalid Transaction: Custom error: 3", 218);
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "pending", step: "refused: VALIDATOR_STAKE_LOW" });
+    const after = await setOf(set.id);
+    expect(after).toMatchObject({
+      status: "pending",
+      attempts: 1,
+      lastErrorCode: "VALIDATOR_STAKE_LOW",
+      values: set.values,
+    });
+    expect(after?.nextAttemptAtMs).toBe(clockMs + backoffMs(1, 3000, hp.window.blocks_per_window * 3000));
+    expect(await advanceWeights(ctx())).toMatchObject({ step: "waiting for the next attempt" });
+    clockMs += 10_000;
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "submitted" });
+    chain.headNumber += 1;
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "set" });
+    expect(await events(set.id)).toEqual(["failed", "submitted", "set"]);
+  });
+
+  it("maps a failure inside the block and leaves the set pending", async () => {
+    const set = await pendingSet(5004);
+    await advanceWeights(ctx());
+    chain.settings.versionKey = 7n; // raised by the owner after the check, before the block
+    chain.headNumber += 1;
+    expect(await advanceWeights(ctx())).toMatchObject({
+      status: "pending",
+      step: expect.stringMatching(/WEIGHTS_VERSION_KEY_LOW/),
+    });
+    expect(await setOf(set.id)).toMatchObject({ lastErrorCode: "WEIGHTS_VERSION_KEY_LOW", attempts: 1 });
+    // The next attempt is refused before it is sent: the version key is read first.
+    clockMs += 60_000;
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "pending", step: "refused: WEIGHTS_VERSION_KEY_LOW" });
+    expect(chain.txs).toHaveLength(1);
+  });
+
+  it("waits out the rate limit without counting it as a failure", async () => {
+    const first = await pendingSet(5006);
+    await advanceWeights(ctx());
+    chain.headNumber += 1;
+    await advanceWeights(ctx());
+    expect((await setOf(first.id))?.status).toBe("set");
+    chain.settings.rateLimitBlocks = 10;
+    const second = await pendingSet(5008);
+    chain.headNumber += 2;
+    expect(await advanceWeights(ctx())).toMatchObject({ weightSetId: second.id, step: "rate limited for 8 blocks" });
+    expect(await setOf(second.id)).toMatchObject({
+      status: "pending",
+      attempts: 0,
+      nextAttemptAtMs: clockMs + 8 * 3000,
+    });
+    clockMs += 8 * 3000;
+    chain.headNumber += 8;
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "submitted" });
+  });
+
+  it("commits, waits for the reveal epoch, reveals, and the chain holds the vector", async () => {
+    chain.settings.commitRevealEnabled = true;
+    const set = await pendingSet(5010);
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "committing" });
+    chain.headNumber += 1;
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "committed" });
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "revealing" });
+    chain.headNumber += 1; // one block after the commit: too early (the fake's delay is 3)
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "committed", step: "too early to reveal" });
+    clockMs += 3000;
+    chain.headNumber += 2;
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "revealing" });
+    chain.headNumber += 1;
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "set" });
+    const after = await setOf(set.id);
+    expect(after).toMatchObject({ mode: "commit_reveal", commitBlock: 1001, attempts: 0 });
+    expect(after?.salt).toHaveLength(8);
+    expect(await chain.weights(2, 0)).toHaveLength(3);
+    expect(await events(set.id)).toEqual([
+      "commit_submitted",
+      "committed",
+      "reveal_submitted",
+      "reveal_too_early",
+      "reveal_submitted",
+      "set",
+    ]);
+  });
+
+  it("supersedes older pending sets once nothing is in flight, and keeps them on record", async () => {
+    const old = await pendingSet(5012);
+    const mid = await pendingSet(5014);
+    const newest = await pendingSet(5016);
+    expect(await advanceWeights(ctx())).toMatchObject({ weightSetId: newest.id, status: "submitted" });
+    expect((await setOf(old.id))?.status).toBe("superseded");
+    expect((await setOf(mid.id))?.status).toBe("superseded");
+    expect(await events(old.id)).toEqual(["superseded"]);
+  });
+
+  it("drops a transaction that never lands once its era ends, and tries again", async () => {
+    const set = await pendingSet(5018);
+    await advanceWeights(ctx());
+    chain.txs.length = 0; // the pool lost it
+    chain.headNumber += 70;
+    expect(await advanceWeights(ctx())).toMatchObject({
+      status: "submitted",
+      step: expect.stringMatching(/not in blocks/),
+    });
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "pending", step: "dropped" });
+    expect(await setOf(set.id)).toMatchObject({ lastErrorCode: "TX_DROPPED", attempts: 1 });
+  });
+
+  it("keeps weights pending, with one clear error, when no hotkey is configured", async () => {
+    const set = await pendingSet(5020);
+    expect(await advanceWeights(ctx(""))).toMatchObject({ status: "pending", step: "no validator hotkey" });
+    expect(await advanceWeights(ctx(""))).toMatchObject({ status: "pending" });
+    expect(await setOf(set.id)).toMatchObject({ status: "pending", lastErrorCode: "CONFIG_INVALID", attempts: 1 });
+    expect(await events(set.id)).toEqual(["failed"]);
+    expect(chain.txs).toHaveLength(0);
+  });
+});

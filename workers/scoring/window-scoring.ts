@@ -1,0 +1,301 @@
+/**
+ * The scoring step of the window clock: scores evaluated windows in order, each in one D1
+ * transaction (its lines, the new uid states, the window marked "scored", and every
+ * `windows_per_weights` windows a weight set to send to the chain). A window waits while an
+ * earlier one is still on its way through validation and evaluation, because scores carry over.
+ */
+import { and, eq, inArray, lt } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import {
+  copyFlags,
+  evaluations,
+  neurons,
+  submissions,
+  uidStates,
+  uploadRefusals,
+  weightSets,
+  windowScores,
+  windows,
+} from "../../schema/db/index.ts";
+import type { WeightHparams } from "../../schema/hparams.ts";
+import type { WorkerContext } from "../context.ts";
+import { thetaSample } from "./checkpoint-sample.ts";
+import {
+  scoreWindow,
+  type ThetaSample,
+  type UidUpload,
+  type UidWindowLine,
+  type UploadOutcome,
+  type WindowScoring,
+} from "./score-window.ts";
+import type { UidScoreState } from "./uid-score-state.ts";
+import { chainWeights, weightVector } from "./weights.ts";
+
+/** Windows scored per tick at most, so one tick stays short after downtime. */
+const WINDOWS_PER_TICK = 4;
+
+export interface ScoredWindow {
+  readonly window: number;
+  readonly lines: number;
+  readonly matchSize: number;
+  /** The weight set created after this window, if it was a weights window. */
+  readonly weightSetId: number | null;
+}
+
+/** Scores the evaluated windows that are next in line, oldest first. */
+export async function scoreEvaluatedWindows(ctx: WorkerContext): Promise<ScoredWindow[]> {
+  const out: ScoredWindow[] = [];
+  // Without a metagraph every state would look deregistered: wait for the chain.
+  if (!(await ctx.db.select({ uid: neurons.uid }).from(neurons).limit(1).get())) return out;
+  for (let i = 0; i < WINDOWS_PER_TICK; i++) {
+    const next = await ctx.db
+      .select({ window: windows.window })
+      .from(windows)
+      .where(eq(windows.state, "evaluated"))
+      .orderBy(windows.window)
+      .limit(1)
+      .get();
+    if (!next) break;
+    const earlier = await ctx.db
+      .select({ window: windows.window })
+      .from(windows)
+      .where(and(lt(windows.window, next.window), inArray(windows.state, ["put_closed", "validated", "evaluating"])))
+      .limit(1)
+      .get();
+    if (earlier) break;
+    out.push(await scoreWindowInD1(ctx, next.window));
+  }
+  return out;
+}
+
+/** Reads what happened to each uid's upload in `window`. */
+export async function windowUploads(ctx: WorkerContext, window: number): Promise<Map<number, UidUpload>> {
+  const subs = await ctx.db
+    .select({
+      id: submissions.id,
+      uid: submissions.uid,
+      hotkey: submissions.hotkey,
+      status: submissions.status,
+      code: submissions.errorCode,
+      paramSample: submissions.paramSample,
+      evalCode: evaluations.errorCode,
+      evaluated: evaluations.submissionId,
+      lossBeforeOwn: evaluations.lossBeforeOwn,
+      lossAfterOwn: evaluations.lossAfterOwn,
+      lossBeforeRandom: evaluations.lossBeforeRandom,
+      lossAfterRandom: evaluations.lossAfterRandom,
+    })
+    .from(submissions)
+    .leftJoin(evaluations, eq(evaluations.submissionId, submissions.id))
+    .where(eq(submissions.window, window));
+  const flags = await ctx.db
+    .select({
+      submissionId: copyFlags.offenderSubmissionId,
+      grade: copyFlags.grade,
+      overlap: copyFlags.overlap,
+      originalUid: copyFlags.originalUid,
+    })
+    .from(copyFlags)
+    .where(eq(copyFlags.window, window));
+  // An offender's verdict is its worst flag.
+  const worst = new Map<number, (typeof flags)[number]>();
+  for (const f of flags) {
+    const w = worst.get(f.submissionId);
+    if (!w || f.overlap > w.overlap) worst.set(f.submissionId, f);
+  }
+
+  const uploads = new Map<number, UidUpload>();
+  for (const s of subs) {
+    let outcome: UploadOutcome;
+    const flag = worst.get(s.id);
+    if (s.status === "invalid") {
+      outcome = { kind: "invalid", submissionId: s.id, code: s.code ?? "INVALID" };
+    } else if (s.status === "copied" && flag) {
+      outcome = {
+        kind: "copied",
+        submissionId: s.id,
+        code: s.code ?? "COPY_NEAR",
+        grade: flag.grade,
+        overlap: flag.overlap,
+        originalUid: flag.originalUid,
+      };
+    } else if (s.evaluated !== null && s.evalCode) {
+      outcome = { kind: "eval_failed", submissionId: s.id, code: s.evalCode };
+    } else if (
+      s.evaluated !== null &&
+      s.lossBeforeOwn !== null &&
+      s.lossAfterOwn !== null &&
+      s.lossBeforeRandom !== null &&
+      s.lossAfterRandom !== null
+    ) {
+      outcome = {
+        kind: "evaluated",
+        submissionId: s.id,
+        losses: {
+          lossBeforeOwn: s.lossBeforeOwn,
+          lossAfterOwn: s.lossAfterOwn,
+          lossBeforeRandom: s.lossBeforeRandom,
+          lossAfterRandom: s.lossAfterRandom,
+        },
+        paramSample: s.paramSample,
+      };
+    } else {
+      outcome = { kind: "not_evaluated", submissionId: s.id };
+    }
+    uploads.set(s.uid, { hotkey: s.hotkey, outcome });
+  }
+
+  const refusals = await ctx.db
+    .select({ uid: uploadRefusals.uid, hotkey: uploadRefusals.hotkey, code: uploadRefusals.code })
+    .from(uploadRefusals)
+    .where(
+      and(eq(uploadRefusals.window, window), inArray(uploadRefusals.code, ["UPLOAD_TOO_EARLY", "UPLOAD_TOO_LATE"])),
+    );
+  for (const r of refusals) {
+    if (uploads.has(r.uid) || !r.hotkey) continue;
+    uploads.set(r.uid, {
+      hotkey: r.hotkey,
+      outcome: { kind: "refused", code: r.code as "UPLOAD_TOO_EARLY" | "UPLOAD_TOO_LATE" },
+    });
+  }
+  return uploads;
+}
+
+function stateOf(row: typeof uidStates.$inferSelect): UidScoreState {
+  return {
+    uid: row.uid,
+    hotkey: row.hotkey,
+    bma: row.bma,
+    stepsBehind: row.stepsBehind,
+    syncScore: row.syncScore,
+    finalScore: row.finalScore,
+    rating: row.mu !== null && row.sigma !== null ? { mu: row.mu, sigma: row.sigma } : null,
+    inactiveSince: row.inactiveSince,
+    banWindowsLeft: row.banWindowsLeft,
+    lastSubmissionWindow: row.lastSubmissionWindow,
+    lastEvaluatedWindow: row.lastEvaluatedWindow,
+  };
+}
+
+function stateRow(s: UidScoreState, window: number): typeof uidStates.$inferInsert {
+  return {
+    uid: s.uid,
+    hotkey: s.hotkey,
+    bma: s.bma,
+    stepsBehind: s.stepsBehind,
+    syncScore: s.syncScore,
+    finalScore: s.finalScore,
+    mu: s.rating?.mu ?? null,
+    sigma: s.rating?.sigma ?? null,
+    inactiveSince: s.inactiveSince,
+    banWindowsLeft: s.banWindowsLeft,
+    lastSubmissionWindow: s.lastSubmissionWindow,
+    lastEvaluatedWindow: s.lastEvaluatedWindow,
+    updatedWindow: window,
+  };
+}
+
+function lineRow(l: UidWindowLine, window: number, now: number): typeof windowScores.$inferInsert {
+  return {
+    window,
+    uid: l.uid,
+    hotkey: l.hotkey,
+    outcome: l.outcome,
+    submissionId: l.submissionId,
+    code: l.code,
+    gradientScore: l.gradientScore,
+    ownImprovement: l.ownImprovement,
+    randomImprovement: l.randomImprovement,
+    indicator: l.indicator,
+    bmaBefore: l.bmaBefore,
+    bma: l.bma,
+    stepsBehind: l.stepsBehind,
+    syncScore: l.syncScore,
+    muBefore: l.ratingBefore?.mu ?? null,
+    sigmaBefore: l.ratingBefore?.sigma ?? null,
+    mu: l.rating?.mu ?? null,
+    sigma: l.rating?.sigma ?? null,
+    ordinal: l.ordinal,
+    matched: l.matched,
+    finalBefore: l.finalBefore,
+    finalScore: l.finalScore,
+    penalties: [...l.penalties],
+    createdAtMs: now,
+  };
+}
+
+/** Everything scoring needs for `window`, read from D1 (and θ_S's sample from R2 when needed). */
+export async function windowScoringInputs(ctx: WorkerContext, window: number) {
+  const [metagraph, stateRows, uploads] = await Promise.all([
+    ctx.db.select({ uid: neurons.uid, hotkey: neurons.hotkey }).from(neurons),
+    ctx.db.select().from(uidStates),
+    windowUploads(ctx, window),
+  ]);
+  const anyEvaluated = [...uploads.values()].some((u) => u.outcome.kind === "evaluated");
+  const theta: ThetaSample = anyEvaluated ? await thetaSample(ctx, window) : { sample: {}, stepEma: null };
+  return {
+    window,
+    hparams: ctx.config.hparams,
+    metagraph: new Map(metagraph.map((n) => [n.uid, n.hotkey])),
+    states: new Map(stateRows.map((r) => [r.uid, stateOf(r)])),
+    uploads,
+    theta,
+  };
+}
+
+/** The weight vector for these final scores, as stored and as sent (uids ascending, u16 values). */
+export function weightSetOf(finalScores: ReadonlyMap<number, number>, hp: WeightHparams) {
+  const vector = weightVector(finalScores, hp);
+  const { uids, values } = chainWeights(vector.weights);
+  return { vector, uids, values, weights: uids.map((u) => vector.weights.get(u) as number) };
+}
+
+/** Scores one window and writes everything in one transaction. */
+export async function scoreWindowInD1(ctx: WorkerContext, window: number): Promise<ScoredWindow> {
+  const input = await windowScoringInputs(ctx, window);
+  const result: WindowScoring = scoreWindow(input);
+  const now = ctx.now();
+  const db = ctx.db;
+  const gone = [...input.states.keys()].filter((uid) => !result.states.has(uid));
+  const statements: BatchItem<"sqlite">[] = [
+    ...result.lines.map((l) => db.insert(windowScores).values(lineRow(l, window, now))),
+    ...(gone.length ? [db.delete(uidStates).where(inArray(uidStates.uid, gone))] : []),
+    ...[...result.states.values()].map((s) => {
+      const row = stateRow(s, window);
+      return db.insert(uidStates).values(row).onConflictDoUpdate({ target: uidStates.uid, set: row });
+    }),
+    db
+      .update(windows)
+      .set({ state: "scored", updatedAtMs: now })
+      .where(and(eq(windows.window, window), eq(windows.state, "evaluated"))),
+  ];
+  const wpw = ctx.config.hparams.weights.windows_per_weights;
+  const weightsDue = window % wpw === 0;
+  if (weightsDue) {
+    const finals = new Map([...result.states.values()].map((st) => [st.uid, st.finalScore]));
+    const set = weightSetOf(finals, ctx.config.hparams.weights);
+    statements.push(
+      db.insert(weightSets).values({
+        window,
+        netuid: ctx.config.netuid,
+        uids: set.uids,
+        weights: set.weights,
+        values: set.values,
+        gather: [...set.vector.gather],
+        reserve: [...set.vector.reserve],
+        versionKey: ctx.config.weightsVersionKey.toString(),
+        status: "pending",
+        attempts: 0,
+        nextAttemptAtMs: now,
+        createdAtMs: now,
+        updatedAtMs: now,
+      }),
+    );
+  }
+  // One transaction: a concurrent tick scoring the same window fails on the lines' primary key.
+  await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  const weightSet = weightsDue
+    ? await db.select({ id: weightSets.id }).from(weightSets).where(eq(weightSets.window, window)).get()
+    : undefined;
+  return { window, lines: result.lines.length, matchSize: result.matchSize, weightSetId: weightSet?.id ?? null };
+}
