@@ -10,6 +10,7 @@ import { Keyring } from "@polkadot/keyring";
 import type { KeyringPair } from "@polkadot/keyring/types";
 import type { Null, Result } from "@polkadot/types";
 import type { DispatchError } from "@polkadot/types/interfaces";
+import { u8aToHex } from "@polkadot/util";
 
 export interface SubnetAccount {
   readonly name: string;
@@ -96,4 +97,31 @@ export async function setUpSubnet(
   }
   await send(api, tx.subtensorModule.addStake(validator.hotkey.address, netuid, 100n * 10n ** 9n), validator.coldkey);
   return { netuid, owner, validator, miners };
+}
+
+/** Dispatches `call` as root (//Alice is the local chain's sudo key); a failed inner call throws. */
+export async function sudo(api: ApiPromise, call: SubmittableExtrinsic<"promise">): Promise<void> {
+  await send(api, api.tx.sudo.sudo(call), devAccount("Alice").coldkey);
+}
+
+/**
+ * A hotkey's commitment on the subnet as a miner makes it: one `Data::RawN` field holding the
+ * text's N bytes (a Templar commitment is 128 characters: Raw128; reference/local-chain.md §4).
+ */
+export async function setCommitment(api: ApiPromise, netuid: number, hotkey: KeyringPair, text: string): Promise<void> {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length > 128) throw new Error("a commitment field holds at most 128 bytes");
+  const field = { [`Raw${bytes.length}`]: u8aToHex(bytes) };
+  await send(api, api.tx.commitments.setCommitment(netuid, { fields: [field] }), hotkey);
+}
+
+/** Builds `count` empty blocks (chopsticks dev_newBlock); resolves with the new head's number. */
+export async function newBlocks(api: ApiPromise, count: number): Promise<number> {
+  if (count > 0) await api.rpc("dev_newBlock", { count });
+  return (await api.rpc.chain.getHeader()).number.toNumber();
+}
+
+/** Rolls the chain back to `hash` (chopsticks dev_setHead): storage and nonces as they were there. */
+export async function setHead(api: ApiPromise, hash: string): Promise<void> {
+  await api.rpc("dev_setHead", hash);
 }

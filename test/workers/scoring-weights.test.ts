@@ -31,7 +31,7 @@ import { advanceWeights, backoffMs } from "../../workers/weights/weight-submissi
 import { rng, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { FakeChain } from "./support/fake-chain.ts";
 import { miner, neuronOf } from "./support/miners.ts";
-import { db, registerMiners } from "./support/world.ts";
+import { db, registerMiners, testApp } from "./support/world.ts";
 
 const hp = getHparams("local");
 const VALIDATOR_SECRET = "//Charlie//hot";
@@ -361,6 +361,23 @@ describe("setting weights", () => {
     ]);
   });
 
+  it("gives up a commit whose reveal stays 'too early' for 10 windows, and commits again", async () => {
+    chain.settings.commitRevealEnabled = true;
+    chain.settings.revealDelayBlocks = 1_000_000; // what a pool that cannot say "expired" looks like
+    const set = await pendingSet(5011);
+    await advanceWeights(ctx());
+    chain.headNumber += 1;
+    await advanceWeights(ctx()); // committed
+    await advanceWeights(ctx()); // reveal submitted
+    chain.headNumber += 1;
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "committed", step: "too early to reveal" });
+    clockMs += 10 * hp.window.blocks_per_window * hp.window.block_time_ms + 1;
+    await advanceWeights(ctx()); // reveal submitted again
+    chain.headNumber += 1;
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "pending", step: "reveal refused: REVEAL_EXPIRED" });
+    expect(await setOf(set.id)).toMatchObject({ lastErrorCode: "REVEAL_EXPIRED", attempts: 1 });
+  });
+
   it("supersedes older pending sets once nothing is in flight, and keeps them on record", async () => {
     const old = await pendingSet(5012);
     const mid = await pendingSet(5014);
@@ -391,5 +408,52 @@ describe("setting weights", () => {
     expect(await setOf(set.id)).toMatchObject({ status: "pending", lastErrorCode: "CONFIG_INVALID", attempts: 1 });
     expect(await events(set.id)).toEqual(["failed"]);
     expect(chain.txs).toHaveLength(0);
+  });
+});
+
+describe("the scores and weights API", () => {
+  it("serves a window's lines, a uid's history, the weight preview and the weight sets", async () => {
+    const W = 4300;
+    await db.delete(weightSetEvents);
+    await db.delete(weightSets);
+    await evaluatedWindow(W);
+    await evaluation(W, 2, await submission(W, 2, "valid"), 0.03, 0.05);
+    await evaluation(W, 3, await submission(W, 3, "valid"), 0.01, 0.02);
+    await scoreEvaluatedWindows(ctx());
+    const app = testApp(chain);
+
+    const window = (await (await app.call(`/v1/scores/${W}`)).json()) as { scores: { uid: number; outcome: string }[] };
+    expect(window.scores.filter((l) => l.outcome === "evaluated").map((l) => l.uid)).toEqual([2, 3]);
+
+    const history = (await (await app.call("/v1/miners/2/scores?limit=2")).json()) as {
+      scores: { window: number; final_score: number; penalties: unknown[] }[];
+    };
+    expect(history.scores[0]).toMatchObject({ window: W, penalties: [] });
+    expect(history.scores).toHaveLength(2);
+    expect(history.scores[1]?.window).toBeLessThan(W);
+
+    const { preview } = (await (await app.call("/v1/weights/latest")).json()) as {
+      preview: { window: number; weights: { uid: number; tier: string; weight: number; value: number }[] };
+    };
+    expect(preview.window).toBe(W);
+    expect(preview.weights[0]).toMatchObject({ uid: 1, tier: "burn", weight: hp.weights.burn_rate, value: 65535 });
+    expect(preview.weights.map((w) => w.weight).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    const set = await db.select().from(weightSets).where(eq(weightSets.window, W)).get();
+    expect(preview.weights.map((w) => w.uid).sort((a, b) => a - b)).toEqual(set?.uids);
+
+    const sets = (await (await app.call("/v1/weights/sets?limit=1")).json()) as { weight_sets: { window: number }[] };
+    expect(sets.weight_sets.map((s) => s.window)).toEqual([W]);
+  });
+
+  it("answers bad parameters with 400 and unknown windows with 404", async () => {
+    const app = testApp(chain);
+    const code = async (path: string) => {
+      const res = await app.call(path);
+      return [res.status, ((await res.json()) as { error: { code: string } }).error.code];
+    };
+    expect(await code("/v1/scores/12x")).toEqual([400, "BAD_REQUEST"]);
+    expect(await code("/v1/scores/999999")).toEqual([404, "NOT_FOUND"]);
+    expect(await code("/v1/miners/2/scores?limit=0")).toEqual([400, "BAD_REQUEST"]);
+    expect(await code("/v1/weights/sets?limit=1000")).toEqual([400, "BAD_REQUEST"]);
   });
 });

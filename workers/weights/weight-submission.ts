@@ -27,6 +27,25 @@ const SEARCH_BLOCKS = 64;
 /** A claimed attempt is retried after this long if the tick that claimed it died. */
 const CLAIM_MS = 60_000;
 const IN_FLIGHT: WeightSetStatus[] = ["submitted", "committing", "committed", "revealing"];
+/** A reveal refused as too early for this many windows after its commit is given up as expired. */
+const REVEAL_GIVE_UP_WINDOWS = 10;
+
+function revealGiveUpMs(ctx: WorkerContext): number {
+  const w = ctx.config.hparams.window;
+  return REVEAL_GIVE_UP_WINDOWS * w.blocks_per_window * w.block_time_ms;
+}
+
+/** How long ago the set's current commit landed. */
+async function committedForMs(ctx: WorkerContext, set: WeightSet): Promise<number> {
+  const committed = await ctx.db
+    .select({ atMs: weightSetEvents.atMs })
+    .from(weightSetEvents)
+    .where(and(eq(weightSetEvents.weightSetId, set.id), eq(weightSetEvents.event, "committed")))
+    .orderBy(desc(weightSetEvents.id))
+    .limit(1)
+    .get();
+  return committed ? ctx.now() - committed.atMs : 0;
+}
 
 export interface WeightsReport {
   /** The set this tick worked on, and where it stands now. */
@@ -202,8 +221,18 @@ async function reveal(ctx: WorkerContext, set: WeightSet, signer: HotkeySigner):
   }
 }
 
-/** RevealTooEarly waits a block; an expired commit starts over; anything else is a failed attempt. */
+/**
+ * RevealTooEarly waits a block; an expired commit starts over; anything else is a failed attempt.
+ * HEAD's pool says "not in the reveal range" for both early and expired, so a commit still "too
+ * early" after REVEAL_GIVE_UP_WINDOWS windows is taken as expired.
+ */
 async function afterRevealRefusal(ctx: WorkerContext, set: WeightSet, e: EdgeError): Promise<string> {
+  if (e.code === "REVEAL_TOO_EARLY" && (await committedForMs(ctx, set)) > revealGiveUpMs(ctx)) {
+    e = new EdgeError(
+      "REVEAL_EXPIRED",
+      `${e.message}; still refused ${REVEAL_GIVE_UP_WINDOWS} windows after the commit`,
+    );
+  }
   if (e.code === "REVEAL_TOO_EARLY") {
     await transition(
       ctx,
