@@ -89,7 +89,8 @@ export async function followChain(ctx: WorkerContext): Promise<ChainReport> {
     .from(windows)
     .where(isNotNull(windows.putOpensAtMs))
     .get();
-  const from = Math.max(latest?.w == null ? headWindow - 2 : latest.w + 1, headWindow - LOOKBACK_WINDOWS);
+  // Window 0 is the first: a chain younger than two windows has no window −1 (whose opening block would be genesis).
+  const from = Math.max(0, latest?.w == null ? headWindow - 2 : latest.w + 1, headWindow - LOOKBACK_WINDOWS);
   const recorded: number[] = [];
   for (let s = from; s < headWindow; s++) {
     const block = await fromChain(`block ${openingBlock(s, w)}`, () => chain.block(openingBlock(s, w)));
