@@ -401,12 +401,19 @@ describe("setting weights", () => {
     expect(await setOf(set.id)).toMatchObject({ lastErrorCode: "TX_DROPPED", attempts: 1 });
   });
 
-  it("keeps weights pending, with one clear error, when no hotkey is configured", async () => {
+  it("keeps weights pending, with one clear error, when no hotkey is configured or it is unusable", async () => {
     const set = await pendingSet(5020);
-    expect(await advanceWeights(ctx(""))).toMatchObject({ status: "pending", step: "no validator hotkey" });
+    expect(await advanceWeights(ctx(""))).toMatchObject({ status: "pending", step: "no usable validator hotkey" });
     expect(await advanceWeights(ctx(""))).toMatchObject({ status: "pending" });
     expect(await setOf(set.id)).toMatchObject({ status: "pending", lastErrorCode: "CONFIG_INVALID", attempts: 1 });
-    expect(await events(set.id)).toEqual(["failed"]);
+    expect((await setOf(set.id))?.lastErrorMessage).toMatch(/no VALIDATOR_HOTKEY_SECRET/);
+    // A malformed secret: the same error, and the message never quotes it.
+    await db.update(weightSets).set({ lastErrorCode: null }).where(eq(weightSets.id, set.id));
+    expect(await advanceWeights(ctx("twelve words that are not a mnemonic"))).toMatchObject({ status: "pending" });
+    const after = await setOf(set.id);
+    expect(after).toMatchObject({ lastErrorCode: "CONFIG_INVALID", attempts: 2 });
+    expect(after?.lastErrorMessage).not.toMatch(/twelve/);
+    expect(await events(set.id)).toEqual(["failed", "failed"]);
     expect(chain.txs).toHaveLength(0);
   });
 });

@@ -7,7 +7,7 @@ import type { ScoreLineJson, WeightSetJson, WeightsPreviewJson } from "../../sch
 import { neurons, uidStates, weightSetEvents, weightSets, windowScores, windows } from "../../schema/db/index.ts";
 import type { WorkerContext } from "../context.ts";
 import { ordinal } from "./openskill-match.ts";
-import { weightSetOf } from "./window-scoring.ts";
+import { weightSetOf } from "./weights.ts";
 
 type LineRow = typeof windowScores.$inferSelect;
 type SetRow = typeof weightSets.$inferSelect;

@@ -69,3 +69,10 @@ export function chainWeights(weights: ReadonlyMap<number, number>): { uids: numb
   if (max === 0) return { uids: [], values: [] };
   return { uids: entries.map(([uid]) => uid), values: entries.map(([, w]) => Math.round((w / max) * 65535)) };
 }
+
+/** The weight vector for these final scores, as stored and as sent (uids ascending, u16 values). */
+export function weightSetOf(finalScores: ReadonlyMap<number, number>, hp: WeightHparams) {
+  const vector = weightVector(finalScores, hp);
+  const { uids, values } = chainWeights(vector.weights);
+  return { vector, uids, values, weights: uids.map((u) => vector.weights.get(u) as number) };
+}

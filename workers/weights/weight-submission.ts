@@ -63,18 +63,17 @@ export function backoffMs(attempts: number, blockMs: number, windowMs: number): 
 export async function advanceWeights(ctx: WorkerContext): Promise<WeightsReport> {
   const set = await nextWeightSet(ctx);
   if (!set) return { weightSetId: null, status: null, step: "nothing to set" };
-  const secret = ctx.config.validatorHotkeySecret;
-  if (!secret) {
-    if (set.lastErrorCode !== "CONFIG_INVALID")
-      await fail(
-        ctx,
-        set,
-        "pending",
-        new EdgeError("CONFIG_INVALID", "no VALIDATOR_HOTKEY_SECRET: weights stay pending"),
-      );
-    return { weightSetId: set.id, status: "pending", step: "no validator hotkey" };
+  let signer: HotkeySigner;
+  try {
+    const secret = ctx.config.validatorHotkeySecret;
+    if (!secret) throw new EdgeError("CONFIG_INVALID", "no VALIDATOR_HOTKEY_SECRET: weights stay pending");
+    signer = hotkeySignerFromSecret(secret);
+  } catch (e) {
+    if (!(e instanceof EdgeError)) throw e;
+    // Recorded once, not per tick: the operator has to act, and the set waits for it.
+    if (set.lastErrorCode !== e.code) await fail(ctx, set, set.status, e);
+    return { weightSetId: set.id, status: set.status, step: "no usable validator hotkey" };
   }
-  const signer = hotkeySignerFromSecret(secret);
   const step = await stepOf(ctx, set, signer);
   const now = await ctx.db
     .select({ status: weightSets.status })
