@@ -401,14 +401,23 @@ describe("setting weights", () => {
     expect(await setOf(set.id)).toMatchObject({ lastErrorCode: "TX_DROPPED", attempts: 1 });
   });
 
+  it("follows a transaction already in flight without the key", async () => {
+    const set = await pendingSet(5022);
+    await advanceWeights(ctx());
+    chain.headNumber += 1;
+    expect(await advanceWeights(ctx(""))).toMatchObject({ weightSetId: set.id, status: "set" });
+  });
+
   it("keeps weights pending, with one clear error, when no hotkey is configured or it is unusable", async () => {
     const set = await pendingSet(5020);
     expect(await advanceWeights(ctx(""))).toMatchObject({ status: "pending", step: "no usable validator hotkey" });
+    clockMs += 60_000;
     expect(await advanceWeights(ctx(""))).toMatchObject({ status: "pending" });
     expect(await setOf(set.id)).toMatchObject({ status: "pending", lastErrorCode: "CONFIG_INVALID", attempts: 1 });
     expect((await setOf(set.id))?.lastErrorMessage).toMatch(/no VALIDATOR_HOTKEY_SECRET/);
     // A malformed secret: the same error, and the message never quotes it.
     await db.update(weightSets).set({ lastErrorCode: null }).where(eq(weightSets.id, set.id));
+    clockMs += 60_000;
     expect(await advanceWeights(ctx("twelve words that are not a mnemonic"))).toMatchObject({ status: "pending" });
     const after = await setOf(set.id);
     expect(after).toMatchObject({ lastErrorCode: "CONFIG_INVALID", attempts: 2 });

@@ -63,18 +63,8 @@ export function backoffMs(attempts: number, blockMs: number, windowMs: number): 
 export async function advanceWeights(ctx: WorkerContext): Promise<WeightsReport> {
   const set = await nextWeightSet(ctx);
   if (!set) return { weightSetId: null, status: null, step: "nothing to set" };
-  let signer: HotkeySigner;
-  try {
-    const secret = ctx.config.validatorHotkeySecret;
-    if (!secret) throw new EdgeError("CONFIG_INVALID", "no VALIDATOR_HOTKEY_SECRET: weights stay pending");
-    signer = hotkeySignerFromSecret(secret);
-  } catch (e) {
-    if (!(e instanceof EdgeError)) throw e;
-    // Recorded once, not per tick: the operator has to act, and the set waits for it.
-    if (set.lastErrorCode !== e.code) await fail(ctx, set, set.status, e);
-    return { weightSetId: set.id, status: set.status, step: "no usable validator hotkey" };
-  }
-  const step = await stepOf(ctx, set, signer);
+  const step =
+    set.status === "pending" || set.status === "committed" ? await signingStep(ctx, set) : await followTx(ctx, set); // a transaction in flight needs no key to be found
   const now = await ctx.db
     .select({ status: weightSets.status })
     .from(weightSets)
@@ -120,20 +110,23 @@ async function nextWeightSet(ctx: WorkerContext): Promise<WeightSet | undefined>
   return newest;
 }
 
-async function stepOf(ctx: WorkerContext, set: WeightSet, signer: HotkeySigner): Promise<string> {
-  const now = ctx.now();
-  switch (set.status) {
-    case "pending":
-      if (now < set.nextAttemptAtMs) return "waiting for the next attempt";
-      if (!(await claim(ctx, set))) return "claimed by another tick";
-      return startAttempt(ctx, set, signer);
-    case "committed":
-      if (now < set.nextAttemptAtMs) return "waiting to reveal";
-      if (!(await claim(ctx, set))) return "claimed by another tick";
-      return reveal(ctx, set, signer);
-    default:
-      return followTx(ctx, set);
+/** The steps that sign: a new attempt from pending, a reveal from committed. */
+async function signingStep(ctx: WorkerContext, set: WeightSet): Promise<string> {
+  if (ctx.now() < set.nextAttemptAtMs)
+    return set.status === "pending" ? "waiting for the next attempt" : "waiting to reveal";
+  let signer: HotkeySigner;
+  try {
+    const secret = ctx.config.validatorHotkeySecret;
+    if (!secret) throw new EdgeError("CONFIG_INVALID", "no VALIDATOR_HOTKEY_SECRET: weights stay pending");
+    signer = hotkeySignerFromSecret(secret);
+  } catch (e) {
+    if (!(e instanceof EdgeError)) throw e;
+    // Recorded once, not per tick: the operator has to act, and the set waits for it.
+    if (set.lastErrorCode !== e.code) await fail(ctx, set, set.status, e);
+    return "no usable validator hotkey";
   }
+  if (!(await claim(ctx, set))) return "claimed by another tick";
+  return set.status === "pending" ? startAttempt(ctx, set, signer) : reveal(ctx, set, signer);
 }
 
 /** Pushes the set's next attempt time forward so a concurrent tick leaves it alone. */
