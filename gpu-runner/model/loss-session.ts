@@ -2,12 +2,13 @@
  * The model's loss graph in onnxruntime-node: CPU by default, the CUDA execution provider where
  * it is installed. Parameters are fed per run as views of one flat Float32Array (no copies).
  */
-import ort from "onnxruntime-node";
+import type ort from "onnxruntime-node";
 import type { ModelHparams } from "../../schema/hparams.ts";
 import { type ParameterSlot, parameterSlots } from "../../schema/model/manifest.ts";
-import { buildLossGraph, LOSS, TARGETS, TOKENS, transformerManifest } from "./transformer.ts";
+import { batchFeeds, type Device, openModelSession, parameterFeeds } from "./session-io.ts";
+import { buildLossGraph, LOSS, transformerManifest } from "./transformer.ts";
 
-export type Device = "cpu" | "cuda";
+export type { Device } from "./session-io.ts";
 
 export class LossSession {
   readonly batch: number;
@@ -24,12 +25,7 @@ export class LossSession {
 
   /** Builds the loss graph for `batch` sequences and opens a session on `device`. */
   static async create(model: ModelHparams, batch: number, device: Device = "cpu"): Promise<LossSession> {
-    const session = await ort.InferenceSession.create(buildLossGraph(model, batch), {
-      executionProviders: device === "cuda" ? ["cuda", "cpu"] : ["cpu"],
-      // One intra-op thread was the fastest under contention (reference/gradients.md, O9).
-      intraOpNumThreads: 1,
-      graphOptimizationLevel: "all",
-    });
+    const session = await openModelSession(buildLossGraph(model, batch), device);
     return new LossSession(session, parameterSlots(transformerManifest(model)).slots, batch, model.seq_len);
   }
 
@@ -38,24 +34,7 @@ export class LossSession {
    * `tokens` holds batch·(seq_len + 1) bytes, each sequence its inputs followed by one more byte.
    */
   async loss(params: Float32Array, tokens: Uint8Array): Promise<number> {
-    const { batch, seqLen } = this;
-    if (tokens.length !== batch * (seqLen + 1))
-      throw new Error(`expected ${batch}×${seqLen + 1} tokens, got ${tokens.length}`);
-    const inputs = new BigInt64Array(batch * seqLen);
-    const targets = new BigInt64Array(batch * seqLen);
-    for (let b = 0; b < batch; b++) {
-      for (let t = 0; t < seqLen; t++) {
-        inputs[b * seqLen + t] = BigInt(tokens[b * (seqLen + 1) + t] as number);
-        targets[b * seqLen + t] = BigInt(tokens[b * (seqLen + 1) + t + 1] as number);
-      }
-    }
-    const feeds: Record<string, ort.Tensor> = {
-      [TOKENS]: new ort.Tensor("int64", inputs, [batch, seqLen]),
-      [TARGETS]: new ort.Tensor("int64", targets, [batch, seqLen]),
-    };
-    for (const { spec, offset, numel } of this.#slots) {
-      feeds[spec.name] = new ort.Tensor("float32", params.subarray(offset, offset + numel), [...spec.shape]);
-    }
+    const feeds = { ...batchFeeds(tokens, this.batch, this.seqLen), ...parameterFeeds(this.#slots, params) };
     const out = await this.#session.run(feeds, [LOSS]);
     return (out[LOSS] as ort.Tensor).data[0] as number;
   }

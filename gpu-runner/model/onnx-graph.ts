@@ -1,7 +1,8 @@
 /**
  * A small ONNX graph builder (opset 17, IR 8): values with static shapes, nodes with unique
  * output names, constants as initializers and trainable parameters as graph *inputs*
- * (onnxruntime silently ignores feeds for initializers: toolchain P12).
+ * (onnxruntime silently ignores feeds for initializers: toolchain P12). A graph computes in one
+ * float type: float32, or float64 for finite-difference checks of its gradients.
  */
 import onnxProto from "onnx-proto";
 
@@ -11,11 +12,19 @@ type Attribute = onnxProto.onnx.IAttributeProto;
 export const OPSET = 17;
 const IR_VERSION = 8;
 
-export type DType = "float32" | "int64";
+export type FloatType = "float32" | "float64";
+export type DType = FloatType | "int64" | "bool";
 const ONNX_TYPE: Record<DType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
+  float64: onnx.TensorProto.DataType.DOUBLE,
   int64: onnx.TensorProto.DataType.INT64,
+  bool: onnx.TensorProto.DataType.BOOL,
 };
+
+/** The ONNX TensorProto.DataType number of a dtype (the `to` attribute of Cast). */
+export function onnxDataType(dtype: DType): number {
+  return ONNX_TYPE[dtype];
+}
 
 /** A value of the graph: its name, static shape and element type. */
 export interface Value {
@@ -42,12 +51,18 @@ function valueInfo(v: Value): onnxProto.onnx.IValueInfoProto {
 }
 
 export class GraphBuilder {
+  /** The float type of every float value of the graph. */
+  readonly float: FloatType;
   readonly #nodes: onnxProto.onnx.INodeProto[] = [];
   readonly #inputs: Value[] = [];
   readonly #outputs: Value[] = [];
   readonly #initializers: onnxProto.onnx.ITensorProto[] = [];
   readonly #names = new Set<string>();
   #counter = 0;
+
+  constructor(float: FloatType = "float32") {
+    this.float = float;
+  }
 
   /** A fresh value name with a readable stem. */
   fresh(stem: string): string {
@@ -57,8 +72,8 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Declares a graph input (data or a trainable parameter). */
-  input(name: string, shape: readonly number[], dtype: DType = "float32"): Value {
+  /** Declares a graph input (data or a trainable parameter); floats by default. */
+  input(name: string, shape: readonly number[], dtype: DType = this.float): Value {
     if (this.#names.has(name)) throw new Error(`duplicate graph name ${name}`);
     this.#names.add(name);
     const v = { name, shape, dtype };
@@ -66,18 +81,23 @@ export class GraphBuilder {
     return v;
   }
 
-  /** A float32 or int64 constant (an initializer). */
-  constant(stem: string, data: Float32Array | BigInt64Array, shape: readonly number[]): Value {
+  /** A float32, float64 or int64 constant (an initializer). */
+  constant(stem: string, data: Float32Array | Float64Array | BigInt64Array, shape: readonly number[]): Value {
     const name = this.fresh(stem);
-    const dtype: DType = data instanceof Float32Array ? "float32" : "int64";
+    const dtype: DType = data instanceof Float32Array ? "float32" : data instanceof Float64Array ? "float64" : "int64";
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
     this.#initializers.push({ name, dims: [...shape], dataType: ONNX_TYPE[dtype], rawData: bytes });
     return { name, shape, dtype };
   }
 
-  /** A scalar float32 constant. */
+  /** A constant of the graph's float type. */
+  floats(stem: string, values: ArrayLike<number>, shape: readonly number[]): Value {
+    return this.constant(stem, this.float === "float64" ? Float64Array.from(values) : Float32Array.from(values), shape);
+  }
+
+  /** A scalar constant of the graph's float type. */
   scalar(value: number): Value {
-    return this.constant("c", Float32Array.of(value), []);
+    return this.floats("c", [value], []);
   }
 
   /** An int64 vector constant (shapes, axes). */
@@ -85,23 +105,34 @@ export class GraphBuilder {
     return this.constant("i", BigInt64Array.from(values.map(BigInt)), [values.length]);
   }
 
-  /** Adds a node with one output of the given shape. */
+  /** Adds a node with one output of the given shape (of its first input's dtype unless given). */
   node(
     op: string,
     inputs: readonly Value[],
     shape: readonly number[],
     attrs: Record<string, AttributeValue> = {},
-    dtype: DType = "float32",
+    dtype: DType = inputs[0]?.dtype ?? this.float,
   ): Value {
+    return this.nodeOutputs(op, inputs, [{ shape, dtype }], attrs)[0] as Value;
+  }
+
+  /** Adds a node with several outputs; the first is named like the node. */
+  nodeOutputs(
+    op: string,
+    inputs: readonly Value[],
+    outputs: readonly { readonly shape: readonly number[]; readonly dtype: DType }[],
+    attrs: Record<string, AttributeValue> = {},
+  ): Value[] {
     const name = this.fresh(op.toLowerCase());
+    const values = outputs.map(({ shape, dtype }, i) => ({ name: i === 0 ? name : this.fresh(name), shape, dtype }));
     this.#nodes.push({
       opType: op,
       name,
       input: inputs.map((v) => v.name),
-      output: [name],
+      output: values.map((v) => v.name),
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
     });
-    return { name, shape, dtype };
+    return values;
   }
 
   /** Exposes a value as a named graph output (through Identity: output names stay stable). */

@@ -1,8 +1,11 @@
 /**
- * The forward ops of the transformer, each a few ONNX nodes with the output shape worked out at
- * build time (the graph is fully static: B and T are fixed when it is built).
+ * Differentiable ops: each emits its forward ONNX node with the output shape worked out at build
+ * time (the graph is fully static: B and T are fixed when it is built) and records its gradient
+ * rule on the tape. Gradients use standard ONNX ops only: stock onnxruntime has none of the
+ * com.microsoft training kernels (reference/gradients.md, O1).
  */
-import type { GraphBuilder, Value } from "./onnx-graph.ts";
+import { sumToShape, type Tape } from "./autodiff.ts";
+import { type GraphBuilder, onnxDataType, type Value } from "./onnx-graph.ts";
 
 /** Broadcast shape of two shapes (numpy rules). */
 function broadcast(a: readonly number[], b: readonly number[]): number[] {
@@ -17,31 +20,14 @@ function broadcast(a: readonly number[], b: readonly number[]): number[] {
   return out;
 }
 
-export function add(g: GraphBuilder, a: Value, b: Value): Value {
-  return g.node("Add", [a, b], broadcast(a.shape, b.shape));
+function numel(shape: readonly number[]): number {
+  return shape.reduce((n, d) => n * d, 1);
 }
 
-export function mul(g: GraphBuilder, a: Value, b: Value): Value {
-  return g.node("Mul", [a, b], broadcast(a.shape, b.shape));
-}
-
-/** x[..., k] · w[k, m] (or batched [..., k, m]). */
-export function matmul(g: GraphBuilder, x: Value, w: Value): Value {
-  const k = x.shape[x.shape.length - 1];
-  if (w.shape[w.shape.length - 2] !== k) throw new Error(`matmul [${x.shape}] · [${w.shape}]`);
-  const batch = broadcast(x.shape.slice(0, -2), w.shape.slice(0, -2));
-  return g.node(
-    "MatMul",
-    [x, w],
-    [...batch, x.shape[x.shape.length - 2] as number, w.shape[w.shape.length - 1] as number],
-  );
-}
-
-export function reshape(g: GraphBuilder, x: Value, shape: readonly number[]): Value {
-  return g.node("Reshape", [x, g.ints(shape)], shape, {}, x.dtype);
-}
-
-export function transpose(g: GraphBuilder, x: Value, perm: readonly number[]): Value {
+/** x with its last two axes swapped (a plain node: used by gradient rules). */
+function swapLastTwo(g: GraphBuilder, x: Value): Value {
+  const r = x.shape.length;
+  const perm = [...Array(r - 2).keys(), r - 1, r - 2];
   return g.node(
     "Transpose",
     [x],
@@ -50,55 +36,187 @@ export function transpose(g: GraphBuilder, x: Value, perm: readonly number[]): V
   );
 }
 
-/** Rows of an embedding table: table[V, d] gathered by int64 ids[...] → [..., d]. */
-export function embedding(g: GraphBuilder, table: Value, ids: Value): Value {
-  return g.node("Gather", [table, ids], [...ids.shape, table.shape[1] as number], { axis: 0 });
+/** x viewed as [N, last axis] (no node when it already is 2-D). */
+function rows(g: GraphBuilder, x: Value): Value {
+  if (x.shape.length === 2) return x;
+  const last = x.shape[x.shape.length - 1] as number;
+  const shape = [numel(x.shape) / last, last];
+  return g.node("Reshape", [x, g.ints(shape)], shape);
 }
 
-/** RMSNorm over the last axis: x / sqrt(mean(x²) + eps) · gain. */
-export function rmsNorm(g: GraphBuilder, x: Value, gain: Value, eps = 1e-5): Value {
-  const meanSquare = g.node("ReduceMean", [mul(g, x, x)], [...x.shape.slice(0, -1), 1], { axes: [-1], keepdims: 1 });
-  const inv = g.node(
-    "Reciprocal",
-    [g.node("Sqrt", [add(g, meanSquare, g.scalar(eps))], meanSquare.shape)],
-    meanSquare.shape,
+/** reshape without recording (the shape must hold the same number of elements). */
+function view(g: GraphBuilder, x: Value, shape: readonly number[]): Value {
+  return x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])
+    ? x
+    : g.node("Reshape", [x, g.ints(shape)], shape);
+}
+
+/** One-hot rows [N, depth] in the graph's float type of int64 ids (any shape, N elements). */
+function oneHot(g: GraphBuilder, ids: Value, depth: number): Value {
+  const n = numel(ids.shape);
+  const classes = g.constant(
+    "classes",
+    BigInt64Array.from({ length: depth }, (_, i) => BigInt(i)),
+    [1, depth],
   );
-  return mul(g, mul(g, x, inv), gain);
+  const hits = g.node("Equal", [view(g, ids, [n, 1]), classes], [n, depth], {}, "bool");
+  return g.node("Cast", [hits], [n, depth], { to: onnxDataType(g.float) }, g.float);
 }
 
-/** SiLU: x · sigmoid(x). */
-export function silu(g: GraphBuilder, x: Value): Value {
-  return mul(g, x, g.node("Sigmoid", [x], x.shape));
+/** a + b with broadcasting. */
+export function add(t: Tape, a: Value, b: Value): Value {
+  const { g } = t;
+  const y = g.node("Add", [a, b], broadcast(a.shape, b.shape));
+  return t.record(y, [a, b], (gy) => [() => sumToShape(g, gy, a.shape), () => sumToShape(g, gy, b.shape)]);
 }
 
-/** An additive causal mask [T, T]: 0 on and below the diagonal, −1e9 above (exact zeros after softmax). */
-export function causalMask(g: GraphBuilder, t: number): Value {
-  const mask = new Float32Array(t * t);
-  for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) mask[i * t + j] = -1e9;
-  return g.constant("causal_mask", mask, [t, t]);
+/** a · b elementwise with broadcasting. */
+export function mul(t: Tape, a: Value, b: Value): Value {
+  const { g } = t;
+  const y = g.node("Mul", [a, b], broadcast(a.shape, b.shape));
+  return t.record(y, [a, b], (gy) => [
+    () => sumToShape(g, g.node("Mul", [gy, b], gy.shape), a.shape),
+    () => sumToShape(g, g.node("Mul", [gy, a], gy.shape), b.shape),
+  ]);
 }
 
-/** Causal multi-head self-attention of x[B, T, d] with heads of d/H. */
-export function selfAttention(
-  g: GraphBuilder,
-  x: Value,
-  w: { q: Value; k: Value; v: Value; o: Value },
-  heads: number,
-  mask: Value,
-): Value {
-  const [b, t, d] = x.shape as [number, number, number];
-  const dh = d / heads;
-  const split = (v: Value) => transpose(g, reshape(g, v, [b, t, heads, dh]), [0, 2, 1, 3]); // [B, H, T, dh]
-  const q = split(matmul(g, x, w.q));
-  const k = split(matmul(g, x, w.k));
-  const v = split(matmul(g, x, w.v));
-  const scores = add(g, mul(g, matmul(g, q, transpose(g, k, [0, 1, 3, 2])), g.scalar(1 / Math.sqrt(dh))), mask);
-  const attn = g.node("Softmax", [scores], scores.shape, { axis: -1 });
-  const merged = reshape(g, transpose(g, matmul(g, attn, v), [0, 2, 1, 3]), [b, t, d]);
-  return matmul(g, merged, w.o);
+/** x[..., k] · w[k, m] (or batched [..., k, m]). */
+export function matmul(t: Tape, x: Value, w: Value): Value {
+  const { g } = t;
+  const k = x.shape[x.shape.length - 1];
+  if (w.shape[w.shape.length - 2] !== k) throw new Error(`matmul [${x.shape}] · [${w.shape}]`);
+  const batch = broadcast(x.shape.slice(0, -2), w.shape.slice(0, -2));
+  const y = g.node(
+    "MatMul",
+    [x, w],
+    [...batch, x.shape[x.shape.length - 2] as number, w.shape[w.shape.length - 1] as number],
+  );
+  if (w.shape.length === 2) {
+    // A weight matrix: fold every leading axis into rows and use 2-D Gemm with transposes.
+    return t.record(y, [x, w], (gy) => {
+      const gy2 = rows(g, gy);
+      return [
+        () => view(g, g.node("Gemm", [gy2, w], [gy2.shape[0] as number, k as number], { transB: 1 }), x.shape),
+        () => g.node("Gemm", [rows(g, x), gy2], w.shape, { transA: 1 }),
+      ];
+    });
+  }
+  return t.record(y, [x, w], (gy) => [
+    () => sumToShape(g, g.node("MatMul", [gy, swapLastTwo(g, w)], [...gy.shape.slice(0, -1), k as number]), x.shape),
+    () => {
+      const gw = [...gy.shape.slice(0, -2), k as number, gy.shape[gy.shape.length - 1] as number];
+      return sumToShape(g, g.node("MatMul", [swapLastTwo(g, x), gy], gw), w.shape);
+    },
+  ]);
 }
 
-/** Mean token cross-entropy of logits[N, V] against int64 targets[N]. */
-export function crossEntropy(g: GraphBuilder, logits: Value, targets: Value): Value {
-  return g.node("SoftmaxCrossEntropyLoss", [logits, targets], [], { reduction: "mean" });
+/** x with a new shape of the same number of elements. */
+export function reshape(t: Tape, x: Value, shape: readonly number[]): Value {
+  const { g } = t;
+  const y = g.node("Reshape", [x, g.ints(shape)], shape, {}, x.dtype);
+  return t.record(y, [x], (gy) => [() => g.node("Reshape", [gy, g.ints(x.shape)], x.shape)]);
+}
+
+/** x with its axes permuted. */
+export function transpose(t: Tape, x: Value, perm: readonly number[]): Value {
+  const { g } = t;
+  const y = g.node(
+    "Transpose",
+    [x],
+    perm.map((p) => x.shape[p] as number),
+    { perm },
+  );
+  const inverse = perm.map((_, i) => perm.indexOf(i));
+  return t.record(y, [x], (gy) => [() => g.node("Transpose", [gy], x.shape, { perm: inverse })]);
+}
+
+/**
+ * Rows of an embedding table: table[V, d] gathered by int64 ids[...] → [..., d]. Its gradient is
+ * onehot(ids)ᵀ · dy (one Gemm), since onnxruntime's GatherGrad is a training-only kernel (O1).
+ */
+export function embedding(t: Tape, table: Value, ids: Value): Value {
+  const { g } = t;
+  const [vocab, d] = table.shape as [number, number];
+  const y = g.node("Gather", [table, ids], [...ids.shape, d], { axis: 0 });
+  return t.record(y, [table, ids], (gy) => [
+    () => g.node("Gemm", [oneHot(g, ids, vocab), rows(g, gy)], table.shape, { transA: 1 }),
+    undefined,
+  ]);
+}
+
+/** Mean over the last axis, kept as an axis of size 1. */
+export function meanLastAxis(t: Tape, x: Value): Value {
+  const { g } = t;
+  const n = x.shape[x.shape.length - 1] as number;
+  const y = g.node("ReduceMean", [x], [...x.shape.slice(0, -1), 1], { axes: [-1], keepdims: 1 });
+  return t.record(y, [x], (gy) => [
+    () => g.node("Expand", [g.node("Mul", [gy, g.scalar(1 / n)], gy.shape), g.ints(x.shape)], x.shape),
+  ]);
+}
+
+/** √x elementwise. */
+export function sqrt(t: Tape, x: Value): Value {
+  const { g } = t;
+  const y = g.node("Sqrt", [x], x.shape);
+  return t.record(y, [x], (gy) => [() => g.node("Div", [g.node("Mul", [gy, g.scalar(0.5)], gy.shape), y], x.shape)]);
+}
+
+/** 1/x elementwise. */
+export function reciprocal(t: Tape, x: Value): Value {
+  const { g } = t;
+  const y = g.node("Reciprocal", [x], x.shape);
+  // d(1/x) = −y² dx
+  return t.record(y, [x], (gy) => [
+    () => g.node("Neg", [g.node("Mul", [gy, g.node("Mul", [y, y], y.shape)], x.shape)], x.shape),
+  ]);
+}
+
+/** The logistic sigmoid elementwise. */
+export function sigmoid(t: Tape, x: Value): Value {
+  const { g } = t;
+  const y = g.node("Sigmoid", [x], x.shape);
+  // dσ = σ(1 − σ) dx
+  return t.record(y, [x], (gy) => [
+    () => g.node("Mul", [gy, g.node("Mul", [y, g.node("Sub", [g.scalar(1), y], y.shape)], y.shape)], x.shape),
+  ]);
+}
+
+/** Softmax over the last axis. */
+export function softmax(t: Tape, x: Value): Value {
+  const { g } = t;
+  const y = g.node("Softmax", [x], x.shape, { axis: -1 });
+  // dx = y · (dy − Σ_last(dy · y))
+  return t.record(y, [x], (gy) => [
+    () => {
+      const kept = [...x.shape.slice(0, -1), 1];
+      const dot = g.node("ReduceSum", [g.node("Mul", [gy, y], x.shape), g.ints([-1])], kept, { keepdims: 1 });
+      return g.node("Mul", [y, g.node("Sub", [gy, dot], x.shape)], x.shape);
+    },
+  ]);
+}
+
+/**
+ * Mean token cross-entropy of logits[N, V] against int64 targets[N]. With gradients wanted, the
+ * node also outputs log-probabilities, and d loss / d logits = (exp(log_prob) − onehot) / N.
+ */
+export function crossEntropy(t: Tape, logits: Value, targets: Value): Value {
+  const { g } = t;
+  if (!t.enabled) return g.node("SoftmaxCrossEntropyLoss", [logits, targets], [], { reduction: "mean" });
+  const [n, vocab] = logits.shape as [number, number];
+  const [loss, logProb] = g.nodeOutputs(
+    "SoftmaxCrossEntropyLoss",
+    [logits, targets],
+    [
+      { shape: [], dtype: logits.dtype },
+      { shape: logits.shape, dtype: logits.dtype },
+    ],
+    { reduction: "mean" },
+  ) as [Value, Value];
+  return t.record(loss, [logits, targets], (gy) => [
+    () => {
+      const residual = g.node("Sub", [g.node("Exp", [logProb], logits.shape), oneHot(g, targets, vocab)], logits.shape);
+      return g.node("Mul", [residual, g.node("Mul", [gy, g.scalar(1 / n)], [])], logits.shape);
+    },
+    undefined,
+  ]);
 }

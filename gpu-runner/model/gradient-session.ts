@@ -1,0 +1,60 @@
+/**
+ * The model's loss-and-gradient graph in onnxruntime-node (a miner's inner step): the loss of a
+ * batch and its gradient with respect to every parameter, from the same forward nodes as the
+ * evaluator's loss graph.
+ */
+import type ort from "onnxruntime-node";
+import type { ModelHparams } from "../../schema/hparams.ts";
+import { type ParameterSlot, parameterSlots } from "../../schema/model/manifest.ts";
+import { batchFeeds, type Device, openModelSession, parameterFeeds } from "./session-io.ts";
+import { buildTrainingGraph, gradientOutput, LOSS, transformerManifest } from "./transformer.ts";
+
+export class GradientSession {
+  readonly batch: number;
+  readonly seqLen: number;
+  readonly #session: ort.InferenceSession;
+  readonly #slots: readonly ParameterSlot[];
+  readonly #total: number;
+  readonly #fetches: readonly string[];
+
+  private constructor(
+    session: ort.InferenceSession,
+    slots: readonly ParameterSlot[],
+    total: number,
+    batch: number,
+    seqLen: number,
+  ) {
+    this.#session = session;
+    this.#slots = slots;
+    this.#total = total;
+    this.#fetches = [LOSS, ...slots.map(({ spec }) => gradientOutput(spec.name))];
+    this.batch = batch;
+    this.seqLen = seqLen;
+  }
+
+  /** Builds the float32 training graph for `batch` sequences and opens a session on `device`. */
+  static async create(model: ModelHparams, batch: number, device: Device = "cpu"): Promise<GradientSession> {
+    const session = await openModelSession(buildTrainingGraph(model, batch), device);
+    const { slots, total } = parameterSlots(transformerManifest(model));
+    return new GradientSession(session, slots, total, batch, model.seq_len);
+  }
+
+  /**
+   * The mean next-byte cross-entropy (nats) of `batch` sequences under the flat parameters
+   * `params`, and its gradient, flat in manifest order (the layout of `params`). `tokens` is as
+   * for LossSession.loss: batch·(seq_len + 1) bytes.
+   */
+  async lossAndGradient(params: Float32Array, tokens: Uint8Array): Promise<{ loss: number; gradient: Float32Array }> {
+    const feeds = { ...batchFeeds(tokens, this.batch, this.seqLen), ...parameterFeeds(this.#slots, params) };
+    const out = await this.#session.run(feeds, this.#fetches as string[]);
+    const gradient = new Float32Array(this.#total);
+    for (const { spec, offset } of this.#slots) {
+      gradient.set((out[gradientOutput(spec.name)] as ort.Tensor).data as Float32Array, offset);
+    }
+    return { loss: (out[LOSS] as ort.Tensor).data[0] as number, gradient };
+  }
+
+  async release(): Promise<void> {
+    await this.#session.release();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * What the model's onnxruntime sessions share: how a graph is opened, and how a batch of token
+ * bytes and a flat parameter vector become the graph's feeds.
+ */
+import ort from "onnxruntime-node";
+import type { ParameterSlot } from "../../schema/model/manifest.ts";
+import { TARGETS, TOKENS } from "./transformer.ts";
+
+export type Device = "cpu" | "cuda";
+
+/** Opens a model graph on `device` (CPU by default, the CUDA execution provider where installed). */
+export function openModelSession(graph: Uint8Array, device: Device): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(graph, {
+    executionProviders: device === "cuda" ? ["cuda", "cpu"] : ["cpu"],
+    // One intra-op thread was the fastest under contention (reference/gradients.md, O9).
+    intraOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+  });
+}
+
+/**
+ * The tokens and targets feeds of `batch` sequences: `tokens` holds batch·(seqLen + 1) bytes,
+ * each sequence its inputs followed by one more byte (targets are the inputs shifted by one).
+ */
+export function batchFeeds(tokens: Uint8Array, batch: number, seqLen: number): Record<string, ort.Tensor> {
+  if (tokens.length !== batch * (seqLen + 1))
+    throw new Error(`expected ${batch}×${seqLen + 1} tokens, got ${tokens.length}`);
+  const inputs = new BigInt64Array(batch * seqLen);
+  const targets = new BigInt64Array(batch * seqLen);
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < seqLen; t++) {
+      inputs[b * seqLen + t] = BigInt(tokens[b * (seqLen + 1) + t] as number);
+      targets[b * seqLen + t] = BigInt(tokens[b * (seqLen + 1) + t + 1] as number);
+    }
+  }
+  return {
+    [TOKENS]: new ort.Tensor("int64", inputs, [batch, seqLen]),
+    [TARGETS]: new ort.Tensor("int64", targets, [batch, seqLen]),
+  };
+}
+
+/** One feed per parameter, each a view (no copy) of its slot in the flat vector `params`. */
+export function parameterFeeds(
+  slots: readonly ParameterSlot[],
+  params: Float32Array | Float64Array,
+): Record<string, ort.Tensor> {
+  const last = slots[slots.length - 1];
+  const total = last === undefined ? 0 : last.offset + last.numel;
+  if (params.length !== total) throw new Error(`expected ${total} parameters, got ${params.length}`);
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const { spec, offset, numel } of slots) {
+    const view = params.subarray(offset, offset + numel);
+    feeds[spec.name] =
+      view instanceof Float64Array
+        ? new ort.Tensor("float64", view, [...spec.shape])
+        : new ort.Tensor("float32", view, [...spec.shape]);
+  }
+  return feeds;
+}
