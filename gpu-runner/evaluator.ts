@@ -9,11 +9,11 @@ import { createHash } from "node:crypto";
 import { applyGradient, UndoLog } from "../schema/codec/decode.ts";
 import { readGradientFile } from "../schema/codec/read.ts";
 import type { ValidationOptions } from "../schema/codec/validate.ts";
-import { DATA_MANIFEST_KEY, type DataManifest, gatherSamples } from "../schema/data/dataset.ts";
 import { EdgeError } from "../schema/errors.ts";
 import type { Hparams } from "../schema/hparams.ts";
 import { readCheckpoint } from "../schema/model/checkpoint.ts";
 import type { ModelManifest } from "../schema/model/manifest.ts";
+import { DatasetReader } from "./dataset-reader.ts";
 import type { Device } from "./model/loss-session.ts";
 import { LossSession } from "./model/loss-session.ts";
 import { transformerManifest } from "./model/transformer.ts";
@@ -34,7 +34,9 @@ export class Evaluator {
   readonly hparams: Hparams;
   readonly manifest: ModelManifest;
   readonly #api: ValidatorApi;
-  readonly #session: LossSession;
+  /** The loss session (batch own_samples) and the dataset, shared with the outer step. */
+  readonly session: LossSession;
+  readonly data: DatasetReader;
   #theta: { etag: string; params: Float32Array } | undefined;
   readonly #randomBefore = new Map<string, number>();
 
@@ -42,7 +44,8 @@ export class Evaluator {
     this.#api = api;
     this.hparams = hparams;
     this.manifest = manifest;
-    this.#session = session;
+    this.session = session;
+    this.data = new DatasetReader(api);
   }
 
   /** Reads the validator's hparams and model manifest and opens the loss session on `device`. */
@@ -73,11 +76,8 @@ export class Evaluator {
   }
 
   /** The tokens of training samples, from the data shards. */
-  async #samples(ids: readonly number[]): Promise<Uint8Array> {
-    const data = await this.#api.json<DataManifest>(`/v1/${DATA_MANIFEST_KEY.replace(/\.json$/, "")}`);
-    const split = data.splits.train;
-    const shards = await Promise.all(split.shards.map((s) => this.#api.download(`/v1/data/${s.key.split("/").pop()}`)));
-    return gatherSamples(split, data.seq_len, ids, (i) => (shards[i] as { bytes: Uint8Array }).bytes);
+  #samples(ids: readonly number[]): Promise<Uint8Array> {
+    return this.data.samples("train", ids);
   }
 
   /**
@@ -94,7 +94,7 @@ export class Evaluator {
     const randomKey = `${this.#theta?.etag}:${order.random.seed}:${order.random.samples.join(",")}`;
     let lossBeforeRandom = this.#randomBefore.get(randomKey);
     if (lossBeforeRandom === undefined) {
-      lossBeforeRandom = await this.#session.loss(theta, random);
+      lossBeforeRandom = await this.session.loss(theta, random);
       this.#randomBefore.set(randomKey, lossBeforeRandom);
     }
     const out: Evaluation[] = [];
@@ -122,7 +122,7 @@ export class Evaluator {
     }
     const own = await this.#samples(item.own.samples);
     const result = await measureGradient({
-      session: this.#session,
+      session: this.session,
       theta,
       bytes,
       validation: {
@@ -139,7 +139,7 @@ export class Evaluator {
   }
 
   async close(): Promise<void> {
-    await this.#session.release();
+    await this.session.release();
   }
 }
 

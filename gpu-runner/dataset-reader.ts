@@ -1,0 +1,52 @@
+/**
+ * Samples of the published dataset (docs/SPEC.md §2.2), read through the validator's HTTP API:
+ * the data manifest and each split's shards are downloaded once (they do not change while a
+ * validator runs) and every later read is served from memory. The evaluator and the reference
+ * miner both read their samples here.
+ */
+import { DATA_MANIFEST_KEY, type DataManifest, gatherSamples } from "../schema/data/dataset.ts";
+import type { ValidatorApi } from "./validator-api.ts";
+
+export type SplitName = keyof DataManifest["splits"];
+
+export class DatasetReader {
+  readonly #api: ValidatorApi;
+  #manifest: Promise<DataManifest> | undefined;
+  readonly #shards = new Map<SplitName, Promise<Uint8Array[]>>();
+
+  constructor(api: ValidatorApi) {
+    this.#api = api;
+  }
+
+  /** The data manifest (`GET /v1/data/manifest`), fetched on first use. */
+  manifest(): Promise<DataManifest> {
+    this.#manifest ??= this.#api.json<DataManifest>(`/v1/${DATA_MANIFEST_KEY.replace(/\.json$/, "")}`).catch((e) => {
+      this.#manifest = undefined; // a failed fetch is retried by the next call
+      throw e;
+    });
+    return this.#manifest;
+  }
+
+  /** The tokens of samples `ids` of a split, concatenated (ids.length × (seq_len + 1) bytes). */
+  async samples(split: SplitName, ids: readonly number[]): Promise<Uint8Array> {
+    const data = await this.manifest();
+    const shards = await this.#splitShards(split, data);
+    return gatherSamples(data.splits[split], data.seq_len, ids, (i) => shards[i] as Uint8Array);
+  }
+
+  #splitShards(split: SplitName, data: DataManifest): Promise<Uint8Array[]> {
+    let shards = this.#shards.get(split);
+    if (!shards) {
+      shards = Promise.all(
+        data.splits[split].shards.map(
+          async (s) => (await this.#api.download(`/v1/data/${s.key.split("/").pop()}`)).bytes,
+        ),
+      ).catch((e) => {
+        this.#shards.delete(split);
+        throw e;
+      });
+      this.#shards.set(split, shards);
+    }
+    return shards;
+  }
+}
