@@ -22,6 +22,7 @@ export async function reproduce(api: ValidatorApi, window: number, uid: number, 
   const { submission } = await api.json<{ submission: SubmissionJson }>(`/v1/submissions/${window}/${uid}`);
   const { netuid } = await api.json<{ netuid: number }>("/v1/health");
   const order: WorkOrder = {
+    kind: "evaluate",
     lease: { id: 0, batch_id: evaluation.batch_id, window, expires_at_ms: 0 },
     netuid,
     checkpoint: { window, url: `/v1/checkpoints/${window}` },

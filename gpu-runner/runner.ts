@@ -1,12 +1,13 @@
 /**
- * The runner's loop: lease a batch, keep the lease alive with heartbeats, evaluate, post the
- * results; poll when there is nothing to do. A graceful stop returns the current lease after the
+ * The runner's loop: lease a batch, keep the lease alive with heartbeats, evaluate it (or apply
+ * a window's outer step), post the results; poll when there is nothing to do. A graceful stop returns the current lease after the
  * submission in progress; a batch the runner cannot finish is given back with its error.
  */
 import { EdgeError } from "../schema/errors.ts";
 import { type Evaluation, Evaluator, Interrupted } from "./evaluator.ts";
 import type { Device } from "./model/loss-session.ts";
-import { ValidatorApi } from "./validator-api.ts";
+import { runOuterStep } from "./outer-step.ts";
+import { type AdvanceOrder, ValidatorApi, type WorkOrder } from "./validator-api.ts";
 
 export interface RunnerOptions {
   readonly url: string;
@@ -47,6 +48,39 @@ export class Runner {
     this.#stopping = true;
   }
 
+  async #evaluate(api: ValidatorApi, evaluator: Evaluator, order: WorkOrder): Promise<void> {
+    const { log } = this.#opts;
+    const { id, window } = order.lease;
+    log(
+      `lease ${id}: window ${window}, ${order.submissions.length} submission(s), base checkpoint of window ${order.checkpoint.window}`,
+    );
+    const uids = new Map(order.submissions.map((s) => [s.submission_id, s.uid]));
+    const results = await evaluator.evaluate(
+      order,
+      (done, total, e) => log(`lease ${id}: ${done}/${total} ${describe(e, uids.get(e.submission_id) as number)}`),
+      () => this.#stopping,
+    );
+    const posted = await api.postResults(id, results);
+    log(`lease ${id}: results ${posted.duplicate ? "were already recorded" : `recorded (${posted.recorded})`}`);
+  }
+
+  async #advance(api: ValidatorApi, evaluator: Evaluator, order: AdvanceOrder): Promise<void> {
+    const { log } = this.#opts;
+    const { id, window } = order.lease;
+    log(
+      `lease ${id}: outer step of window ${window} (${order.peer_mode} peers: ${order.peers.map((p) => p.uid).join(", ") || "none"})`,
+    );
+    const { hparams, manifest, session, data } = evaluator;
+    const r = await runOuterStep({ api, hparams, manifest, session, data }, order);
+    const bpb = (loss: number) => (loss / Math.LN2).toFixed(4);
+    const posted = await api.postAdvance(id, r);
+    log(
+      `lease ${id}: θ_${order.next_window} ${r.applied_uids.length ? `from uids ${r.applied_uids.join(", ")}` : "= θ_" + window + " (no peer applied)"}; ` +
+        `held-out ${bpb(r.heldout_loss_before)} → ${bpb(r.heldout_loss_after)} bits/byte` +
+        `${posted.duplicate ? " (already recorded)" : ""}`,
+    );
+  }
+
   async run(): Promise<void> {
     const { log } = this.#opts;
     const api = new ValidatorApi(this.#opts.url, this.#opts.token);
@@ -62,25 +96,15 @@ export class Runner {
           await new Promise((r) => setTimeout(r, this.#opts.pollSeconds * 1000));
           continue;
         }
-        const { id, window } = order.lease;
-        log(
-          `lease ${id}: window ${window}, ${order.submissions.length} submission(s), base checkpoint of window ${order.checkpoint.window}`,
-        );
+        const { id } = order.lease;
         const beat = setInterval(
           () => void api.heartbeat(id).catch((e) => log(`lease ${id}: heartbeat failed: ${(e as Error).message}`)),
           (evaluator.hparams.evaluation.lease_seconds * 1000) / 3,
         );
         try {
-          const uids = new Map(order.submissions.map((s) => [s.submission_id, s.uid]));
-          const results = await evaluator.evaluate(
-            order,
-            (done, total, e) =>
-              log(`lease ${id}: ${done}/${total} ${describe(e, uids.get(e.submission_id) as number)}`),
-            () => this.#stopping,
-          );
-          const posted = await api.postResults(id, results);
+          if (order.kind === "advance") await this.#advance(api, evaluator, order);
+          else await this.#evaluate(api, evaluator, order);
           this.completed++;
-          log(`lease ${id}: results ${posted.duplicate ? "were already recorded" : `recorded (${posted.recorded})`}`);
         } catch (e) {
           if (e instanceof Interrupted) {
             await api.release(id);

@@ -4,11 +4,12 @@
  * batches use it.
  */
 
-import type { EvaluationResult, WorkOrder } from "../schema/api/runner.ts";
+import { createHash } from "node:crypto";
+import type { AdvanceOrder, AdvanceResult, EvaluationResult, LeaseOrder, WorkOrder } from "../schema/api/runner.ts";
 import { EdgeError, isErrorCode } from "../schema/errors.ts";
 import type { Hparams } from "../schema/hparams.ts";
 
-export type { EvaluationResult, WorkOrder };
+export type { AdvanceOrder, EvaluationResult, LeaseOrder, WorkOrder };
 
 export class ValidatorApi {
   readonly url: string;
@@ -48,10 +49,30 @@ export class ValidatorApi {
     return (await (await this.#request("/v1/hparams")).json()) as Hparams;
   }
 
-  /** Leases a batch; null when there is nothing to evaluate. */
-  async lease(): Promise<WorkOrder | null> {
+  /** Leases a batch (an evaluation or an outer step); null when there is nothing to do. */
+  async lease(): Promise<LeaseOrder | null> {
     const res = await this.#request("/v1/runner/leases", { method: "POST" });
-    return res.status === 204 ? null : ((await res.json()) as WorkOrder);
+    return res.status === 204 ? null : ((await res.json()) as LeaseOrder);
+  }
+
+  /** Uploads an outer step's checkpoint or aggregate under a held lease; returns its SHA-256. */
+  async putArtifact(leaseId: number, name: "checkpoint" | "aggregate", bytes: Uint8Array): Promise<string> {
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    await this.#request(`/v1/runner/leases/${leaseId}/artifacts/${name}`, {
+      method: "PUT",
+      body: bytes,
+      headers: { "Content-Type": "application/octet-stream", "X-Templar-Sha256": sha256 },
+    });
+    return sha256;
+  }
+
+  /** Posts an outer step's result. */
+  async postAdvance(leaseId: number, result: AdvanceResult): Promise<{ window: number; duplicate: boolean }> {
+    const res = await this.#request(`/v1/runner/leases/${leaseId}/results`, {
+      method: "POST",
+      body: JSON.stringify(result),
+    });
+    return (await res.json()) as { window: number; duplicate: boolean };
   }
 
   async heartbeat(leaseId: number): Promise<number> {

@@ -61,6 +61,14 @@ export interface TrainingHparams {
   readonly momentum_decay: number;
   /** Outer SGD step applied to the aggregate: θ ← θ − outer_learning_rate·g. */
   readonly outer_learning_rate: number;
+  /** The miner's inner optimizer, AdamW (torch semantics): learning rate, constant. */
+  readonly inner_learning_rate: number;
+  readonly inner_beta1: number;
+  readonly inner_beta2: number;
+  /** Decoupled weight decay (torch AdamW's `weight_decay`). */
+  readonly inner_weight_decay: number;
+  /** Each inner step's gradient is clipped to this global L2 norm first. */
+  readonly inner_grad_clip: number;
 }
 
 export interface SyncHparams {
@@ -87,6 +95,11 @@ export interface EvaluationHparams {
   readonly lease_seconds: number;
   /** Failed or expired leases after which a batch is parked. */
   readonly max_attempts: number;
+  /**
+   * Held-out samples the loss of each θ_S is measured on (in bits per byte), evenly spaced over
+   * the held-out split; a multiple of own_samples (the runner's batch).
+   */
+  readonly heldout_samples: number;
 }
 
 export interface DataHparams {
@@ -179,7 +192,17 @@ const DEFAULT: Hparams = {
   },
   intake: { metagraph_refresh_seconds: 12 },
   model: { vocab_size: 256, d_model: 256, n_layers: 6, n_heads: 8, seq_len: 256, mlp_ratio: 4 },
-  training: { inner_steps: 30, batch_size: 16, momentum_decay: 0.95, outer_learning_rate: 1.0 },
+  training: {
+    inner_steps: 30,
+    batch_size: 16,
+    momentum_decay: 0.95,
+    outer_learning_rate: 1.0,
+    inner_learning_rate: 1.3e-4,
+    inner_beta1: 0.9,
+    inner_beta2: 0.95,
+    inner_weight_decay: 0.1,
+    inner_grad_clip: 1.0,
+  },
   sync: {
     param_sample_offset: 10,
     param_sample_size: 2,
@@ -195,6 +218,7 @@ const DEFAULT: Hparams = {
     batch_submissions: 8,
     lease_seconds: 600,
     max_attempts: 3,
+    heldout_samples: 256,
   },
   data: { heldout_fraction: 0.1, shard_tokens: 1 * MiB },
   copy: {
@@ -241,8 +265,8 @@ const LOCAL: Hparams = {
   },
   model: { vocab_size: 256, d_model: 128, n_layers: 3, n_heads: 4, seq_len: 128, mlp_ratio: 4 },
   intake: { metagraph_refresh_seconds: 3 },
-  training: { ...DEFAULT.training, inner_steps: 4, batch_size: 8 },
-  evaluation: { ...DEFAULT.evaluation, batch_submissions: 4, lease_seconds: 60 },
+  training: { ...DEFAULT.training, inner_steps: 4, batch_size: 8, inner_learning_rate: 3e-3 },
+  evaluation: { ...DEFAULT.evaluation, batch_submissions: 4, lease_seconds: 60, heldout_samples: 64 },
 };
 
 export const PROFILES = { default: DEFAULT, local: LOCAL } as const;

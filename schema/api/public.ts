@@ -33,6 +33,35 @@ export interface PutWindowJson {
   readonly state: "pending" | "open" | "closed";
 }
 
+/** The outer step a window fed: peers chosen, peers applied, held-out loss of θ_S and θ_{S+1}. */
+export interface OuterStepJson {
+  readonly peer_mode: "rated" | "unrated";
+  readonly peers: readonly number[];
+  readonly skipped: readonly { readonly uid: number; readonly reason: string }[];
+  /** Null until a runner has applied it. */
+  readonly applied_uids: readonly number[] | null;
+  readonly heldout_bpb_before: number | null;
+  readonly heldout_bpb_after: number | null;
+  readonly global_step_after: number | null;
+  readonly completed_at_ms: number | null;
+}
+
+/** GET /v1/windows/{window}. */
+export interface WindowReportJson {
+  readonly window: number;
+  readonly state: string;
+  readonly start_block: number;
+  readonly end_block: number;
+  readonly put_window: PutWindowJson | null;
+  readonly seed_block: { readonly number: number; readonly hash: string | null; readonly at_ms: number | null } | null;
+  /** Submissions by status (received, valid, invalid, copied). */
+  readonly submissions: Readonly<Record<string, number>>;
+  /** Refused uploads by code. */
+  readonly refusals: Readonly<Record<string, number>>;
+  readonly copies: readonly { readonly uid: number; readonly grade: string }[];
+  readonly outer_step: OuterStepJson | null;
+}
+
 export interface EvaluationJson {
   readonly submission_id: number;
   readonly window: number;

@@ -14,13 +14,17 @@ export interface WorkItem {
   readonly own: Draw;
 }
 
+export interface LeaseRef {
+  readonly id: number;
+  readonly batch_id: number;
+  readonly window: number;
+  readonly expires_at_ms: number;
+}
+
+/** Evaluate a batch of window S's submissions on θ_S. */
 export interface WorkOrder {
-  readonly lease: {
-    readonly id: number;
-    readonly batch_id: number;
-    readonly window: number;
-    readonly expires_at_ms: number;
-  };
+  readonly kind: "evaluate";
+  readonly lease: LeaseRef;
   readonly netuid: number;
   /** θ_S: the checkpoint the window's miners trained from. */
   readonly checkpoint: { readonly window: number; readonly url: string };
@@ -42,5 +46,51 @@ export interface EvaluationResult {
   readonly apply_ms?: number;
   readonly forward_ms?: number;
   readonly restore_ms?: number;
+  readonly total_ms?: number;
+}
+
+/** One peer submission of an outer step. */
+export interface AdvancePeer {
+  readonly submission_id: number;
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly sha256: string;
+  readonly gradient_url: string;
+}
+
+/**
+ * Apply window S's outer step: aggregate the peers' gradients (lower-median norm clip,
+ * scatter-mean), θ_{S+1} = θ_S − outer_lr · aggregate; measure the held-out loss of θ_S and
+ * θ_{S+1}; upload the checkpoint and the aggregate (PUT …/artifacts/checkpoint|aggregate), then
+ * post the result.
+ */
+export interface AdvanceOrder {
+  readonly kind: "advance";
+  readonly lease: LeaseRef;
+  readonly netuid: number;
+  readonly checkpoint: { readonly window: number; readonly url: string; readonly global_step: number };
+  /** The window θ_{S+1} is for (S+1). */
+  readonly next_window: number;
+  readonly outer_lr: number;
+  /** "unrated": nobody is rated yet, so peers whose gradient norm is zero or not finite are left out. */
+  readonly peer_mode: "rated" | "unrated";
+  readonly peers: readonly AdvancePeer[];
+  /** Held-out sample ids (the `heldout` split) both losses are measured on. */
+  readonly heldout: readonly number[];
+}
+
+/** Whatever a lease hands out. */
+export type LeaseOrder = WorkOrder | AdvanceOrder;
+
+/** What a runner reports for an advance lease. */
+export interface AdvanceResult {
+  /** Uids whose gradients went into the aggregate. */
+  readonly applied_uids: readonly number[];
+  /** Mean next-byte cross-entropy (nats) on the held-out samples, of θ_S and θ_{S+1}. */
+  readonly heldout_loss_before: number;
+  readonly heldout_loss_after: number;
+  /** SHA-256 of the uploaded files (null when no peer was applied: θ_{S+1} = θ_S, nothing uploaded). */
+  readonly checkpoint_sha256: string | null;
+  readonly aggregate_sha256: string | null;
   readonly total_ms?: number;
 }

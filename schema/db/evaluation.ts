@@ -20,13 +20,17 @@ export const runners = sqliteTable("runners", {
 
 export const BATCH_STATES = ["pending", "leased", "done", "parked"] as const;
 export type BatchState = (typeof BATCH_STATES)[number];
+/** evaluate: measure submissions' loss deltas; advance: apply the window's outer step. */
+export const BATCH_KINDS = ["evaluate", "advance"] as const;
+export type BatchKind = (typeof BATCH_KINDS)[number];
 
-/** A unit of evaluation work for one window; leased by one runner at a time. */
+/** A unit of runner work for one window; leased by one runner at a time. */
 export const evaluationBatches = sqliteTable(
   "evaluation_batches",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     window: integer("window").notNull(),
+    kind: text("kind", { enum: BATCH_KINDS }).notNull().default("evaluate"),
     state: text("state", { enum: BATCH_STATES }).notNull().default("pending"),
     /** Failed or expired leases so far; at the hparams limit the batch is parked. */
     attempts: integer("attempts").notNull().default(0),

@@ -1,5 +1,5 @@
 /**
- * The global model: one checkpoint per window and the aggregate that produced the next one.
+ * The global model: θ_S per window, and the outer step that produced θ_{S+1} from window S.
  */
 import { integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
@@ -11,21 +11,36 @@ export const checkpoints = sqliteTable("checkpoints", {
   sizeBytes: integer("size_bytes").notNull(),
   /** Outer steps applied since the initial checkpoint. */
   globalStep: integer("global_step").notNull(),
-  /** Held-out loss of θ_S in bits per byte. */
+  /** Held-out loss of θ_S in bits per byte (null until a runner has measured it). */
   heldOutBpb: real("held_out_bpb"),
+  /** The window whose outer step produced θ_S; null for the initial parameters or a carried-over θ. */
+  advancedFrom: integer("advanced_from"),
   createdAtMs: integer("created_at_ms").notNull(),
 });
 
-/** The aggregate of window S's peer submissions, applied to θ_S to give θ_{S+1}. */
-export const aggregates = sqliteTable("aggregates", {
+export const PEER_MODES = ["rated", "unrated"] as const;
+export type PeerMode = (typeof PEER_MODES)[number];
+
+/**
+ * The outer step of window S: which peers' submissions are aggregated into θ_{S+1} and why the
+ * others were left out (chosen when S is validated), then what the runner that applied it
+ * reported (the new checkpoint, the dense aggregate, the held-out loss before and after).
+ */
+export const modelAdvances = sqliteTable("model_advances", {
   window: integer("window").primaryKey(),
-  objectKey: text("object_key").notNull(),
-  sha256: text("sha256").notNull(),
-  /** Uids whose submissions went in, and peers that were skipped. */
-  uids: text("uids", { mode: "json" }).$type<number[]>().notNull(),
-  skippedUids: text("skipped_uids", { mode: "json" }).$type<number[]>().notNull(),
+  /** The runner job (an evaluation_batches row of kind "advance"). */
+  batchId: integer("batch_id").notNull(),
+  /** rated: the uids the weights pay; unrated: nobody is rated yet, every valid submission. */
+  peerMode: text("peer_mode", { enum: PEER_MODES }).notNull(),
+  peers: text("peers", { mode: "json" }).$type<{ uid: number; submissionId: number }[]>().notNull(),
+  skipped: text("skipped", { mode: "json" }).$type<{ uid: number; reason: string }[]>().notNull(),
+  /** Peers the runner actually aggregated (unrated mode drops zero or non-finite norms). */
+  appliedUids: text("applied_uids", { mode: "json" }).$type<number[]>(),
+  aggregateKey: text("aggregate_key"),
+  aggregateSha256: text("aggregate_sha256"),
   outerLearningRate: real("outer_learning_rate").notNull(),
   createdAtMs: integer("created_at_ms").notNull(),
+  completedAtMs: integer("completed_at_ms"),
 });
 
 /**

@@ -155,14 +155,3 @@ export const weightSetEvents = sqliteTable(
   },
   (t) => [index("weight_set_events_set").on(t.weightSetId, t.id)],
 );
-
-/** The gather set: peers and reserves whose submissions are aggregated from a window on. */
-export const peerLists = sqliteTable("peer_lists", {
-  firstEffectiveWindow: integer("first_effective_window").primaryKey(),
-  createdWindow: integer("created_window").notNull(),
-  peers: text("peers", { mode: "json" }).$type<number[]>().notNull(),
-  reservePeers: text("reserve_peers", { mode: "json" }).$type<number[]>().notNull(),
-  /** True while no one is rated yet: every valid submission surviving the norm clip. */
-  initialSelection: integer("initial_selection", { mode: "boolean" }).notNull(),
-  createdAtMs: integer("created_at_ms").notNull(),
-});

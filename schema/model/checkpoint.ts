@@ -10,6 +10,9 @@ import { type ModelManifest, parameterSlots } from "./manifest.ts";
 
 export const CHECKPOINT_FORMAT = "templar-edge.checkpoint";
 export const CHECKPOINT_FORMAT_VERSION = "1";
+/** A window's dense aggregate, stored in the same layout (one F32 tensor per parameter). */
+export const AGGREGATE_FORMAT = "templar-edge.aggregate";
+export type ParameterFileFormat = typeof CHECKPOINT_FORMAT | typeof AGGREGATE_FORMAT;
 
 export interface CheckpointMetadata {
   /** The manifest's model label. */
@@ -20,8 +23,13 @@ export interface CheckpointMetadata {
   readonly global_step: number;
 }
 
-/** Serializes a flat parameter vector (manifest order). */
-export function writeCheckpoint(params: Float32Array, manifest: ModelManifest, meta: CheckpointMetadata): Uint8Array {
+/** Serializes a flat parameter vector (manifest order); `format` names what it holds. */
+export function writeCheckpoint(
+  params: Float32Array,
+  manifest: ModelManifest,
+  meta: CheckpointMetadata,
+  format: ParameterFileFormat = CHECKPOINT_FORMAT,
+): Uint8Array {
   const { slots, total } = parameterSlots(manifest);
   if (params.length !== total)
     throw new EdgeError("BAD_REQUEST", `${params.length} parameters, the manifest has ${total}`);
@@ -33,7 +41,7 @@ export function writeCheckpoint(params: Float32Array, manifest: ModelManifest, m
       bytes: float32Bytes(params.subarray(offset, offset + numel)),
     })),
     {
-      format: CHECKPOINT_FORMAT,
+      format,
       format_version: CHECKPOINT_FORMAT_VERSION,
       model: meta.model,
       window: String(meta.window),
@@ -61,6 +69,7 @@ export function readCheckpointHeader(
   header: Uint8Array,
   manifest: ModelManifest,
   fileSize: number,
+  format: ParameterFileFormat = CHECKPOINT_FORMAT,
 ): { layout: CheckpointLayout; metadata: CheckpointMetadata } {
   let json: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
   try {
@@ -69,8 +78,7 @@ export function readCheckpointHeader(
     throw bad("header is not JSON");
   }
   const meta = (json.__metadata__ ?? {}) as Record<string, string>;
-  if (meta.format !== CHECKPOINT_FORMAT || meta.format_version !== CHECKPOINT_FORMAT_VERSION)
-    throw bad("not a templar-edge checkpoint v1");
+  if (meta.format !== format || meta.format_version !== CHECKPOINT_FORMAT_VERSION) throw bad(`not a ${format} v1 file`);
   if (meta.model !== manifest.model) throw bad(`model ${meta.model}, expected ${manifest.model}`);
   const dataStart = 8 + header.length;
   const layout = new Map<string, readonly [number, number]>();

@@ -8,3 +8,8 @@ export const INITIAL_CHECKPOINT_KEY = "model/initial.safetensors";
 export function checkpointKey(window: number): string {
   return `checkpoints/${window}.safetensors`;
 }
+
+/** The R2 key of window S's dense aggregate (what turned θ_S into θ_{S+1}). */
+export function aggregateKey(window: number): string {
+  return `aggregates/${window}.safetensors`;
+}

@@ -44,3 +44,9 @@ export function randomSamples(seedBlockHash: string, trainSamples: number, count
   const seed = hashSeed(seedBlockHash, "random");
   return { seed, samples: choiceWithoutReplacement(seed, trainSamples, Math.min(count, trainSamples)) };
 }
+
+/** The held-out samples every θ_S is measured on: `count` ids evenly spaced over the split. */
+export function heldoutSamples(heldoutCount: number, count: number): number[] {
+  const n = Math.min(count, heldoutCount);
+  return Array.from({ length: n }, (_, i) => Math.floor((i * heldoutCount) / n));
+}

@@ -1,6 +1,6 @@
 // Evaluation dispatch, leases and results through the runner API in workerd (real D1).
 import { env } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { WorkOrder } from "../../schema/api/runner.ts";
 import { evaluationBatches, evaluations, runners, submissions, windows } from "../../schema/db/index.ts";
@@ -18,6 +18,13 @@ const app = testApp(chainAtPutWindow(900));
 const ctx = () => workerContext(env, () => chainAtPutWindow(900));
 const SEED = `0x${"42".repeat(32)}`;
 let trainSamples = 0;
+
+/** Dispatches validated windows and settles their outer steps (tested in model-advance.test.ts), leaving evaluation batches. */
+async function dispatch() {
+  const out = await dispatchValidatedWindows(ctx());
+  await env.DB.prepare("UPDATE evaluation_batches SET state = 'done' WHERE kind = 'advance'").run();
+  return out;
+}
 
 async function seedWindow(window: number, uids: number[]): Promise<void> {
   const now = Date.now();
@@ -80,13 +87,13 @@ describe("evaluation batches and leases", () => {
 
   it("cuts a validated window into batches, leases them one per runner, and records results exactly once", async () => {
     await seedWindow(800, [10, 11, 12, 13, 14, 15]);
-    expect(await dispatchValidatedWindows(ctx())).toEqual([{ window: 800, batches: 2 }]);
+    expect(await dispatch()).toEqual([{ window: 800, batches: 2 }]);
     expect((await db.select().from(windows).where(eq(windows.window, 800)).get())?.state).toBe("evaluating");
 
     const first = await post("/v1/runner/leases", "token-r1");
     expect(first.status).toBe(200);
     const order = (await first.json()) as WorkOrder;
-    expect(order.lease.window).toBe(800);
+    expect([order.kind, order.lease.window]).toEqual(["evaluate", 800]);
     expect(order.submissions.map((s) => s.uid)).toEqual([10, 11, 12, 13]);
     expect(order.eval_lr).toBeCloseTo(hparams.training.outer_learning_rate * hparams.evaluation.eval_lr_factor, 12);
     expect(order.checkpoint).toEqual({ window: 0, url: "/v1/checkpoints/800" });
@@ -152,7 +159,7 @@ describe("evaluation batches and leases", () => {
 
   it("parks a batch whose leases keep expiring, and lets a runner give a lease back", async () => {
     await seedWindow(801, [20]);
-    await dispatchValidatedWindows(ctx());
+    await dispatch();
     for (let attempt = 1; attempt <= hparams.evaluation.max_attempts; attempt++) {
       const order = (await (await post("/v1/runner/leases", "token-r1")).json()) as WorkOrder;
       expect(order.lease.window).toBe(801);
@@ -161,7 +168,11 @@ describe("evaluation batches and leases", () => {
         .run();
     }
     expect((await post("/v1/runner/leases", "token-r1")).status).toBe(204); // the last expiry parked it
-    const parked = await db.select().from(evaluationBatches).where(eq(evaluationBatches.window, 801)).get();
+    const parked = await db
+      .select()
+      .from(evaluationBatches)
+      .where(and(eq(evaluationBatches.window, 801), eq(evaluationBatches.kind, "evaluate")))
+      .get();
     expect(parked).toMatchObject({
       state: "parked",
       attempts: hparams.evaluation.max_attempts,
@@ -169,18 +180,28 @@ describe("evaluation batches and leases", () => {
     });
 
     await seedWindow(802, [30]);
-    await dispatchValidatedWindows(ctx());
+    await dispatch();
     const order = (await (await post("/v1/runner/leases", "token-r2")).json()) as WorkOrder;
     const released = await post(`/v1/runner/leases/${order.lease.id}/release`, "token-r2");
     expect(released.status).toBe(200);
-    const back = await db.select().from(evaluationBatches).where(eq(evaluationBatches.window, 802)).get();
+    const back = await db
+      .select()
+      .from(evaluationBatches)
+      .where(and(eq(evaluationBatches.window, 802), eq(evaluationBatches.kind, "evaluate")))
+      .get();
     expect(back).toMatchObject({ state: "pending", attempts: 0, leaseId: null });
     // a failure report counts as an attempt
     const again = (await (await post("/v1/runner/leases", "token-r2")).json()) as WorkOrder;
     await post(`/v1/runner/leases/${again.lease.id}/release`, "token-r2", {
       error: { code: "INTERNAL", message: "out of memory" },
     });
-    expect(await db.select().from(evaluationBatches).where(eq(evaluationBatches.window, 802)).get()).toMatchObject({
+    expect(
+      await db
+        .select()
+        .from(evaluationBatches)
+        .where(and(eq(evaluationBatches.window, 802), eq(evaluationBatches.kind, "evaluate")))
+        .get(),
+    ).toMatchObject({
       state: "pending",
       attempts: 1,
       lastErrorCode: "INTERNAL",
@@ -193,7 +214,7 @@ describe("evaluation batches and leases", () => {
     const wrong = await post("/v1/runner/leases", "token-nobody");
     expect(wrong.status).toBe(401);
     await seedWindow(803, [40, 41]);
-    await dispatchValidatedWindows(ctx());
+    await dispatch();
     let order = (await (await post("/v1/runner/leases", "token-r1")).json()) as WorkOrder;
     while (order.lease.window !== 803)
       order = (await (await post("/v1/runner/leases", "token-r1")).json()) as WorkOrder;

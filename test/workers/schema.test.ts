@@ -52,9 +52,8 @@ describe("D1 schema", () => {
       "weight_sets",
       "weight_set_events",
       "checkpoint_samples",
-      "peer_lists",
       "checkpoints",
-      "aggregates",
+      "model_advances",
     ]) {
       expect(names, t).toContain(t);
     }

@@ -9,17 +9,22 @@
  */
 import { EdgeError } from "../../schema/errors.ts";
 import type { WorkerContext } from "../context.ts";
+import { queueAdvance } from "../model/model-advance.ts";
 
 interface BatchRow {
   id: number;
   window: number;
+  kind: "evaluate" | "advance";
   state: string;
   lease_id: number | null;
   lease_runner_id: string | null;
   lease_expires_at_ms: number | null;
 }
 
-/** Cuts every validated window's valid submissions into batches; returns the windows dispatched. */
+/**
+ * Cuts every validated window's valid submissions into evaluation batches and queues its outer
+ * step; returns the windows dispatched.
+ */
 export async function dispatchValidatedWindows(ctx: WorkerContext): Promise<{ window: number; batches: number }[]> {
   const ready = await ctx.d1
     .prepare("SELECT window FROM windows WHERE state = 'validated' ORDER BY window")
@@ -27,12 +32,20 @@ export async function dispatchValidatedWindows(ctx: WorkerContext): Promise<{ wi
   const out: { window: number; batches: number }[] = [];
   const size = ctx.config.hparams.evaluation.batch_submissions;
   for (const { window } of ready.results) {
+    // θ_S must be settled first: the outer step of S−1 done or given up (parked).
+    const unsettled = await ctx.d1
+      .prepare(
+        "SELECT 1 FROM evaluation_batches WHERE kind = 'advance' AND window = ? AND state IN ('pending', 'leased') LIMIT 1",
+      )
+      .bind(window - 1)
+      .first();
+    if (unsettled) continue;
     const subs = await ctx.d1
       .prepare("SELECT id FROM submissions WHERE window = ? AND status = 'valid' ORDER BY id")
       .bind(window)
       .all<{ id: number }>();
     const now = ctx.now();
-    const statements: D1PreparedStatement[] = [];
+    const statements: D1PreparedStatement[] = await queueAdvance(ctx, window);
     for (let i = 0; i < subs.results.length; i += size) {
       statements.push(
         ctx.d1
@@ -91,10 +104,11 @@ export interface Lease {
   readonly id: number;
   readonly batchId: number;
   readonly window: number;
+  readonly kind: "evaluate" | "advance";
   readonly expiresAtMs: number;
 }
 
-/** Leases the oldest pending batch to a runner, or returns null when there is none. */
+/** Leases a pending batch to a runner (outer steps first, then the oldest), or returns null when there is none. */
 export async function leaseBatch(ctx: WorkerContext, runnerId: string): Promise<Lease | null> {
   await expireLeases(ctx);
   const now = ctx.now();
@@ -102,11 +116,11 @@ export async function leaseBatch(ctx: WorkerContext, runnerId: string): Promise<
   const claimed = await ctx.d1
     .prepare(
       `UPDATE evaluation_batches SET state = 'leased', lease_runner_id = ?, lease_expires_at_ms = ?, lease_id = NULL
-       WHERE id = (SELECT id FROM evaluation_batches WHERE state = 'pending' ORDER BY window, id LIMIT 1)
-       RETURNING id, window`,
+       WHERE id = (SELECT id FROM evaluation_batches WHERE state = 'pending' ORDER BY kind = 'advance' DESC, window, id LIMIT 1)
+       RETURNING id, window, kind`,
     )
     .bind(runnerId, expiresAtMs)
-    .first<{ id: number; window: number }>();
+    .first<{ id: number; window: number; kind: Lease["kind"] }>();
   if (!claimed) return null;
   const lease = await ctx.d1
     .prepare(
@@ -119,14 +133,14 @@ export async function leaseBatch(ctx: WorkerContext, runnerId: string): Promise<
     .prepare("UPDATE evaluation_batches SET lease_id = ? WHERE id = ? AND lease_runner_id = ? AND state = 'leased'")
     .bind(leaseId, claimed.id, runnerId)
     .run();
-  return { id: leaseId, batchId: claimed.id, window: claimed.window, expiresAtMs };
+  return { id: leaseId, batchId: claimed.id, window: claimed.window, kind: claimed.kind, expiresAtMs };
 }
 
 /** The batch a runner's live lease holds; LEASE_NOT_HELD otherwise. */
-async function heldBatch(ctx: WorkerContext, runnerId: string, leaseId: number): Promise<BatchRow> {
+export async function heldBatch(ctx: WorkerContext, runnerId: string, leaseId: number): Promise<BatchRow> {
   const batch = await ctx.d1
     .prepare(
-      "SELECT id, window, state, lease_id, lease_runner_id, lease_expires_at_ms FROM evaluation_batches WHERE lease_id = ?",
+      "SELECT id, window, kind, state, lease_id, lease_runner_id, lease_expires_at_ms FROM evaluation_batches WHERE lease_id = ?",
     )
     .bind(leaseId)
     .first<BatchRow>();
@@ -200,7 +214,7 @@ export async function completeWindowIfDone(ctx: WorkerContext, window: number): 
     .prepare(
       `UPDATE windows SET state = 'evaluated', updated_at_ms = ?
        WHERE window = ? AND state = 'evaluating'
-         AND NOT EXISTS (SELECT 1 FROM evaluation_batches WHERE window = ? AND state IN ('pending', 'leased'))`,
+         AND NOT EXISTS (SELECT 1 FROM evaluation_batches WHERE window = ? AND kind = 'evaluate' AND state IN ('pending', 'leased'))`,
     )
     .bind(ctx.now(), window, window)
     .run();
@@ -215,7 +229,7 @@ export async function batchOfLease(
 ): Promise<BatchRow & { lease_outcome: string }> {
   const row = await ctx.d1
     .prepare(
-      `SELECT b.id, b.window, b.state, b.lease_id, b.lease_runner_id, b.lease_expires_at_ms, l.outcome AS lease_outcome
+      `SELECT b.id, b.window, b.kind, b.state, b.lease_id, b.lease_runner_id, b.lease_expires_at_ms, l.outcome AS lease_outcome
        FROM evaluation_leases l JOIN evaluation_batches b ON b.id = l.batch_id WHERE l.id = ? AND l.runner_id = ?`,
     )
     .bind(leaseId, runnerId)

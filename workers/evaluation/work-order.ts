@@ -12,17 +12,33 @@ import { INITIAL_CHECKPOINT_KEY } from "../../schema/model/keys.ts";
 import { minerPool, ownSamples, randomSamples } from "../../schema/sampling/assignment.ts";
 import { loadDataManifest } from "../artifacts.ts";
 import type { WorkerContext } from "../context.ts";
+import type { Lease } from "./batches.ts";
+
+export interface BaseCheckpoint {
+  readonly window: number;
+  readonly key: string;
+  readonly globalStep: number;
+  /** Null for the initial parameters until their first measurement gives them a row. */
+  readonly sha256: string | null;
+  readonly size: number | null;
+}
 
 /** The checkpoint θ_S of a window: the latest published at or before S, else the initial one. */
-export async function baseCheckpoint(ctx: WorkerContext, window: number): Promise<{ window: number; key: string }> {
+export async function baseCheckpoint(ctx: WorkerContext, window: number): Promise<BaseCheckpoint> {
   const row = await ctx.db
-    .select({ window: checkpoints.window, key: checkpoints.objectKey })
+    .select({
+      window: checkpoints.window,
+      key: checkpoints.objectKey,
+      globalStep: checkpoints.globalStep,
+      sha256: checkpoints.sha256,
+      size: checkpoints.sizeBytes,
+    })
     .from(checkpoints)
     .where(lte(checkpoints.window, window))
     .orderBy(desc(checkpoints.window))
     .limit(1)
     .get();
-  return row ?? { window: 0, key: INITIAL_CHECKPOINT_KEY };
+  return row ?? { window: 0, key: INITIAL_CHECKPOINT_KEY, globalStep: 0, sha256: null, size: null };
 }
 
 /** The samples of a window's evaluation: the random draw, and each uid's own draw. */
@@ -46,10 +62,7 @@ export async function windowDraws(ctx: WorkerContext, window: number) {
 }
 
 /** The work order of a leased batch. */
-export async function workOrder(
-  ctx: WorkerContext,
-  lease: { id: number; batchId: number; window: number; expiresAtMs: number },
-): Promise<WorkOrder> {
+export async function workOrder(ctx: WorkerContext, lease: Lease): Promise<WorkOrder> {
   const items = await ctx.db
     .select({
       id: submissions.id,
@@ -66,6 +79,7 @@ export async function workOrder(
   const base = await baseCheckpoint(ctx, lease.window);
   const { hparams, netuid } = ctx.config;
   return {
+    kind: "evaluate",
     lease: { id: lease.id, batch_id: lease.batchId, window: lease.window, expires_at_ms: lease.expiresAtMs },
     netuid,
     checkpoint: { window: base.window, url: `/v1/checkpoints/${lease.window}` },

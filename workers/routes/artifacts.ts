@@ -1,14 +1,14 @@
 /**
  * What everyone may download, with ETags (a runner fetches a checkpoint once per window): the
- * model manifest, the dataset manifest and shards, each window's base checkpoint θ_S, and the
- * recorded evaluations.
+ * model manifest, the dataset manifest and shards, each window's base checkpoint θ_S, the
+ * aggregate of each outer step, and the recorded evaluations.
  */
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { DATA_MANIFEST_KEY } from "../../schema/data/dataset.ts";
 import { evaluations } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
-import { MODEL_MANIFEST_KEY } from "../../schema/model/keys.ts";
+import { aggregateKey, MODEL_MANIFEST_KEY } from "../../schema/model/keys.ts";
 import type { AppEnv } from "../app.ts";
 import { objectResponse } from "../artifacts.ts";
 import { baseCheckpoint } from "../evaluation/work-order.ts";
@@ -29,6 +29,9 @@ export const artifactRoutes = new Hono<AppEnv>()
     res.headers.set("X-Templar-Checkpoint-Window", String(base.window));
     return res;
   })
+  .get("/aggregates/:window", (c) =>
+    objectResponse(c.env.ARTIFACTS, aggregateKey(decimalParam(c.req.param("window"), "window")), c.req.raw),
+  )
   .get("/evaluations/:window/:uid", async (c) => {
     const window = decimalParam(c.req.param("window"), "window");
     const uid = decimalParam(c.req.param("uid"), "uid");

@@ -1,14 +1,15 @@
 /**
- * The runner API (docs/SPEC.md, "Runners"): lease a batch, renew it, give it back, post its
- * results. Every route needs a runner's bearer token. Wiring only: the logic is in evaluation/.
+ * The runner API (docs/SPEC.md, "Runners"): lease a batch (an evaluation or an outer step),
+ * renew it, give it back, upload an outer step's files, post its results. Every route needs a runner's bearer token. Wiring only: the logic is in evaluation/.
  */
 import { Hono } from "hono";
 import { EdgeError } from "../../schema/errors.ts";
 import type { AppEnv } from "../app.ts";
-import { leaseBatch, releaseLease, renewLease } from "../evaluation/batches.ts";
+import { batchOfLease, leaseBatch, releaseLease, renewLease } from "../evaluation/batches.ts";
 import { recordResults } from "../evaluation/results.ts";
 import { workOrder } from "../evaluation/work-order.ts";
 import { decimalParam } from "../http/params.ts";
+import { advanceOrder, recordAdvance, storeAdvanceArtifact } from "../model/model-advance.ts";
 import { authenticatedRunner, type RunnerRow } from "../runners/runner-auth.ts";
 
 type RunnerEnv = AppEnv & { Variables: AppEnv["Variables"] & { runner: RunnerRow } };
@@ -34,7 +35,7 @@ export const runnerRoutes = new Hono<RunnerEnv>()
     const ctx = c.get("ctx");
     const lease = await leaseBatch(ctx, c.get("runner").id);
     if (!lease) return c.body(null, 204);
-    return c.json(await workOrder(ctx, lease));
+    return c.json(lease.kind === "advance" ? await advanceOrder(ctx, lease) : await workOrder(ctx, lease));
   })
   .post("/leases/:lease/heartbeat", async (c) => {
     const expiresAtMs = await renewLease(c.get("ctx"), c.get("runner").id, decimalParam(c.req.param("lease"), "lease"));
@@ -49,8 +50,27 @@ export const runnerRoutes = new Hono<RunnerEnv>()
     await releaseLease(c.get("ctx"), c.get("runner").id, decimalParam(c.req.param("lease"), "lease"), error);
     return c.json({ released: true });
   })
-  .post("/leases/:lease/results", async (c) => {
+  .put("/leases/:lease/artifacts/:name", async (c) => {
     const lease = decimalParam(c.req.param("lease"), "lease");
-    const outcome = await recordResults(c.get("ctx"), c.get("runner").id, lease, await jsonBody(c.req.raw));
-    return c.json(outcome);
+    const stored = await storeAdvanceArtifact(
+      c.get("ctx"),
+      c.get("runner").id,
+      lease,
+      c.req.param("name"),
+      c.req.header("X-Templar-Sha256"),
+      await c.req.arrayBuffer(),
+    );
+    return c.json(stored, 201);
+  })
+  .post("/leases/:lease/results", async (c) => {
+    const ctx = c.get("ctx");
+    const runnerId = c.get("runner").id;
+    const lease = decimalParam(c.req.param("lease"), "lease");
+    const body = await jsonBody(c.req.raw);
+    const { kind } = await batchOfLease(ctx, runnerId, lease);
+    return c.json(
+      kind === "advance"
+        ? await recordAdvance(ctx, runnerId, lease, body)
+        : await recordResults(ctx, runnerId, lease, body),
+    );
   });

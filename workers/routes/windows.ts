@@ -1,38 +1,16 @@
-/** GET /v1/windows/current: the chain head, its window, and the put windows around it. */
-import { count, eq } from "drizzle-orm";
+/** GET /v1/windows/current (the chain head, its window, the put windows around it) and /v1/windows/{window}. */
 import { Hono } from "hono";
-import { submissions, windows } from "../../schema/db/index.ts";
-import { EdgeError } from "../../schema/errors.ts";
 import type { AppEnv } from "../app.ts";
 import { openingBlock, windowOfBlock } from "../clock/window-math.ts";
+import { windowReport } from "../clock/window-report.ts";
+import { baseCheckpoint } from "../evaluation/work-order.ts";
 import { putWindowJson } from "../http/json.ts";
 import { decimalParam } from "../http/params.ts";
 
 export const windowRoutes = new Hono<AppEnv>()
-  .get("/windows/:window{[0-9]+}", async (c) => {
-    const ctx = c.get("ctx");
-    const window = decimalParam(c.req.param("window"), "window");
-    const row = await ctx.db.select().from(windows).where(eq(windows.window, window)).get();
-    if (!row) throw new EdgeError("NOT_FOUND", `the validator has no record of window ${window}`);
-    const counts = await ctx.db
-      .select({ status: submissions.status, n: count() })
-      .from(submissions)
-      .where(eq(submissions.window, window))
-      .groupBy(submissions.status);
-    return c.json({
-      window,
-      state: row.state,
-      start_block: row.startBlock,
-      end_block: row.endBlock,
-      put_window:
-        row.putOpensAtMs !== null && row.putClosesAtMs !== null
-          ? putWindowJson({ window, opensAtMs: row.putOpensAtMs, closesAtMs: row.putClosesAtMs }, ctx.now())
-          : null,
-      seed_block:
-        row.seedBlock === null ? null : { number: row.seedBlock, hash: row.seedBlockHash, at_ms: row.seedBlockAtMs },
-      submissions: Object.fromEntries(counts.map((r) => [r.status, r.n])),
-    });
-  })
+  .get("/windows/:window{[0-9]+}", async (c) =>
+    c.json(await windowReport(c.get("ctx"), decimalParam(c.req.param("window"), "window"))),
+  )
   .get("/windows/current", async (c) => {
     const ctx = c.get("ctx");
     const { hparams, netuid } = ctx.config;
@@ -42,6 +20,7 @@ export const windowRoutes = new Hono<AppEnv>()
     // The opening block of the previous window's put window is the current window's first block.
     const put = await ctx.clock.putWindow(window - 1);
     const next = openingBlock(window, w);
+    const checkpoint = await baseCheckpoint(ctx, window);
     return c.json({
       netuid,
       block: head.number,
@@ -54,5 +33,7 @@ export const windowRoutes = new Hono<AppEnv>()
         opening_block: next,
         expected_opens_at_ms: head.timestampMs + (next - head.number) * w.block_time_ms,
       },
+      // θ of the current window once its outer step is published; an older one until then.
+      checkpoint_window: checkpoint.window,
     });
   });

@@ -69,7 +69,16 @@ export async function thetaSample(ctx: WorkerContext, window: number): Promise<T
       .get();
     previousWindow = prior?.window ?? 0;
     const previous = await thetaSample(ctx, previousWindow);
-    stepEma = nextStepEma(previous.stepEma, previous.sample, sample, sync.step_ema_alpha);
+    const carried = await ctx.db
+      .select({ key: checkpointSamples.objectKey })
+      .from(checkpointSamples)
+      .where(eq(checkpointSamples.window, previousWindow))
+      .get();
+    // θ carried over unchanged (an outer step without peers) is no step: the EMA stays as it was.
+    stepEma =
+      carried?.key === base.key
+        ? (previous.stepEma as Record<string, number[]> | null)
+        : nextStepEma(previous.stepEma, previous.sample, sample, sync.step_ema_alpha);
   }
   await ctx.db
     .insert(checkpointSamples)

@@ -1,0 +1,67 @@
+/**
+ * What the validator knows of one window (GET /v1/windows/{window}): its state, blocks, put
+ * window and seed block; its submissions by status, refusals by code and copies caught; and
+ * the outer step it fed (peers, the held-out loss of θ_S and θ_{S+1} in bits per byte).
+ */
+import { count, eq, inArray } from "drizzle-orm";
+import type { OuterStepJson, WindowReportJson } from "../../schema/api/public.ts";
+import { checkpoints, copyFlags, modelAdvances, submissions, uploadRefusals, windows } from "../../schema/db/index.ts";
+import { EdgeError } from "../../schema/errors.ts";
+import type { WorkerContext } from "../context.ts";
+import { putWindowJson } from "../http/json.ts";
+
+/** The report of a window; NOT_FOUND if the validator has no record of it. */
+export async function windowReport(ctx: WorkerContext, window: number): Promise<WindowReportJson> {
+  const row = await ctx.db.select().from(windows).where(eq(windows.window, window)).get();
+  if (!row) throw new EdgeError("NOT_FOUND", `the validator has no record of window ${window}`);
+  const [byStatus, refusals, copies, advance, measured] = await Promise.all([
+    ctx.db
+      .select({ status: submissions.status, n: count() })
+      .from(submissions)
+      .where(eq(submissions.window, window))
+      .groupBy(submissions.status),
+    ctx.db
+      .select({ code: uploadRefusals.code, n: count() })
+      .from(uploadRefusals)
+      .where(eq(uploadRefusals.window, window))
+      .groupBy(uploadRefusals.code),
+    ctx.db
+      .select({ uid: copyFlags.offenderUid, grade: copyFlags.grade })
+      .from(copyFlags)
+      .where(eq(copyFlags.window, window)),
+    ctx.db.select().from(modelAdvances).where(eq(modelAdvances.window, window)).get(),
+    ctx.db
+      .select({ window: checkpoints.window, bpb: checkpoints.heldOutBpb, step: checkpoints.globalStep })
+      .from(checkpoints)
+      .where(inArray(checkpoints.window, [window, window + 1])),
+  ]);
+  const bpbOf = (w: number) => measured.find((c) => c.window === w)?.bpb ?? null;
+  const outerStep: OuterStepJson | null = advance
+    ? {
+        peer_mode: advance.peerMode,
+        peers: advance.peers.map((p) => p.uid),
+        skipped: advance.skipped,
+        applied_uids: advance.appliedUids,
+        heldout_bpb_before: bpbOf(window),
+        heldout_bpb_after: bpbOf(window + 1),
+        global_step_after: measured.find((c) => c.window === window + 1)?.step ?? null,
+        completed_at_ms: advance.completedAtMs,
+      }
+    : null;
+  return {
+    window,
+    state: row.state,
+    start_block: row.startBlock,
+    end_block: row.endBlock,
+    put_window:
+      row.putOpensAtMs !== null && row.putClosesAtMs !== null
+        ? putWindowJson({ window, opensAtMs: row.putOpensAtMs, closesAtMs: row.putClosesAtMs }, ctx.now())
+        : null,
+    seed_block:
+      row.seedBlock === null ? null : { number: row.seedBlock, hash: row.seedBlockHash, at_ms: row.seedBlockAtMs },
+    submissions: Object.fromEntries(byStatus.map((r) => [r.status, r.n])),
+    refusals: Object.fromEntries(refusals.map((r) => [r.code, r.n])),
+    copies: copies.map((c) => ({ uid: c.uid, grade: c.grade })),
+    outer_step: outerStep,
+  };
+}

@@ -1,0 +1,300 @@
+/**
+ * The outer step of window S, run by a gpu-runner: when S is validated its peers are chosen and
+ * an "advance" job is queued next to the evaluation batches (leased first: miners wait for
+ * θ_{S+1}); the runner uploads θ_{S+1} and the dense aggregate, then posts what it measured, and
+ * θ_{S+1} is published as the checkpoint of window S+1. Without peers θ_{S+1} = θ_S, still
+ * published (with its measured held-out loss), so miners always learn what to train from.
+ */
+import { and, eq, inArray } from "drizzle-orm";
+import type { AdvanceOrder, AdvanceResult } from "../../schema/api/runner.ts";
+import { modelAdvances, submissions, uidStates } from "../../schema/db/index.ts";
+import { EdgeError } from "../../schema/errors.ts";
+import { AGGREGATE_FORMAT, CHECKPOINT_FORMAT, readCheckpointHeader } from "../../schema/model/checkpoint.ts";
+import { aggregateKey, checkpointKey } from "../../schema/model/keys.ts";
+import { heldoutSamples } from "../../schema/sampling/assignment.ts";
+import { loadDataManifest, loadModelManifest } from "../artifacts.ts";
+import type { WorkerContext } from "../context.ts";
+import { batchOfLease, heldBatch, type Lease } from "../evaluation/batches.ts";
+import { baseCheckpoint } from "../evaluation/work-order.ts";
+import { choosePeers } from "./peer-list.ts";
+
+/** The artifacts an advance lease uploads before posting its result. */
+export const ADVANCE_ARTIFACTS = { checkpoint: CHECKPOINT_FORMAT, aggregate: AGGREGATE_FORMAT } as const;
+export type AdvanceArtifact = keyof typeof ADVANCE_ARTIFACTS;
+
+const LN2 = Math.LN2;
+
+/**
+ * Statements that queue window S's outer step (for the D1 batch that dispatches S): the job,
+ * then its peer list, which names the job as the newest batch of the transaction.
+ */
+export async function queueAdvance(ctx: WorkerContext, window: number): Promise<D1PreparedStatement[]> {
+  const [valid, states] = await Promise.all([
+    ctx.db
+      .select({ uid: submissions.uid, submissionId: submissions.id })
+      .from(submissions)
+      .where(and(eq(submissions.window, window), eq(submissions.status, "valid")))
+      .orderBy(submissions.uid),
+    ctx.db.select().from(uidStates),
+  ]);
+  const list = choosePeers(
+    valid,
+    new Map(states.map((s) => [s.uid, s.finalScore])),
+    new Set(states.filter((s) => s.banWindowsLeft > 0).map((s) => s.uid)),
+    ctx.config.hparams.weights,
+  );
+  const now = ctx.now();
+  return [
+    ctx.d1
+      .prepare(
+        "INSERT INTO evaluation_batches (window, kind, state, attempts, created_at_ms) VALUES (?, 'advance', 'pending', 0, ?)",
+      )
+      .bind(window, now),
+    ctx.d1
+      .prepare(
+        `INSERT INTO model_advances (window, batch_id, peer_mode, peers, skipped, outer_learning_rate, created_at_ms)
+         VALUES (?, (SELECT max(id) FROM evaluation_batches), ?, ?, ?, ?, ?) ON CONFLICT (window) DO NOTHING`,
+      )
+      .bind(
+        window,
+        list.mode,
+        JSON.stringify(list.peers),
+        JSON.stringify(list.skipped),
+        ctx.config.hparams.training.outer_learning_rate,
+        now,
+      ),
+  ];
+}
+
+/** The work order of a leased advance job. */
+export async function advanceOrder(ctx: WorkerContext, lease: Lease): Promise<AdvanceOrder> {
+  const advance = await ctx.db.select().from(modelAdvances).where(eq(modelAdvances.window, lease.window)).get();
+  if (!advance) throw new EdgeError("NOT_FOUND", `no outer step is queued for window ${lease.window}`);
+  const [base, data] = await Promise.all([baseCheckpoint(ctx, lease.window), loadDataManifest(ctx.artifacts)]);
+  const rows = advance.peers.length
+    ? await ctx.db
+        .select({ id: submissions.id, sha256: submissions.sha256, hotkey: submissions.hotkey })
+        .from(submissions)
+        .where(
+          inArray(
+            submissions.id,
+            advance.peers.map((p) => p.submissionId),
+          ),
+        )
+    : [];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return {
+    kind: "advance",
+    lease: { id: lease.id, batch_id: lease.batchId, window: lease.window, expires_at_ms: lease.expiresAtMs },
+    netuid: ctx.config.netuid,
+    checkpoint: { window: base.window, url: `/v1/checkpoints/${lease.window}`, global_step: base.globalStep },
+    next_window: lease.window + 1,
+    outer_lr: advance.outerLearningRate,
+    peer_mode: advance.peerMode,
+    peers: advance.peers.map((p) => ({
+      submission_id: p.submissionId,
+      uid: p.uid,
+      hotkey: byId.get(p.submissionId)?.hotkey as string,
+      sha256: byId.get(p.submissionId)?.sha256 as string,
+      gradient_url: `/v1/gradients/${lease.window}/${p.uid}`,
+    })),
+    heldout: heldoutSamples(data.splits.heldout.samples, ctx.config.hparams.evaluation.heldout_samples),
+  };
+}
+
+function artifactKey(name: AdvanceArtifact, window: number): string {
+  return name === "checkpoint" ? checkpointKey(window + 1) : aggregateKey(window);
+}
+
+/**
+ * Stores θ_{S+1} or the aggregate uploaded by the lease holding window S's outer step: the file
+ * must fit the model manifest and its signed SHA-256 (R2 verifies it).
+ */
+export async function storeAdvanceArtifact(
+  ctx: WorkerContext,
+  runnerId: string,
+  leaseId: number,
+  name: string,
+  sha256: string | undefined,
+  body: ArrayBuffer,
+): Promise<{ key: string; size_bytes: number }> {
+  if (!Object.hasOwn(ADVANCE_ARTIFACTS, name)) throw new EdgeError("NOT_FOUND", `no advance artifact "${name}"`);
+  const batch = await heldBatch(ctx, runnerId, leaseId);
+  if (batch.kind !== "advance") throw new EdgeError("BAD_REQUEST", `lease ${leaseId} is not an outer step`);
+  if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256))
+    throw new EdgeError("BAD_REQUEST", "X-Templar-Sha256 must be the file's SHA-256 in 64 lowercase hex digits");
+  const bytes = new Uint8Array(body);
+  const manifest = await loadModelManifest(ctx.artifacts);
+  try {
+    const headerLength = Number(new DataView(body, 0, Math.min(8, body.byteLength)).getBigUint64(0, true));
+    readCheckpointHeader(
+      bytes.subarray(8, 8 + headerLength),
+      manifest,
+      bytes.length,
+      ADVANCE_ARTIFACTS[name as AdvanceArtifact],
+    );
+  } catch (e) {
+    throw new EdgeError("BAD_REQUEST", `the ${name} does not fit the model: ${(e as Error).message}`);
+  }
+  const key = artifactKey(name as AdvanceArtifact, batch.window);
+  try {
+    await ctx.artifacts.put(key, bytes, { sha256, customMetadata: { lease: String(leaseId) } });
+  } catch (e) {
+    throw new EdgeError(
+      "SHA256_MISMATCH",
+      `the ${name}'s bytes do not have SHA-256 ${sha256}: ${(e as Error).message}`,
+    );
+  }
+  return { key, size_bytes: bytes.length };
+}
+
+const hex = (buf: ArrayBuffer | undefined) =>
+  buf ? Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("") : "";
+
+/** The size of an artifact this lease uploaded with this SHA-256; BAD_REQUEST if it did not. */
+async function uploadedSize(
+  ctx: WorkerContext,
+  name: AdvanceArtifact,
+  window: number,
+  leaseId: number,
+  sha256: string,
+): Promise<number> {
+  const head = await ctx.artifacts.head(artifactKey(name, window));
+  if (!head || head.customMetadata?.lease !== String(leaseId) || hex(head.checksums.sha256) !== sha256)
+    throw new EdgeError(
+      "BAD_REQUEST",
+      `upload the ${name} (SHA-256 ${sha256}) with this lease before posting the result`,
+    );
+  return head.size;
+}
+
+/** Checks an advance result's shape against the job's peers; BAD_REQUEST otherwise. */
+export function checkAdvanceResult(body: unknown, peerUids: readonly number[]): AdvanceResult {
+  const r = body as AdvanceResult;
+  const finite = (x: unknown) => typeof x === "number" && Number.isFinite(x) && x >= 0;
+  if (!r || !Array.isArray(r.applied_uids) || !r.applied_uids.every((u) => peerUids.includes(u)))
+    throw new EdgeError("BAD_REQUEST", `applied_uids must be a list of the job's peers (${peerUids.join(", ")})`);
+  if (!finite(r.heldout_loss_before) || !finite(r.heldout_loss_after))
+    throw new EdgeError("BAD_REQUEST", "heldout_loss_before and heldout_loss_after must be finite losses");
+  const uploaded = r.applied_uids.length > 0;
+  for (const k of ["checkpoint_sha256", "aggregate_sha256"] as const) {
+    const v = r[k];
+    if (uploaded ? typeof v !== "string" || !/^[0-9a-f]{64}$/.test(v) : v !== null)
+      throw new EdgeError("BAD_REQUEST", `${k} must be the uploaded file's SHA-256, or null when no peer was applied`);
+  }
+  return r;
+}
+
+/** θ_S with its SHA-256 and size (hashed from R2 for the initial parameters, which have no row yet). */
+async function measuredBase(ctx: WorkerContext, window: number) {
+  const base = await baseCheckpoint(ctx, window);
+  if (base.sha256 !== null && base.size !== null) return { ...base, sha256: base.sha256, size: base.size };
+  const object = await ctx.artifacts.get(base.key);
+  if (!object) throw new EdgeError("CHECKPOINT_INVALID", `checkpoint ${base.key} is not in the artifacts bucket`);
+  const digest = await crypto.subtle.digest("SHA-256", await object.arrayBuffer());
+  return { ...base, sha256: hex(digest), size: object.size };
+}
+
+/**
+ * Records an advance lease's result once: θ_{S+1} becomes the checkpoint of window S+1 (θ_S
+ * carried over when no peer was applied), with its held-out loss in bits per byte; θ_S gets its
+ * own if it had none. A repeated post is `duplicate`; one from a lease that no longer holds the
+ * job is LEASE_NOT_HELD and changes nothing.
+ */
+export async function recordAdvance(
+  ctx: WorkerContext,
+  runnerId: string,
+  leaseId: number,
+  body: unknown,
+): Promise<{ window: number; duplicate: boolean }> {
+  const batch = await batchOfLease(ctx, runnerId, leaseId);
+  if (batch.state === "done" && batch.lease_id === leaseId) return { window: batch.window + 1, duplicate: true };
+  await heldBatch(ctx, runnerId, leaseId);
+  const advance = await ctx.db.select().from(modelAdvances).where(eq(modelAdvances.window, batch.window)).get();
+  if (!advance) throw new EdgeError("NOT_FOUND", `no outer step is queued for window ${batch.window}`);
+  const r = checkAdvanceResult(
+    body,
+    advance.peers.map((p) => p.uid),
+  );
+  const base = await measuredBase(ctx, batch.window);
+  const next = batch.window + 1;
+  let checkpoint = { ...base, from: null as number | null };
+  if (r.applied_uids.length > 0) {
+    const [size] = await Promise.all([
+      uploadedSize(ctx, "checkpoint", batch.window, leaseId, r.checkpoint_sha256 as string),
+      uploadedSize(ctx, "aggregate", batch.window, leaseId, r.aggregate_sha256 as string),
+    ]);
+    checkpoint = {
+      window: next,
+      key: checkpointKey(next),
+      sha256: r.checkpoint_sha256 as string,
+      size,
+      globalStep: base.globalStep + 1,
+      from: batch.window,
+    };
+  }
+  const now = ctx.now();
+  const done = "EXISTS (SELECT 1 FROM evaluation_batches WHERE id = ? AND lease_id = ? AND state = 'done')";
+  const [claimed] = await ctx.d1.batch([
+    ctx.d1
+      .prepare(
+        "UPDATE evaluation_batches SET state = 'done', completed_at_ms = ? WHERE id = ? AND lease_id = ? AND state = 'leased'",
+      )
+      .bind(now, batch.id, leaseId),
+    ctx.d1
+      .prepare(`UPDATE evaluation_leases SET outcome = 'completed', ended_at_ms = ? WHERE id = ? AND ${done}`)
+      .bind(now, leaseId, batch.id, leaseId),
+    ctx.d1
+      .prepare(
+        `UPDATE model_advances SET applied_uids = ?, aggregate_key = ?, aggregate_sha256 = ?, completed_at_ms = ?
+         WHERE window = ? AND ${done}`,
+      )
+      .bind(
+        JSON.stringify(r.applied_uids),
+        r.applied_uids.length ? aggregateKey(batch.window) : null,
+        r.aggregate_sha256,
+        now,
+        batch.window,
+        batch.id,
+        leaseId,
+      ),
+    // θ_S: the initial parameters get a row of their own (window 0) the first time they are measured.
+    ctx.d1
+      .prepare(
+        `INSERT INTO checkpoints (window, object_key, sha256, size_bytes, global_step, held_out_bpb, created_at_ms)
+         SELECT ?, ?, ?, ?, ?, ?, ? WHERE ${done}
+         ON CONFLICT (window) DO UPDATE SET held_out_bpb = coalesce(checkpoints.held_out_bpb, excluded.held_out_bpb)`,
+      )
+      .bind(
+        base.window,
+        base.key,
+        base.sha256,
+        base.size,
+        base.globalStep,
+        r.heldout_loss_before / LN2,
+        now,
+        batch.id,
+        leaseId,
+      ),
+    ctx.d1
+      .prepare(
+        `INSERT INTO checkpoints (window, object_key, sha256, size_bytes, global_step, held_out_bpb, advanced_from, created_at_ms)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE ${done} ON CONFLICT (window) DO NOTHING`,
+      )
+      .bind(
+        next,
+        checkpoint.key,
+        checkpoint.sha256,
+        checkpoint.size,
+        checkpoint.globalStep,
+        r.heldout_loss_after / LN2,
+        checkpoint.from,
+        now,
+        batch.id,
+        leaseId,
+      ),
+  ]);
+  if (!claimed?.meta.changes)
+    throw new EdgeError("LEASE_NOT_HELD", `lease ${leaseId} lost the outer step of window ${batch.window}`);
+  return { window: next, duplicate: false };
+}
