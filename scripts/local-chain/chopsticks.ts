@@ -24,15 +24,24 @@ export interface LocalChain {
 /** The dev accounts the chain starts with funds for: coldkeys //Name and hotkeys //Name//hot. */
 export const DEV_NAMES = ["Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"] as const;
 
+/**
+ * The URIs to pass as `fundedUris` so that named accounts beyond the dev ones (e.g. miners
+ * "Miner01"…) can pay: coldkey //Name (burn, stake) and hotkey //Name//hot (fees).
+ */
+export function accountUris(names: readonly string[]): string[] {
+  return names.flatMap((n) => [`//${n}`, `//${n}//hot`]);
+}
+
 function devAddresses(extra: readonly string[]): string[] {
   const keyring = new Keyring({ type: "sr25519", ss58Format: 42 });
-  const uris = [...DEV_NAMES.flatMap((n) => [`//${n}`, `//${n}//hot`]), ...extra];
+  const uris = [...new Set([...accountUris(DEV_NAMES), ...extra])];
   return uris.map((u) => encodeAddress(keyring.addFromUri(u).publicKey, 42));
 }
 
 /**
  * Starts chopsticks with the subtensor runtime. `buildBlockMode` "Instant" makes a block per
- * transaction (setup); "Manual" leaves block production to the caller (the pacer).
+ * transaction (setup); "Manual" leaves block production to the caller (the pacer). Every dev
+ * account and every `fundedUris` account (see accountUris) starts with 1,000,000 TAO.
  */
 export async function startLocalChain(
   opts: { buildBlockMode?: "Instant" | "Manual"; fundedUris?: readonly string[]; log?: (line: string) => void } = {},

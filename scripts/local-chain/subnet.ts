@@ -9,7 +9,7 @@ import type { SubmittableExtrinsic } from "@polkadot/api/types";
 import { Keyring } from "@polkadot/keyring";
 import type { KeyringPair } from "@polkadot/keyring/types";
 import type { Null, Result } from "@polkadot/types";
-import type { DispatchError } from "@polkadot/types/interfaces";
+import type { AccountInfo, DispatchError } from "@polkadot/types/interfaces";
 import { u8aToHex } from "@polkadot/util";
 
 export interface SubnetAccount {
@@ -61,18 +61,29 @@ export async function connect(wsUrl: string): Promise<ApiPromise> {
   return ApiPromise.create({ provider: new WsProvider(wsUrl), noInitWarn: true, throwOnConnect: true });
 }
 
+/** The miners Dave, Eve and Ferdie: the dev accounts every local chain funds. */
+export const DEV_MINERS = ["Dave", "Eve", "Ferdie"] as const;
+
+/** `count` miner names "Miner01", "Miner02"…: fund them with startLocalChain's fundedUris: accountUris(names). */
+export function minerNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `Miner${String(i + 1).padStart(2, "0")}`);
+}
+
 /**
  * Registers a subnet owned by //Bob with //Charlie as validator (100 TAO staked) and the given
- * miners (default //Dave, //Eve, //Ferdie). The chain must be in Instant mode.
+ * miners (default DEV_MINERS), in that order: uid 0 the owner, 1 the validator, then the miners.
+ * Miners beyond the dev accounts must have been funded when the chain started (accountUris).
+ * The chain must be in Instant mode.
  */
 export async function setUpSubnet(
   api: ApiPromise,
-  minerNames: readonly string[] = ["Dave", "Eve", "Ferdie"],
+  opts: { readonly miners?: readonly string[] } = {},
 ): Promise<LocalSubnet> {
   const alice = devAccount("Alice").coldkey;
   const owner = devAccount("Bob");
   const validator = devAccount("Charlie");
-  const miners = minerNames.map(devAccount);
+  const miners = (opts.miners ?? DEV_MINERS).map(devAccount);
+  await requireFunds(api, [validator, ...miners]);
   const sudo = (call: SubmittableExtrinsic<"promise">) => send(api, api.tx.sudo.sudo(call), alice);
   const tx = api.tx;
 
@@ -97,6 +108,25 @@ export async function setUpSubnet(
   }
   await send(api, tx.subtensorModule.addStake(validator.hotkey.address, netuid, 100n * 10n ** 9n), validator.coldkey);
   return { netuid, owner, validator, miners };
+}
+
+/** Fails fast, with the fix, when an account was not funded at start (registration would fail with a pool error). */
+async function requireFunds(api: ApiPromise, accounts: readonly SubnetAccount[]): Promise<void> {
+  const unfunded: string[] = [];
+  for (const { name, coldkey, hotkey } of accounts) {
+    for (const [uri, pair] of [
+      [`//${name}`, coldkey],
+      [`//${name}//hot`, hotkey],
+    ] as const) {
+      const { data } = (await api.query.system.account(pair.address)) as AccountInfo;
+      if (data.free.isZero()) unfunded.push(uri);
+    }
+  }
+  if (unfunded.length > 0) {
+    throw new Error(
+      `not funded on this chain: ${unfunded.join(", ")}; start it with startLocalChain({ fundedUris: accountUris(names) })`,
+    );
+  }
 }
 
 /** Dispatches `call` as root (//Alice is the local chain's sudo key); a failed inner call throws. */
