@@ -36,6 +36,9 @@ export const modelAdvances = sqliteTable("model_advances", {
   skipped: text("skipped", { mode: "json" }).$type<{ uid: number; reason: string }[]>().notNull(),
   /** Peers the runner actually aggregated (unrated mode drops zero or non-finite norms). */
   appliedUids: text("applied_uids", { mode: "json" }).$type<number[]>(),
+  /** Held-out loss in bits per byte of θ_S and of θ_{S+1}, as the runner measured them. */
+  heldoutBpbBefore: real("heldout_bpb_before"),
+  heldoutBpbAfter: real("heldout_bpb_after"),
   aggregateKey: text("aggregate_key"),
   aggregateSha256: text("aggregate_sha256"),
   outerLearningRate: real("outer_learning_rate").notNull(),

@@ -5,6 +5,8 @@ CREATE TABLE `model_advances` (
 	`peers` text NOT NULL,
 	`skipped` text NOT NULL,
 	`applied_uids` text,
+	`heldout_bpb_before` real,
+	`heldout_bpb_after` real,
 	`aggregate_key` text,
 	`aggregate_sha256` text,
 	`outer_learning_rate` real NOT NULL,

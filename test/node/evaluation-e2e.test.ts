@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { transformerManifest } from "../../gpu-runner/model/transformer.ts";
 import { reproduce } from "../../gpu-runner/reproduce.ts";
 import { ValidatorApi } from "../../gpu-runner/validator-api.ts";
-import type { EvaluationJson } from "../../schema/api/public.ts";
+import type { EvaluationJson, WindowReportJson } from "../../schema/api/public.ts";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { encodeGradient } from "../../schema/codec/encode.ts";
 import { getHparams } from "../../schema/hparams.ts";
+import { readCheckpoint } from "../../schema/model/checkpoint.ts";
 import { parameterSlots } from "../../schema/model/manifest.ts";
 import { dataArtifacts } from "../../scripts/artifacts/data-artifacts.ts";
 import { modelArtifacts } from "../../scripts/artifacts/model-artifacts.ts";
@@ -133,10 +134,16 @@ describe("evaluation end to end", () => {
       const w = (await (await fetch(`${v.url}/v1/windows/${W}`)).json()) as { state: string };
       return w.state === "evaluating";
     });
-    const batches = await v.sql<{ n: number }>(`SELECT count(*) AS n FROM evaluation_batches WHERE window = ${W}`);
-    expect(batches[0]?.n).toBe(Math.ceil(miners.length / hparams.evaluation.batch_submissions));
+    const batches = await v.sql<{ kind: string; n: number }>(
+      `SELECT kind, count(*) AS n FROM evaluation_batches WHERE window = ${W} GROUP BY kind ORDER BY kind`,
+    );
+    expect(batches).toEqual([
+      { kind: "advance", n: 1 },
+      { kind: "evaluate", n: Math.ceil(miners.length / hparams.evaluation.batch_submissions) },
+    ]);
 
-    // Runner A is killed (SIGKILL, no chance to return its lease) after its first evaluation.
+    // Runner A applies the window's outer step first (miners wait for θ_{W+1}), then is killed
+    // (SIGKILL, no chance to return its lease) after its first evaluation.
     const a = runner(v.url, tokens.a as string);
     await until(
       "runner A's first evaluation",
@@ -165,6 +172,18 @@ describe("evaluation end to end", () => {
     expect(rows.filter((r) => r.error_code === null)).toHaveLength(miners.length - 1);
     expect(((await (await fetch(`${v.url}/v1/windows/${W}`)).json()) as { state: string }).state).toBe("evaluated");
     expect(b.lines.some((l) => /uid \d+: EVAL_NON_FINITE/.test(l))).toBe(true);
+
+    // The outer step: every valid gradient aggregated (nobody is rated yet) into θ_{W+1}, published
+    // with the held-out loss of θ_W and θ_{W+1} (near 8 bits per byte at init).
+    expect(a.lines.some((l) => /outer step of window \d+/.test(l))).toBe(true);
+    const report = (await (await fetch(`${v.url}/v1/windows/${W}`)).json()) as WindowReportJson;
+    expect(report.outer_step?.peer_mode).toBe("unrated");
+    expect(report.outer_step?.applied_uids).toEqual(miners.map((m) => m.uid));
+    for (const bpb of [report.outer_step?.heldout_bpb_before, report.outer_step?.heldout_bpb_after])
+      expect(Math.abs((bpb as number) - 8)).toBeLessThan(0.1);
+    const next = await fetch(`${v.url}/v1/checkpoints/${W + 1}`);
+    expect(next.headers.get("X-Templar-Checkpoint-Window")).toBe(String(W + 1));
+    expect(readCheckpoint(new Uint8Array(await next.arrayBuffer()), manifest).metadata.global_step).toBe(1);
 
     // Honest figures are plausible: at init every loss is near ln 256.
     const e = (

@@ -3,7 +3,7 @@
  * window and seed block; its submissions by status, refusals by code and copies caught; and
  * the outer step it fed (peers, the held-out loss of θ_S and θ_{S+1} in bits per byte).
  */
-import { count, eq, inArray } from "drizzle-orm";
+import { count, eq } from "drizzle-orm";
 import type { OuterStepJson, WindowReportJson } from "../../schema/api/public.ts";
 import { checkpoints, copyFlags, modelAdvances, submissions, uploadRefusals, windows } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
@@ -31,20 +31,20 @@ export async function windowReport(ctx: WorkerContext, window: number): Promise<
       .where(eq(copyFlags.window, window)),
     ctx.db.select().from(modelAdvances).where(eq(modelAdvances.window, window)).get(),
     ctx.db
-      .select({ window: checkpoints.window, bpb: checkpoints.heldOutBpb, step: checkpoints.globalStep })
+      .select({ step: checkpoints.globalStep })
       .from(checkpoints)
-      .where(inArray(checkpoints.window, [window, window + 1])),
+      .where(eq(checkpoints.window, window + 1))
+      .get(),
   ]);
-  const bpbOf = (w: number) => measured.find((c) => c.window === w)?.bpb ?? null;
   const outerStep: OuterStepJson | null = advance
     ? {
         peer_mode: advance.peerMode,
         peers: advance.peers.map((p) => p.uid),
         skipped: advance.skipped,
         applied_uids: advance.appliedUids,
-        heldout_bpb_before: bpbOf(window),
-        heldout_bpb_after: bpbOf(window + 1),
-        global_step_after: measured.find((c) => c.window === window + 1)?.step ?? null,
+        heldout_bpb_before: advance.heldoutBpbBefore,
+        heldout_bpb_after: advance.heldoutBpbAfter,
+        global_step_after: measured?.step ?? null,
         completed_at_ms: advance.completedAtMs,
       }
     : null;

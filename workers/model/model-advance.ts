@@ -246,11 +246,14 @@ export async function recordAdvance(
       .bind(now, leaseId, batch.id, leaseId),
     ctx.d1
       .prepare(
-        `UPDATE model_advances SET applied_uids = ?, aggregate_key = ?, aggregate_sha256 = ?, completed_at_ms = ?
+        `UPDATE model_advances SET applied_uids = ?, heldout_bpb_before = ?, heldout_bpb_after = ?, aggregate_key = ?,
+           aggregate_sha256 = ?, completed_at_ms = ?
          WHERE window = ? AND ${done}`,
       )
       .bind(
         JSON.stringify(r.applied_uids),
+        r.heldout_loss_before / LN2,
+        r.heldout_loss_after / LN2,
         r.applied_uids.length ? aggregateKey(batch.window) : null,
         r.aggregate_sha256,
         now,

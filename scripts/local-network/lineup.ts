@@ -1,0 +1,31 @@
+/**
+ * Who mines on the local network: honest reference miners and one of each adversary persona
+ * (docs/SPEC.md §2 is what an honest miner does; the personas are what the validator must catch).
+ */
+
+export const PERSONAS = ["honest", "copier", "free-rider", "noise", "late", "wrong-data", "replayer"] as const;
+export type Persona = (typeof PERSONAS)[number];
+
+export interface MinerSpec {
+  /** Account name: coldkey //Name, hotkey //Name//hot. */
+  readonly name: string;
+  readonly persona: Persona;
+  /** For a copier: the name of the miner whose uploads it copies. */
+  readonly copies?: string;
+}
+
+/** `honest` honest miners, then (unless `adversaries` is false) one miner per adversary persona. */
+export function lineup(honest: number, adversaries = true): MinerSpec[] {
+  const name = (i: number) => `Miner${String(i + 1).padStart(2, "0")}`;
+  const out: MinerSpec[] = Array.from({ length: honest }, (_, i) => ({ name: name(i), persona: "honest" }));
+  if (adversaries) {
+    for (const persona of PERSONAS.slice(1)) {
+      out.push({
+        name: name(out.length),
+        persona,
+        ...(persona === "copier" ? { copies: name(0) } : {}),
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,177 @@
+/**
+ * The local network `npm start` runs (DESIGN "Local network"): the subtensor runtime under
+ * chopsticks with a subnet, a validator hotkey and the miners registered, block production paced
+ * to the wall clock; the validator Worker in `wrangler dev` (local R2, D1, Queues), migrated, with
+ * the model and data published and its cron ticked every few seconds; one gpu-runner; the miners.
+ * Every process it starts is stopped by stop().
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+import type { ApiPromise } from "@polkadot/api";
+import { DATA_MANIFEST_KEY } from "../../schema/data/dataset.ts";
+import { getHparams } from "../../schema/hparams.ts";
+import { MODEL_MANIFEST_KEY } from "../../schema/model/keys.ts";
+import { dataArtifacts } from "../artifacts/data-artifacts.ts";
+import { artifactsDir, ROOT, writeArtifacts } from "../artifacts/files.ts";
+import { modelArtifacts } from "../artifacts/model-artifacts.ts";
+import { stopChild } from "../dev/child-processes.ts";
+import { migrate, startWranglerDev, type WranglerDev } from "../dev/wrangler-dev.ts";
+import { accountUris, type LocalChain, startLocalChain } from "../local-chain/chopsticks.ts";
+import { type Pacer, startPacer } from "../local-chain/pacer.ts";
+import { connect, setUpSubnet } from "../local-chain/subnet.ts";
+import { publishArtifacts } from "../publish-artifacts.ts";
+import { registerRunner } from "../runner-token.ts";
+import type { MinerSpec, Persona } from "./lineup.ts";
+
+export const PROFILE = "local";
+const CORPUS = path.resolve(ROOT, "../shared/data/tinyshakespeare.txt");
+/** How often the cron handler is triggered (wrangler dev runs scheduled handlers only on request). */
+const TICK_MS = 2000;
+
+export interface NetworkMiner extends MinerSpec {
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly workDir: string;
+}
+
+export interface LocalNetwork {
+  readonly url: string;
+  readonly api: ApiPromise;
+  readonly netuid: number;
+  readonly validatorUid: number;
+  readonly miners: readonly NetworkMiner[];
+  /** Where every process's output goes, one file each. */
+  readonly logDir: string;
+  stop(): Promise<void>;
+}
+
+export interface NetworkOptions {
+  readonly lineup: readonly MinerSpec[];
+  /** State, logs and miners' work folders; wiped at start. */
+  readonly dir: string;
+  readonly log: (line: string) => void;
+}
+
+/** The model and data artifacts of the local profile, built on first use. */
+export function ensureArtifacts(log: (line: string) => void): string {
+  const dir = artifactsDir(PROFILE);
+  if (!existsSync(path.join(dir, MODEL_MANIFEST_KEY)) || !existsSync(path.join(dir, DATA_MANIFEST_KEY))) {
+    const hparams = getHparams(PROFILE);
+    log(`building the ${PROFILE} model and data into ${path.relative(ROOT, dir)}`);
+    writeArtifacts(dir, modelArtifacts(hparams));
+    writeArtifacts(dir, dataArtifacts(new Uint8Array(readFileSync(CORPUS)), path.basename(CORPUS), hparams));
+  }
+  return dir;
+}
+
+/** Starts a Node script of this repository with its output in `logDir/name.log`. */
+function startProcess(logDir: string, name: string, script: string, args: readonly string[]): ChildProcess {
+  const out = createWriteStream(path.join(logDir, `${name}.log`));
+  const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  return child;
+}
+
+/** Starts the whole network; on any failure, what was started is stopped again. */
+export async function startLocalNetwork(opts: NetworkOptions): Promise<LocalNetwork> {
+  const { log } = opts;
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
+  };
+  try {
+    rmSync(opts.dir, { recursive: true, force: true });
+    const logDir = path.join(opts.dir, "logs");
+    mkdirSync(logDir, { recursive: true });
+    const artifacts = ensureArtifacts(log);
+
+    log("starting the subtensor runtime (chopsticks)");
+    const names = opts.lineup.map((m) => m.name);
+    const chainLog = createWriteStream(path.join(logDir, "chopsticks.log"));
+    const chain: LocalChain = await startLocalChain({
+      fundedUris: accountUris(names),
+      log: (line) => chainLog.write(`${line}\n`),
+    });
+    stops.push(() => chain.stop());
+    const api = await connect(chain.wsUrl);
+    stops.push(() => api.disconnect());
+    log(`registering a subnet, the validator and ${names.length} miners`);
+    const subnet = await setUpSubnet(api, { miners: names });
+    const uidOf = async (hotkey: string) =>
+      Number((await api.query.subtensorModule.uids(subnet.netuid, hotkey)).toString());
+    const validatorUid = await uidOf(subnet.validator.hotkey.address);
+    const pacer: Pacer = await startPacer(api);
+    stops.push(() => pacer.stop());
+
+    log("starting the validator (wrangler dev: workerd with local R2, D1 and Queues)");
+    const persist = path.join(opts.dir, "state");
+    await migrate(persist);
+    await publishArtifacts(artifacts, persist);
+    const workerLog = createWriteStream(path.join(logDir, "worker.log"));
+    const dev: WranglerDev = await startWranglerDev({
+      persistTo: persist,
+      vars: {
+        HPARAMS_PROFILE: PROFILE,
+        CHAIN_URL: chain.httpUrl,
+        NETUID: String(subnet.netuid),
+        VALIDATOR_HOTKEY_SECRET: "//Charlie//hot",
+      },
+      log: (line) => workerLog.write(`${line}\n`),
+    });
+    stops.push(() => dev.stop());
+
+    let ticking = true;
+    const ticks = (async () => {
+      while (ticking) {
+        const started = Date.now();
+        await fetch(`${dev.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`).catch(() => {});
+        await new Promise((r) => setTimeout(r, Math.max(0, TICK_MS - (Date.now() - started))));
+      }
+    })();
+    stops.push(async () => {
+      ticking = false;
+      await ticks;
+    });
+
+    const token = await registerRunner("local-runner", persist);
+    const runner = startProcess(logDir, "runner", "gpu-runner/main.ts", ["--url", dev.url, "--token", token]);
+    stops.push(() => stopChild(runner));
+
+    const miners: NetworkMiner[] = [];
+    for (const [i, spec] of opts.lineup.entries()) {
+      const account = subnet.miners[i] as (typeof subnet.miners)[number];
+      miners.push({
+        ...spec,
+        uid: await uidOf(account.hotkey.address),
+        hotkey: account.hotkey.address,
+        workDir: path.join(opts.dir, "miners", spec.name),
+      });
+    }
+    for (const m of miners) {
+      const copyFrom = m.copies ? miners.find((v) => v.name === m.copies)?.workDir : undefined;
+      const child = startProcess(logDir, m.name, "scripts/miner.ts", [
+        ...["--url", dev.url, "--hotkey", `//${m.name}//hot`, "--uid", String(m.uid)],
+        ...["--persona", m.persona satisfies Persona, "--work-dir", m.workDir],
+        ...(copyFrom ? ["--copy-from", copyFrom] : []),
+      ]);
+      stops.push(() => stopChild(child));
+    }
+    log(
+      `validator ${dev.url} (uid ${validatorUid}, netuid ${subnet.netuid}); runner and ${miners.length} miners started; logs in ${path.relative(ROOT, logDir)}`,
+    );
+    return {
+      url: dev.url,
+      api,
+      netuid: subnet.netuid,
+      validatorUid,
+      miners,
+      logDir,
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * What `npm start` prints: one line per window once the validator has scored it and applied its
+ * outer step (uploads by verdict, refusals by code, copies caught, held-out bits per byte, the
+ * weights on chain and who holds them), and a table of the whole run.
+ */
+import type { ApiPromise } from "@polkadot/api";
+import type { WeightSetJson, WindowReportJson } from "../../schema/api/public.ts";
+import { PERSONAS, type Persona } from "./lineup.ts";
+
+export interface WindowRecord {
+  readonly window: number;
+  readonly report: WindowReportJson;
+  /** The weights the validator has on chain when the window is reported: share per uid (sums to 1). */
+  readonly chainWeights: ReadonlyMap<number, number>;
+  /** The weight set behind them. */
+  readonly weightSet: WeightSetJson | null;
+}
+
+export interface Roster {
+  /** Persona of each miner uid. */
+  readonly personas: ReadonlyMap<number, Persona>;
+  readonly burnUid: number;
+}
+
+/** The validator's weights on chain, normalised to shares. */
+export async function chainWeightShares(
+  api: ApiPromise,
+  netuid: number,
+  validatorUid: number,
+): Promise<Map<number, number>> {
+  const stored = (await api.query.subtensorModule.weights(netuid, validatorUid)).toJSON() as [number, number][];
+  const total = stored.reduce((s, [, v]) => s + v, 0);
+  return new Map(stored.map(([uid, v]) => [uid, total ? v / total : 0]));
+}
+
+/** Weight share per persona (and "burn"), of all weight. */
+export function personaShares(weights: ReadonlyMap<number, number>, roster: Roster): Map<Persona | "burn", number> {
+  const out = new Map<Persona | "burn", number>([["burn", 0], ...PERSONAS.map((p) => [p, 0] as const)]);
+  for (const [uid, w] of weights) {
+    const key = uid === roster.burnUid ? "burn" : roster.personas.get(uid);
+    if (key) out.set(key, (out.get(key) ?? 0) + w);
+  }
+  return out;
+}
+
+/** The honest miners' share of the weight that is not burned (null when everything is burned). */
+export function honestShareOfPaid(weights: ReadonlyMap<number, number>, roster: Roster): number | null {
+  const shares = personaShares(weights, roster);
+  const paid = 1 - (shares.get("burn") ?? 0);
+  return paid > 1e-9 ? (shares.get("honest") ?? 0) / paid : null;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const bpb = (x: number | null | undefined) => (x == null ? "—" : x.toFixed(3));
+
+/** The line printed for a window. */
+export function windowLine(r: WindowRecord, roster: Roster): string {
+  const { report } = r;
+  const subs = Object.entries(report.submissions)
+    .map(([status, n]) => `${status} ${n}`)
+    .join(", ");
+  const refused = Object.entries(report.refusals)
+    .map(([code, n]) => `${code}×${n}`)
+    .join(", ");
+  const copies = report.copies.map((c) => `uid ${c.uid} (${roster.personas.get(c.uid) ?? "?"}, ${c.grade})`).join(", ");
+  const step = report.outer_step;
+  const weights = r.weightSet
+    ? `weights of window ${r.weightSet.window} ${r.weightSet.status}${r.weightSet.set_block ? ` in block ${r.weightSet.set_block}` : ""}`
+    : "no weights yet";
+  const honest = honestShareOfPaid(r.chainWeights, roster);
+  return [
+    `window ${report.window}`,
+    `uploads: ${subs || "none"}`,
+    `refused: ${refused || "none"}`,
+    `copies: ${copies || "none"}`,
+    `held-out ${bpb(step?.heldout_bpb_before)} → ${bpb(step?.heldout_bpb_after)} bpb (${step?.applied_uids?.length ?? 0} peers)`,
+    `${weights}; honest ${honest === null ? "— (all burned)" : pct(honest)} of the paid weight`,
+  ].join(" │ ");
+}
+
+/** A markdown table of a run: held-out bpb and weight share per persona after each window. */
+export function runTable(records: readonly WindowRecord[], roster: Roster): string {
+  const present = PERSONAS.filter((p) => [...roster.personas.values()].includes(p));
+  const head = ["window", "held-out bpb of θ_S", "of θ_{S+1}", ...present, "burn"];
+  const rows = records.map((r) => {
+    const shares = personaShares(r.chainWeights, roster);
+    return [
+      String(r.window),
+      bpb(r.report.outer_step?.heldout_bpb_before),
+      bpb(r.report.outer_step?.heldout_bpb_after),
+      ...present.map((p) => pct(shares.get(p) ?? 0)),
+      pct(shares.get("burn") ?? 0),
+    ];
+  });
+  return [head, head.map(() => "---"), ...rows].map((cells) => `| ${cells.join(" | ")} |`).join("\n");
+}

@@ -1,0 +1,62 @@
+/**
+ * `npm start`: the local network end to end — the subtensor runtime with chain time kept in step
+ * with the wall clock, the validator in wrangler dev, a runner, honest miners and one of each
+ * adversary — printing a line per window until Ctrl-C or --windows N, then a table of the run.
+ *
+ *   npm start -- [--windows N] [--honest 4] [--no-adversaries] [--table FILE] [--dir .local/network]
+ */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ROOT } from "./artifacts/files.ts";
+import { lineup } from "./local-network/lineup.ts";
+import { runLocalNetwork } from "./local-network/run.ts";
+import { runTable, windowLine } from "./local-network/window-log.ts";
+
+const { values } = parseArgs({
+  options: {
+    windows: { type: "string" },
+    honest: { type: "string", default: "4" },
+    "no-adversaries": { type: "boolean", default: false },
+    table: { type: "string" },
+    dir: { type: "string", default: path.join(ROOT, ".local/network") },
+  },
+});
+const windows = values.windows === undefined ? undefined : Number(values.windows);
+const honest = Number(values.honest);
+if (
+  (windows !== undefined && !(Number.isInteger(windows) && windows > 0)) ||
+  !(Number.isInteger(honest) && honest > 0)
+) {
+  console.error("start: --windows and --honest take positive integers");
+  process.exit(2);
+}
+
+const stop = new AbortController();
+let signals = 0;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (++signals > 1) process.exit(130);
+    console.log("\nstopping (Ctrl-C again to exit at once)");
+    stop.abort();
+  });
+}
+
+const time = () => new Date().toISOString().slice(11, 19);
+const { records, roster } = await runLocalNetwork({
+  lineup: lineup(honest, !values["no-adversaries"]),
+  dir: values.dir as string,
+  ...(windows === undefined ? {} : { windows }),
+  stopSignal: stop.signal,
+  log: (line) => console.log(`${time()} ${line}`),
+  onWindow: (record, r) => console.log(`${time()} ${windowLine(record, r)}`),
+});
+if (records.length) {
+  const table = runTable(records, roster);
+  console.log(`\n${table}`);
+  if (values.table) {
+    writeFileSync(values.table, `${table}\n`);
+    console.log(`table written to ${values.table}`);
+  }
+}
+process.exit(0);
