@@ -47,8 +47,8 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
 async function followWindows(network: LocalNetwork, roster: Roster, opts: RunOptions): Promise<WindowRecord[]> {
   const records: WindowRecord[] = [];
   const current = async () => (await getJson<{ window: number }>(`${network.url}/v1/windows/current`))?.window ?? 0;
-  // Miners start partway through the current window: the next one is the first they train whole.
-  let next = (await current()) + 1;
+  // From the window the miners start in (they join it if there is time to train before its put window).
+  let next = await current();
   while (!opts.stopSignal?.aborted && (opts.windows === undefined || records.length < opts.windows)) {
     const report = await getJson<WindowReportJson>(`${network.url}/v1/windows/${next}`);
     if (report?.state === "scored" && report.outer_step?.completed_at_ms) {
