@@ -1,0 +1,102 @@
+/**
+ * What the reference miner reads from the validator (docs/SPEC.md §7), over the public routes of
+ * ValidatorApi (no token): hparams, the model manifest, the window clock, checkpoints (ETag
+ * cached: a checkpoint polled for is downloaded again only when it changes) and verdicts.
+ */
+
+import { ValidatorApi } from "../../gpu-runner/validator-api.ts";
+import type { PutWindowJson, SubmissionJson } from "../../schema/api/public.ts";
+import { EdgeError, isErrorCode } from "../../schema/errors.ts";
+import type { Hparams } from "../../schema/hparams.ts";
+import { readCheckpoint } from "../../schema/model/checkpoint.ts";
+import type { ModelManifest } from "../../schema/model/manifest.ts";
+
+/** `GET /v1/windows/current` (docs/SPEC.md §7.2). */
+export interface CurrentWindowJson {
+  readonly netuid: number;
+  readonly block: number;
+  readonly block_at_ms: number;
+  readonly window: number;
+  readonly blocks_per_window: number;
+  /** The previous window's put window, opened by the current window's first block. */
+  readonly put_window: PutWindowJson | null;
+  readonly next_put_window: {
+    readonly window: number;
+    readonly opening_block: number;
+    readonly expected_opens_at_ms: number;
+  };
+  /** The window of the latest published checkpoint (validators that publish outer steps). */
+  readonly checkpoint_window?: number;
+}
+
+/** A checkpoint as the miner trains from it. */
+export interface BaseCheckpoint {
+  /** The window whose θ it is. */
+  readonly window: number;
+  readonly params: Float32Array;
+}
+
+export class MinerApi {
+  readonly api: ValidatorApi;
+  #checkpoint: { etag: string; base: BaseCheckpoint } | undefined;
+
+  constructor(url: string) {
+    this.api = new ValidatorApi(url, "");
+  }
+
+  get url(): string {
+    return this.api.url;
+  }
+
+  /** The validator's hparams profile. */
+  hparams(): Promise<Hparams> {
+    return this.api.hparams();
+  }
+
+  /** The model manifest the validator serves. */
+  manifest(): Promise<ModelManifest> {
+    return this.api.json<ModelManifest>("/v1/model/manifest");
+  }
+
+  /** The chain head's window and the put windows around it. */
+  async current(): Promise<CurrentWindowJson> {
+    const res = await fetch(`${this.url}/v1/windows/current`);
+    if (!res.ok) throw await responseError(res, "GET /v1/windows/current");
+    return (await res.json()) as CurrentWindowJson;
+  }
+
+  /** θ for window `window`: the latest checkpoint published at or before it (parsed once per ETag). */
+  async checkpoint(window: number, manifest: ModelManifest): Promise<BaseCheckpoint> {
+    const { bytes, etag, headers } = await this.api.download(`/v1/checkpoints/${window}`);
+    if (this.#checkpoint && etag && this.#checkpoint.etag === etag) return this.#checkpoint.base;
+    const { params, metadata } = readCheckpoint(bytes, manifest);
+    const header = headers.get("X-Templar-Checkpoint-Window");
+    const base = { window: header === null ? metadata.window : Number(header), params };
+    this.#checkpoint = { etag, base };
+    return base;
+  }
+
+  /** The submission of (window, uid), or undefined before there is one. */
+  async submission(window: number, uid: number): Promise<SubmissionJson | undefined> {
+    const res = await fetch(`${this.url}/v1/submissions/${window}/${uid}`);
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw await responseError(res, `GET /v1/submissions/${window}/${uid}`);
+    return ((await res.json()) as { submission: SubmissionJson }).submission;
+  }
+}
+
+/** The EdgeError of an error response's JSON body (its code, when it names one). */
+async function responseError(res: Response, what: string): Promise<EdgeError> {
+  const text = await res.text();
+  let error: { code?: string; message?: string } | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+  } catch {
+    // not JSON
+  }
+  const code = error?.code ?? "";
+  return new EdgeError(
+    isErrorCode(code) ? code : "INTERNAL",
+    `${what}: ${res.status} ${error?.message ?? text.slice(0, 200)}`,
+  );
+}
