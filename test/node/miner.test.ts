@@ -1,7 +1,8 @@
 // The reference miner: real gradients lower the loss on the miner's pool; error feedback keeps
 // exactly what compression dropped; every persona writes a valid file for its identity, and
 // each cheat looks as intended; and the CLI against a real local validator (wrangler dev): an
-// honest upload is accepted and valid, a late one refused with UPLOAD_TOO_LATE.
+// honest upload is accepted and valid, a late one refused with UPLOAD_TOO_LATE; a multipart
+// upload is accepted too.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +13,7 @@ import { transformerManifest } from "../../gpu-runner/model/transformer.ts";
 import type { SubmissionJson } from "../../schema/api/public.ts";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { decompressParam } from "../../schema/codec/decode.ts";
+import { encodeGradient } from "../../schema/codec/encode.ts";
 import type { GradientIdentity } from "../../schema/codec/gradient-format.ts";
 import { readGradientFile } from "../../schema/codec/read.ts";
 import { validateGradient } from "../../schema/codec/validate.ts";
@@ -30,9 +32,10 @@ import {
   WRONG_DATA_UID_OFFSET,
 } from "../../scripts/miner/personas.ts";
 import { Trainer } from "../../scripts/miner/trainer.ts";
+import { uploadGradient } from "../../scripts/miner/upload.ts";
 import { WorkDir } from "../../scripts/miner/work-dir.ts";
 import { hotkeySignerFromSecret } from "../../workers/chain/hotkey-signer.ts";
-import { rng } from "../shared/fixtures/gradients.ts";
+import { randomValues, rng } from "../shared/fixtures/gradients.ts";
 import { type LocalValidator, startLocalValidator, until } from "./support/local-validator.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -270,6 +273,16 @@ describe("miner CLI against a local validator", () => {
     { uid: 3, persona: "honest", secret: "//MinerE2E3" },
     { uid: 4, persona: "late", secret: "//MinerE2E4" },
   ].map((m) => ({ ...m, hotkey: hotkeySignerFromSecret(m.secret).address, workDir: tempDir() }));
+  const MULTIPART_SIGNER = hotkeySignerFromSecret("//MinerE2E5");
+  const multipartFile = () =>
+    encodeGradient({
+      identity: { netuid: NETUID, window: W, uid: 5, hotkey: MULTIPART_SIGNER.address, base_window: 0 },
+      gradient: randomValues(rng(5), theta0.length, 1e-3),
+      parameters: theta0,
+      layouts,
+      compression: hparams.compression,
+      sync: hparams.sync,
+    }).file;
   let v: LocalValidator;
 
   beforeAll(async () => {
@@ -282,7 +295,7 @@ describe("miner CLI against a local validator", () => {
     // (absent) chain; the test moves it on.
     await v.sql(
       [
-        ...miners.map(
+        ...[...miners, { uid: 5, hotkey: MULTIPART_SIGNER.address }].map(
           (m) => `INSERT INTO neurons VALUES (${m.uid}, '${m.hotkey}', '${m.hotkey}', '0', 0, 1, 1, ${now});`,
         ),
         `INSERT INTO chain_head VALUES (1, ${(W + 1) * BPW - 1}, '0x00', ${now}, ${now + 3_600_000});`,
@@ -328,7 +341,7 @@ describe("miner CLI against a local validator", () => {
     return { child, lines, exited: new Promise((resolve) => child.once("exit", resolve)) };
   }
 
-  it("uploads an honest gradient that is accepted and valid; a late one is refused with UPLOAD_TOO_LATE", async () => {
+  it("uploads an honest gradient that is accepted and valid; a late one is refused with UPLOAD_TOO_LATE; multipart works", async () => {
     const runs = miners.map(miner);
     // Both have started (and read window W as the current one) before the chain moves on.
     await until(
@@ -348,6 +361,14 @@ describe("miner CLI against a local validator", () => {
            put_closes_at_ms = excluded.put_closes_at_ms, state = excluded.state;`,
       ].join("\n"),
     );
+    // The multipart path, by a third miner whose client treats every file as too big for one request.
+    const multipart = await uploadGradient(
+      MULTIPART_SIGNER,
+      { url: v.url, netuid: NETUID, window: W, uid: 5 },
+      multipartFile(),
+      { ...hparams.limits, max_single_upload_bytes: 0 },
+    );
+    expect(multipart).toMatchObject({ accepted: true, status: 202 });
     const [honest, late] = runs as [ReturnType<typeof miner>, ReturnType<typeof miner>];
     expect(await honest.exited, honest.lines.join("\n")).toBe(0);
     expect(await late.exited, late.lines.join("\n")).toBe(0);
@@ -370,5 +391,12 @@ describe("miner CLI against a local validator", () => {
     };
     expect(history.submissions).toEqual([]);
     expect(history.refusals).toContainEqual(expect.objectContaining({ window: W, code: "UPLOAD_TOO_LATE" }));
+    const third = await until("the multipart upload's verdict", async () => {
+      const s = ((await (await fetch(`${v.url}/v1/submissions/${W}/5`)).json()) as { submission: SubmissionJson })
+        .submission;
+      return s.status === "received" ? null : s;
+    });
+    expect(third.status).toBe("valid");
+    expect(third.multipart_created_at_ms).not.toBeNull();
   }, 180_000);
 });
