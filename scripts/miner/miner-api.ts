@@ -5,7 +5,7 @@
  */
 
 import { ValidatorApi } from "../../gpu-runner/validator-api.ts";
-import type { PutWindowJson, SubmissionJson } from "../../schema/api/public.ts";
+import type { PutWindowJson, SubmissionJson, WindowReportJson } from "../../schema/api/public.ts";
 import { EdgeError, isErrorCode } from "../../schema/errors.ts";
 import type { Hparams } from "../../schema/hparams.ts";
 import { readCheckpoint } from "../../schema/model/checkpoint.ts";
@@ -74,6 +74,13 @@ export class MinerApi {
     const base = { window: header === null ? metadata.window : Number(header), params };
     this.#checkpoint = { etag, base };
     return base;
+  }
+
+  /** What the validator knows of a window (its state is `put_closed` until copy detection has run). */
+  async window(window: number): Promise<WindowReportJson> {
+    const res = await fetch(`${this.url}/v1/windows/${window}`);
+    if (!res.ok) throw await responseError(res, `GET /v1/windows/${window}`);
+    return (await res.json()) as WindowReportJson;
   }
 
   /** The submission of (window, uid), or undefined before there is one. */

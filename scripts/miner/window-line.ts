@@ -4,6 +4,14 @@
  * the inner steps that the window's line replaces.
  */
 
+/** A submission's status (`valid`, `invalid`, `copied`, or still `received`) and code. */
+export interface Verdict {
+  readonly status: string;
+  readonly code?: string;
+  /** False when the miner stopped waiting before the verdict was final (copy detection pending). */
+  readonly final: boolean;
+}
+
 /** How a window ended, as far as the miner saw it. */
 export interface WindowOutcome {
   readonly window: number;
@@ -15,8 +23,7 @@ export interface WindowOutcome {
   readonly upload?:
     | { readonly accepted: true; readonly status: number }
     | { readonly accepted: false; readonly status: number; readonly code: string; readonly message: string };
-  /** The submission's status once validated (`valid`, `invalid`, `copied`) and its code, or still `received`. */
-  readonly verdict?: { readonly status: string; readonly code?: string };
+  readonly verdict?: Verdict;
   /** Why nothing was sent, or a persona's remark. */
   readonly note?: string;
 }
@@ -32,7 +39,10 @@ export function windowLine(o: WindowOutcome): string {
   if (!o.upload) parts.push("upload -");
   else if (o.upload.accepted) parts.push(`upload ${o.upload.status}`);
   else parts.push(`refused ${o.upload.code}: ${o.upload.message}`);
-  if (o.verdict) parts.push(`verdict ${o.verdict.status}${o.verdict.code ? ` ${o.verdict.code}` : ""}`);
+  if (o.verdict) {
+    const { status, code, final } = o.verdict;
+    parts.push(`verdict ${status}${code ? ` ${code}` : ""}${final ? "" : " (not final)"}`);
+  }
   if (o.note) parts.push(`(${o.note})`);
   return parts.join(" | ");
 }

@@ -10,6 +10,7 @@
 import { DatasetReader } from "../../gpu-runner/dataset-reader.ts";
 import type { Device } from "../../gpu-runner/model/session-io.ts";
 import { transformerManifest } from "../../gpu-runner/model/transformer.ts";
+import type { SubmissionJson } from "../../schema/api/public.ts";
 import type { ParamLayout } from "../../schema/codec/chunking.ts";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import type { GradientIdentity } from "../../schema/codec/gradient-format.ts";
@@ -22,7 +23,7 @@ import { type BaseCheckpoint, type CurrentWindowJson, MinerApi } from "./miner-a
 import { PERSONA_FUNCTIONS, type PersonaContext, type PersonaName } from "./personas.ts";
 import { Trainer } from "./trainer.ts";
 import { uploadGradient } from "./upload.ts";
-import { type ProgressBar, type WindowOutcome, windowLine } from "./window-line.ts";
+import { type ProgressBar, type Verdict, type WindowOutcome, windowLine } from "./window-line.ts";
 import { WorkDir } from "./work-dir.ts";
 
 export interface MinerOptions {
@@ -42,8 +43,10 @@ export interface MinerOptions {
   readonly pollMs?: number;
 }
 
-/** How long the miner waits for a verdict after an accepted upload. */
-const VERDICT_TIMEOUT_MS = 30_000;
+/** How many windows the miner waits for a final verdict after an accepted upload. */
+const VERDICT_WINDOWS = 2;
+/** Window states in which a valid submission may still be found a copy. */
+const BEFORE_COPY_DETECTION = new Set(["training", "put_open", "put_closed"]);
 /** How long a failing window clock is retried while the miner waits on it. */
 const CLOCK_RETRY_MS = 15_000;
 
@@ -110,6 +113,7 @@ export class Miner {
     let last = -1;
     let handled = 0;
     let lastProblem = "";
+    const pending = new Set<Promise<void>>();
     while (!stopping() && (windows === undefined || handled < windows)) {
       let cur: CurrentWindowJson;
       try {
@@ -127,16 +131,26 @@ export class Miner {
         await sleep(Math.min(this.hparams.window.block_time_ms, Math.max(this.#pollMs, untilNext)));
         continue;
       }
-      const outcome = await this.mineWindow(cur);
-      progress.clear();
-      print(windowLine(outcome));
+      const { outcome, verdict } = await this.mineWindow(cur);
+      const report = (o: WindowOutcome) => {
+        progress.clear();
+        print(windowLine(o));
+      };
+      // The final verdict comes after copy detection, once the put window has closed: it is
+      // awaited beside the next window's training, and the window's line printed then.
+      if (verdict) pending.add(verdict.then((v) => report({ ...outcome, verdict: v })));
+      else report(outcome);
       last = cur.window;
       handled++;
     }
+    await Promise.all(pending);
   }
 
-  /** One window, from the checkpoint to the verdict; never throws. */
-  async mineWindow(cur: CurrentWindowJson): Promise<WindowOutcome> {
+  /**
+   * One window, from the checkpoint to the upload; never throws. An accepted upload comes with
+   * the promise of its final verdict.
+   */
+  async mineWindow(cur: CurrentWindowJson): Promise<{ outcome: WindowOutcome; verdict?: Promise<Verdict> }> {
     const window = cur.window;
     const { persona, uid, signer } = this.options;
     let baseWindow: number | undefined;
@@ -151,7 +165,7 @@ export class Miner {
       if (losses.length > 0) this.#trainMs = performance.now() - started;
       const put = await this.#untilPutWindow(window, upload.send === "after-put-window" ? "closed" : "open");
       if (upload.send === "in-put-window" && put !== "open") {
-        return { window, baseWindow, persona, losses, note: `missed the put window of ${window}` };
+        return { outcome: { window, baseWindow, persona, losses, note: `missed the put window of ${window}` } };
       }
       const sent = await uploadGradient(
         signer,
@@ -159,9 +173,7 @@ export class Miner {
         upload.file,
         this.hparams.limits,
       );
-      if (!sent.accepted) {
-        return { window, baseWindow, persona, losses, upload: sent, note: upload.note };
-      }
+      if (!sent.accepted) return { outcome: { window, baseWindow, persona, losses, upload: sent, note: upload.note } };
       const s = sent.submission;
       this.#workDir.recordUpload(upload.file, {
         window,
@@ -170,10 +182,12 @@ export class Miner {
         size: s.size_bytes,
         received_at_ms: s.received_at_ms,
       });
-      const verdict = await this.#verdict(window);
-      return { window, baseWindow, persona, losses, upload: sent, verdict, note: upload.note };
+      return {
+        outcome: { window, baseWindow, persona, losses, upload: sent, note: upload.note },
+        verdict: this.#finalVerdict(window),
+      };
     } catch (e) {
-      return { window, baseWindow, persona, losses, note: describe(e) };
+      return { outcome: { window, baseWindow, persona, losses, note: describe(e) } };
     }
   }
 
@@ -290,15 +304,26 @@ export class Miner {
     }
   }
 
-  /** The submission's status once validated; `received` if no verdict came in time. */
-  async #verdict(window: number): Promise<{ status: string; code?: string }> {
-    const deadline = Date.now() + VERDICT_TIMEOUT_MS;
+  /**
+   * The submission's verdict once final: `invalid` or `copied`, or `valid` once the window has
+   * passed copy detection (its state past `put_closed`). After VERDICT_WINDOWS windows without
+   * one, what there is, marked not final. Never throws.
+   */
+  async #finalVerdict(window: number): Promise<Verdict> {
+    const { blocks_per_window, block_time_ms } = this.hparams.window;
+    const deadline = Date.now() + VERDICT_WINDOWS * blocks_per_window * block_time_ms;
+    let last: SubmissionJson | undefined;
     for (;;) {
-      const s = await this.#api.submission(window, this.options.uid).catch(() => undefined);
-      if (s && s.status !== "received") return { status: s.status, code: s.error?.code };
-      if (Date.now() > deadline) return { status: s?.status ?? "received" };
-      this.options.progress.status(`window ${window}: waiting for the verdict`);
-      await sleep(this.#pollMs);
+      last = (await this.#api.submission(window, this.options.uid).catch(() => undefined)) ?? last;
+      if (last?.status === "invalid" || last?.status === "copied") {
+        return { status: last.status, code: last.error?.code, final: true };
+      }
+      if (last?.status === "valid") {
+        const state = (await this.#api.window(window).catch(() => undefined))?.state;
+        if (state !== undefined && !BEFORE_COPY_DETECTION.has(state)) return { status: "valid", final: true };
+      }
+      if (Date.now() > deadline) return { status: last?.status ?? "received", code: last?.error?.code, final: false };
+      await sleep(Math.max(this.#pollMs, 1000));
     }
   }
 

@@ -370,8 +370,24 @@ describe("miner CLI against a local validator", () => {
     );
     expect(multipart).toMatchObject({ accepted: true, status: 202 });
     const [honest, late] = runs as [ReturnType<typeof miner>, ReturnType<typeof miner>];
-    expect(await honest.exited, honest.lines.join("\n")).toBe(0);
     expect(await late.exited, late.lines.join("\n")).toBe(0);
+
+    // The put window has closed (the late miner saw it) and the seed block is known: the cron
+    // runs copy detection, after which the honest miner's verdict is final.
+    await sqlWhilePolled(
+      `UPDATE windows SET seed_block = ${(W + 1) * BPW + 6}, seed_block_hash = '0x${"c3".repeat(32)}', state = 'put_closed' WHERE window = ${W}`,
+    );
+    await until(
+      "copy detection",
+      async () => {
+        await v.tick();
+        const state = ((await (await fetch(`${v.url}/v1/windows/${W}`)).json()) as { state: string }).state;
+        return !["put_open", "put_closed"].includes(state);
+      },
+      60_000,
+      1000,
+    );
+    expect(await honest.exited, honest.lines.join("\n")).toBe(0);
 
     const honestLine = honest.lines.find((l) => l.startsWith(`window ${W} `)) ?? "";
     expect(honestLine, honest.lines.join("\n")).toMatch(
