@@ -138,8 +138,13 @@ export class Miner {
       };
       // The final verdict comes after copy detection, once the put window has closed: it is
       // awaited beside the next window's training, and the window's line printed then.
-      if (verdict) pending.add(verdict.then((v) => report({ ...outcome, verdict: v })));
-      else report(outcome);
+      if (verdict) {
+        const printed: Promise<void> = verdict.then((v) => {
+          report({ ...outcome, verdict: v });
+          pending.delete(printed);
+        });
+        pending.add(printed);
+      } else report(outcome);
       last = cur.window;
       handled++;
     }
