@@ -38,7 +38,7 @@ export class Evaluator {
   readonly session: LossSession;
   readonly data: DatasetReader;
   #theta: { etag: string; params: Float32Array } | undefined;
-  readonly #randomBefore = new Map<string, number>();
+  readonly #randomBefore = new Map<string, MeasuredLosses>();
 
   private constructor(api: ValidatorApi, hparams: Hparams, manifest: ModelManifest, session: LossSession) {
     this.#api = api;
@@ -92,15 +92,15 @@ export class Evaluator {
     const theta = await this.#baseParams(order);
     const random = await this.#samples(order.random.samples);
     const randomKey = `${this.#theta?.etag}:${order.random.seed}:${order.random.samples.join(",")}`;
-    let lossBeforeRandom = this.#randomBefore.get(randomKey);
-    if (lossBeforeRandom === undefined) {
-      lossBeforeRandom = await this.session.loss(theta, random);
-      this.#randomBefore.set(randomKey, lossBeforeRandom);
+    let beforeRandom = this.#randomBefore.get(randomKey);
+    if (beforeRandom === undefined) {
+      beforeRandom = await this.session.losses(theta, random);
+      this.#randomBefore.set(randomKey, beforeRandom);
     }
     const out: Evaluation[] = [];
     for (const item of order.submissions) {
       if (stopping()) throw new Interrupted();
-      const e = await this.#evaluateOne(order, item, theta, random, lossBeforeRandom);
+      const e = await this.#evaluateOne(order, item, theta, random, beforeRandom);
       out.push(e);
       progress(out.length, order.submissions.length, e);
     }
@@ -112,7 +112,7 @@ export class Evaluator {
     item: WorkOrder["submissions"][number],
     theta: Float32Array,
     random: Uint8Array,
-    lossBeforeRandom: number,
+    beforeRandom: MeasuredLosses,
   ): Promise<Evaluation> {
     const t0 = performance.now();
     const { bytes } = await this.#api.download(item.gradient_url);
@@ -133,7 +133,7 @@ export class Evaluator {
       evalLr: order.eval_lr,
       own,
       random,
-      lossBeforeRandom,
+      beforeRandom,
     });
     return { submission_id: item.submission_id, ...result, total_ms: performance.now() - t0 };
   }
@@ -152,8 +152,12 @@ export interface GradientMeasurement {
   readonly evalLr: number;
   readonly own: Uint8Array;
   readonly random: Uint8Array;
-  readonly lossBeforeRandom: number;
+  /** The random samples' losses on θ_S, measured once per window. */
+  readonly beforeRandom: MeasuredLosses;
 }
+
+/** A batch's mean loss and each sequence's. */
+export type MeasuredLosses = Awaited<ReturnType<LossSession["losses"]>>;
 
 /**
  * The evaluation of one gradient, without I/O: decode it (validating again), measure the loss
@@ -167,23 +171,30 @@ export async function measureGradient(m: GradientMeasurement): Promise<Omit<Eval
   try {
     const file = readGradientFile(m.bytes, m.validation);
     const t2 = performance.now();
-    const lossBeforeOwn = await m.session.loss(m.theta, m.own);
+    const beforeOwn = await m.session.losses(m.theta, m.own);
     const t3 = performance.now();
     applyGradient(m.theta, file.params, file.layouts, m.validation.hparams.compression.use_dct, m.evalLr, undo);
     const t4 = performance.now();
-    const lossAfterOwn = await m.session.loss(m.theta, m.own);
-    const lossAfterRandom = await m.session.loss(m.theta, m.random);
+    const afterOwn = await m.session.losses(m.theta, m.own);
+    const afterRandom = await m.session.losses(m.theta, m.random);
     const t5 = performance.now();
     undo.restore(m.theta);
     const t6 = performance.now();
-    if (![lossBeforeOwn, lossAfterOwn, lossAfterRandom].every(Number.isFinite)) {
-      throw new EdgeError("EVAL_NON_FINITE", `losses ${lossBeforeOwn}, ${lossAfterOwn}, ${lossAfterRandom}`);
+    const measured = [beforeOwn, afterOwn, afterRandom];
+    if (!measured.every((x) => Number.isFinite(x.loss) && x.perSample.every(Number.isFinite))) {
+      throw new EdgeError("EVAL_NON_FINITE", `losses ${measured.map((x) => x.loss).join(", ")}`);
     }
     return {
-      loss_before_own: lossBeforeOwn,
-      loss_after_own: lossAfterOwn,
-      loss_before_random: m.lossBeforeRandom,
-      loss_after_random: lossAfterRandom,
+      loss_before_own: beforeOwn.loss,
+      loss_after_own: afterOwn.loss,
+      loss_before_random: m.beforeRandom.loss,
+      loss_after_random: afterRandom.loss,
+      sample_losses: {
+        own_before: beforeOwn.perSample,
+        own_after: afterOwn.perSample,
+        random_before: m.beforeRandom.perSample,
+        random_after: afterRandom.perSample,
+      },
       decode_ms: t2 - t1,
       apply_ms: t4 - t3,
       forward_ms: t3 - t2 + (t5 - t4),

@@ -43,12 +43,21 @@ export async function reproduce(api: ValidatorApi, window: number, uid: number, 
   const evaluator = await Evaluator.open(api, device);
   try {
     const [again] = (await evaluator.evaluate(order)) as [EvaluationResult];
-    const rows = LOSSES.map((k) => ({
+    const rows: { figure: string; stored: unknown; reproduced: unknown; same: boolean }[] = LOSSES.map((k) => ({
       figure: k,
       stored: evaluation[k],
       reproduced: again[k] ?? null,
       same: Object.is(evaluation[k], again[k] ?? null),
     }));
+    // The per-sample losses behind the indicator, compared as their JSON (bit for bit as float32 → JSON).
+    const stored = JSON.stringify(evaluation.sample_losses ?? null);
+    const reproduced = JSON.stringify(again.error ? null : (again.sample_losses ?? null));
+    rows.push({
+      figure: "sample_losses",
+      stored: `${stored.length} chars`,
+      reproduced: `${reproduced.length} chars`,
+      same: stored === reproduced,
+    });
     return {
       rows,
       same: rows.every((r) => r.same) && (evaluation.error?.code ?? null) === (again.error?.code ?? null),

@@ -141,6 +141,11 @@ export interface ScoringHparams {
   /** "high" grade copies: final score and BMA ×this. */
   readonly overlap_high_slash: number;
   readonly score_zero_threshold: number;
+  /**
+   * ★ The indicator is +1 only when the own samples' per-sample relative improvement beats the
+   * random samples' by this many standard errors (Welch's t); 0 is Templar's comparison of means.
+   */
+  readonly indicator_z: number;
 }
 
 export interface WeightHparams {
@@ -238,6 +243,7 @@ const DEFAULT: Hparams = {
     reset_inactivity_windows: 3,
     overlap_high_slash: 0.5,
     score_zero_threshold: 1e-4,
+    indicator_z: 1,
   },
   weights: {
     burn_uid: 1,
@@ -270,7 +276,15 @@ const LOCAL: Hparams = {
   // From 1.5e-3 up, a fresh AdamW (a miner's first window) often ends its 4 steps above where it
   // started (no warmup), at θ_0 and on a trained model alike.
   training: { ...DEFAULT.training, inner_steps: 4, batch_size: 8, inner_learning_rate: 1e-3 },
-  evaluation: { ...DEFAULT.evaluation, batch_submissions: 4, lease_seconds: 60, heldout_samples: 64 },
+  // Own samples: the miner's whole pool (inner_steps · batch_size), so the indicator sees everything it trained on.
+  evaluation: {
+    ...DEFAULT.evaluation,
+    own_samples: 32,
+    random_samples: 32,
+    batch_submissions: 4,
+    lease_seconds: 60,
+    heldout_samples: 64,
+  },
 };
 
 export const PROFILES = { default: DEFAULT, local: LOCAL } as const;

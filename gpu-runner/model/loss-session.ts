@@ -6,7 +6,7 @@ import type ort from "onnxruntime-node";
 import type { ModelHparams } from "../../schema/hparams.ts";
 import { type ParameterSlot, parameterSlots } from "../../schema/model/manifest.ts";
 import { batchFeeds, type Device, openModelSession, parameterFeeds } from "./session-io.ts";
-import { buildLossGraph, LOSS, transformerManifest } from "./transformer.ts";
+import { buildLossGraph, LOSS, SAMPLE_LOSSES, transformerManifest } from "./transformer.ts";
 
 export type { Device } from "./session-io.ts";
 
@@ -37,6 +37,16 @@ export class LossSession {
     const feeds = { ...batchFeeds(tokens, this.batch, this.seqLen), ...parameterFeeds(this.#slots, params) };
     const out = await this.#session.run(feeds, [LOSS]);
     return (out[LOSS] as ort.Tensor).data[0] as number;
+  }
+
+  /** The mean loss and each sequence's own mean loss (nats), from one run. */
+  async losses(params: Float32Array, tokens: Uint8Array): Promise<{ loss: number; perSample: number[] }> {
+    const feeds = { ...batchFeeds(tokens, this.batch, this.seqLen), ...parameterFeeds(this.#slots, params) };
+    const out = await this.#session.run(feeds, [LOSS, SAMPLE_LOSSES]);
+    return {
+      loss: (out[LOSS] as ort.Tensor).data[0] as number,
+      perSample: Array.from((out[SAMPLE_LOSSES] as ort.Tensor).data as Float32Array),
+    };
   }
 
   /** The names the session takes as inputs (a check that parameters really are graph inputs). */

@@ -40,6 +40,8 @@ export function transformerManifest(m: ModelHparams): ModelManifest {
 export const TOKENS = "tokens";
 export const TARGETS = "targets";
 export const LOSS = "loss";
+/** The evaluator's graph also gives each sequence's mean loss: the indicator's test needs them. */
+export const SAMPLE_LOSSES = "sample_losses";
 
 /** The graph output holding d loss / d `param`. */
 export function gradientOutput(param: string): string {
@@ -94,6 +96,19 @@ function buildGraph(m: ModelHparams, batch: number, opts: { gradients: boolean; 
     reshape(tape, targets, [batch * t]),
   );
   g.output(LOSS, loss);
+  if (!opts.gradients) {
+    const perToken = g.node(
+      "SoftmaxCrossEntropyLoss",
+      [reshape(tape, logits, [batch * t, m.vocab_size]), reshape(tape, targets, [batch * t])],
+      [batch * t],
+      { reduction: "none" },
+    );
+    const perSequence = g.node("ReduceMean", [reshape(tape, perToken, [batch, t])], [batch], {
+      axes: [1],
+      keepdims: 0,
+    });
+    g.output(SAMPLE_LOSSES, perSequence);
+  }
   if (opts.gradients) {
     const params = manifest.parameters.map((spec) => param(spec.name));
     tape.backward(loss, params).forEach((grad, i) => {

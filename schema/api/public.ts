@@ -1,4 +1,5 @@
 /** Documents of the public API (docs/SPEC.md §7), as the Worker serves them and clients read them. */
+import type { SampleLossesJson } from "./runner.ts";
 
 export interface ErrorJson {
   readonly code: string;
@@ -73,6 +74,8 @@ export interface EvaluationJson {
   readonly loss_after_own: number | null;
   readonly loss_before_random: number | null;
   readonly loss_after_random: number | null;
+  /** Each sample's mean loss behind the indicator's test (null for older records and errors). */
+  readonly sample_losses: SampleLossesJson | null;
   readonly own_seed: string | null;
   readonly random_seed: string | null;
   readonly own_samples: number[] | null;
@@ -113,6 +116,8 @@ export interface ScoreLineJson {
   readonly own_improvement: number | null;
   readonly random_improvement: number | null;
   readonly indicator: number | null;
+  /** Welch's t of own vs random per-sample improvement (section 2.5); null when decided by means. */
+  readonly indicator_t: number | null;
   readonly bma_before: number;
   readonly bma: number;
   readonly steps_behind: number | null;

@@ -34,6 +34,13 @@ export interface WorkOrder {
   readonly submissions: readonly WorkItem[];
 }
 
+export interface SampleLossesJson {
+  readonly own_before: readonly number[];
+  readonly own_after: readonly number[];
+  readonly random_before: readonly number[];
+  readonly random_after: readonly number[];
+}
+
 /** One submission's outcome as a runner reports it: the four losses, or an error with its code. */
 export interface EvaluationResult {
   readonly submission_id: number;
@@ -41,6 +48,8 @@ export interface EvaluationResult {
   readonly loss_after_own?: number;
   readonly loss_before_random?: number;
   readonly loss_after_random?: number;
+  /** Each sample's own mean loss, in the order of the draws: what the indicator's test uses. */
+  readonly sample_losses?: SampleLossesJson;
   readonly error?: { readonly code: string; readonly message: string };
   readonly decode_ms?: number;
   readonly apply_ms?: number;

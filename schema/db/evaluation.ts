@@ -3,6 +3,7 @@
  */
 
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { SampleLossesJson } from "../api/runner.ts";
 import { submissions } from "./intake.ts";
 
 /** A gpu-runner allowed to lease batches. Only the token's hash is kept. */
@@ -114,6 +115,8 @@ export const evaluations = sqliteTable(
     lossAfterOwn: real("loss_after_own"),
     lossBeforeRandom: real("loss_before_random"),
     lossAfterRandom: real("loss_after_random"),
+    /** Each sample's mean loss (own and random draws, before and after): the indicator's test. */
+    sampleLosses: text("sample_losses", { mode: "json" }).$type<SampleLossesJson>(),
     /** Seeds (decimal or hex) and the sample ids they drew, as JSON. */
     ownSeed: text("own_seed"),
     randomSeed: text("random_seed"),

@@ -41,6 +41,8 @@ export const windowScores = sqliteTable(
     randomImprovement: real("random_improvement"),
     /** +1 if own improvement beat random improvement, −1 otherwise. */
     indicator: integer("indicator"),
+    /** Welch's t of own vs random per-sample improvement (null: compared by means only). */
+    indicatorT: real("indicator_t"),
     bmaBefore: real("bma_before").notNull(),
     bma: real("bma").notNull(),
     /** Steps behind θ_S and the sync factor it gives (null: not measured yet). */

@@ -53,7 +53,7 @@ async function bench(label: string, model: ModelHparams): Promise<(string | numb
     compression: hparams.compression,
     sync: hparams.sync,
   });
-  const lossBeforeRandom = await session.loss(theta, random);
+  const beforeRandom = await session.losses(theta, random);
   const measure = () =>
     measureGradient({
       session,
@@ -63,7 +63,7 @@ async function bench(label: string, model: ModelHparams): Promise<(string | numb
       evalLr: 0.2,
       own,
       random,
-      lossBeforeRandom,
+      beforeRandom,
     });
   await measure(); // warm-up
   const runs: Required<

@@ -3,8 +3,10 @@
  * (docs/SPEC.md §2 is what an honest miner does; the personas are what the validator must catch).
  */
 
-export const PERSONAS = ["honest", "copier", "free-rider", "noise", "late", "wrong-data", "replayer"] as const;
-export type Persona = (typeof PERSONAS)[number];
+import { PERSONAS, type PersonaName } from "../miner/personas.ts";
+
+export { PERSONAS };
+export type Persona = PersonaName;
 
 export interface MinerSpec {
   /** Account name: coldkey //Name, hotkey //Name//hot. */
@@ -19,7 +21,7 @@ export function lineup(honest: number, adversaries = true): MinerSpec[] {
   const name = (i: number) => `Miner${String(i + 1).padStart(2, "0")}`;
   const out: MinerSpec[] = Array.from({ length: honest }, (_, i) => ({ name: name(i), persona: "honest" }));
   if (adversaries) {
-    for (const persona of PERSONAS.slice(1)) {
+    for (const persona of PERSONAS.filter((p) => p !== "honest")) {
       out.push({
         name: name(out.length),
         persona,

@@ -77,8 +77,11 @@ function startProcess(logDir: string, name: string, script: string, args: readon
 /** Starts the whole network; on any failure, what was started is stopped again. */
 export async function startLocalNetwork(opts: NetworkOptions): Promise<LocalNetwork> {
   const { log } = opts;
+  // Services stop in reverse order of starting; the runner and miners, started last, all at once.
   const stops: (() => Promise<void>)[] = [];
+  const processes: ChildProcess[] = [];
   const stopAll = async () => {
+    await Promise.all(processes.splice(0).map((child) => stopChild(child)));
     for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
   };
   try {
@@ -136,8 +139,7 @@ export async function startLocalNetwork(opts: NetworkOptions): Promise<LocalNetw
     });
 
     const token = await registerRunner("local-runner", persist);
-    const runner = startProcess(logDir, "runner", "gpu-runner/main.ts", ["--url", dev.url, "--token", token]);
-    stops.push(() => stopChild(runner));
+    processes.push(startProcess(logDir, "runner", "gpu-runner/main.ts", ["--url", dev.url, "--token", token]));
 
     const miners: NetworkMiner[] = [];
     for (const [i, spec] of opts.lineup.entries()) {
@@ -151,12 +153,13 @@ export async function startLocalNetwork(opts: NetworkOptions): Promise<LocalNetw
     }
     for (const m of miners) {
       const copyFrom = m.copies ? miners.find((v) => v.name === m.copies)?.workDir : undefined;
-      const child = startProcess(logDir, m.name, "scripts/miner.ts", [
-        ...["--url", dev.url, "--hotkey", `//${m.name}//hot`, "--uid", String(m.uid)],
-        ...["--persona", m.persona satisfies Persona, "--work-dir", m.workDir],
-        ...(copyFrom ? ["--copy-from", copyFrom] : []),
-      ]);
-      stops.push(() => stopChild(child));
+      processes.push(
+        startProcess(logDir, m.name, "scripts/miner.ts", [
+          ...["--url", dev.url, "--hotkey", `//${m.name}//hot`, "--uid", String(m.uid)],
+          ...["--persona", m.persona satisfies Persona, "--work-dir", m.workDir],
+          ...(copyFrom ? ["--copy-from", copyFrom] : []),
+        ]),
+      );
     }
     log(
       `validator ${dev.url} (uid ${validatorUid}, netuid ${subnet.netuid}); runner and ${miners.length} miners started; logs in ${path.relative(ROOT, logDir)}`,

@@ -2,7 +2,7 @@
  * A run of the local network: start it, report each window as the validator finishes it
  * (scored, outer step applied), stop after `windows` windows or when asked, stop everything.
  */
-import type { WeightSetJson, WindowReportJson } from "../../schema/api/public.ts";
+import type { ScoreLineJson, WeightSetJson, WindowReportJson } from "../../schema/api/public.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import type { MinerSpec } from "./lineup.ts";
 import { type LocalNetwork, PROFILE, startLocalNetwork } from "./network.ts";
@@ -53,9 +53,11 @@ async function followWindows(network: LocalNetwork, roster: Roster, opts: RunOpt
     const report = await getJson<WindowReportJson>(`${network.url}/v1/windows/${next}`);
     if (report?.state === "scored" && report.outer_step?.completed_at_ms) {
       const sets = await getJson<{ weight_sets: WeightSetJson[] }>(`${network.url}/v1/weights/sets?limit=1`);
+      const scores = await getJson<{ scores: ScoreLineJson[] }>(`${network.url}/v1/scores/${next}`);
       const record: WindowRecord = {
         window: next,
         report,
+        scores: scores?.scores ?? [],
         chainWeights: await chainWeightShares(network.api, network.netuid, network.validatorUid),
         weightSet: sets?.weight_sets[0] ?? null,
       };

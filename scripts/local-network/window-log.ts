@@ -4,12 +4,14 @@
  * weights on chain and who holds them), and a table of the whole run.
  */
 import type { ApiPromise } from "@polkadot/api";
-import type { WeightSetJson, WindowReportJson } from "../../schema/api/public.ts";
+import type { ScoreLineJson, WeightSetJson, WindowReportJson } from "../../schema/api/public.ts";
 import { PERSONAS, type Persona } from "./lineup.ts";
 
 export interface WindowRecord {
   readonly window: number;
   readonly report: WindowReportJson;
+  /** The validator's score lines of the window (one per uid). */
+  readonly scores: readonly ScoreLineJson[];
   /** The weights the validator has on chain when the window is reported: share per uid (sums to 1). */
   readonly chainWeights: ReadonlyMap<number, number>;
   /** The weight set behind them. */

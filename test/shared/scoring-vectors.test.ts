@@ -81,6 +81,7 @@ describe("binary moving average (α 0.05)", () => {
       ownImprovement: 0,
       randomImprovement: 0,
       indicator: -1,
+      indicatorT: null,
     });
     // A loss before of 0 would divide by zero in Templar; here it scores 0.
     expect(measureGradient({ lossBeforeOwn: 0, lossAfterOwn: 1, lossBeforeRandom: 0, lossAfterRandom: 1 })).toEqual({
@@ -88,6 +89,7 @@ describe("binary moving average (α 0.05)", () => {
       ownImprovement: 0,
       randomImprovement: 0,
       indicator: -1,
+      indicatorT: null,
     });
   });
 });

@@ -124,7 +124,11 @@ describe("evaluation batches and leases", () => {
     expect(await again.json()).toEqual({ recorded: 0, duplicate: true });
     const rows = await db.select().from(evaluations).where(eq(evaluations.window, 800));
     expect(rows).toHaveLength(4);
-    expect(rows.every((r) => r.lossAfterOwn === 5.4 && r.runnerId === "r1" && r.ownSamples?.length === 8)).toBe(true);
+    expect(
+      rows.every(
+        (r) => r.lossAfterOwn === 5.4 && r.runnerId === "r1" && r.ownSamples?.length === hparams.evaluation.own_samples,
+      ),
+    ).toBe(true);
 
     // r2's lease runs out: its batch goes back, r1 takes it, and r2's late results change nothing.
     await env.DB.prepare("UPDATE evaluation_batches SET lease_expires_at_ms = 1 WHERE lease_id = ?")

@@ -4,7 +4,7 @@
  * by that lease having completed the batch. A repeated post changes nothing; a post from a lease
  * that expired or was returned is refused and changes nothing either.
  */
-import type { EvaluationResult } from "../../schema/api/runner.ts";
+import type { EvaluationResult, SampleLossesJson } from "../../schema/api/runner.ts";
 import { EdgeError, isErrorCode } from "../../schema/errors.ts";
 import type { WorkerContext } from "../context.ts";
 import { batchOfLease, completeWindowIfDone } from "./batches.ts";
@@ -12,6 +12,22 @@ import { windowDraws } from "./work-order.ts";
 
 const LOSSES = ["loss_before_own", "loss_after_own", "loss_before_random", "loss_after_random"] as const;
 const DURATIONS = ["decode_ms", "apply_ms", "forward_ms", "restore_ms", "total_ms"] as const;
+
+const SAMPLE_KEYS = ["own_before", "own_after", "random_before", "random_after"] as const;
+
+/** Per-sample losses: four lists of finite numbers, own and random lists of equal length pairwise. */
+function checkSampleLosses(submissionId: number, s: SampleLossesJson): void {
+  const lists = SAMPLE_KEYS.map((k) => s?.[k]);
+  const ok =
+    lists.every((l) => Array.isArray(l) && l.length > 0 && l.length <= 4096 && l.every((x) => Number.isFinite(x))) &&
+    lists[0]?.length === lists[1]?.length &&
+    lists[2]?.length === lists[3]?.length;
+  if (!ok)
+    throw new EdgeError(
+      "BAD_REQUEST",
+      `submission ${submissionId}: sample_losses must hold own_before/own_after and random_before/random_after as equal-length lists of finite losses`,
+    );
+}
 
 /** Checks the shape of posted results against the batch's submissions; BAD_REQUEST otherwise. */
 export function checkResults(body: unknown, items: readonly number[]): EvaluationResult[] {
@@ -35,6 +51,7 @@ export function checkResults(body: unknown, items: readonly number[]): Evaluatio
         `submission ${r.submission_id}: the four losses must be finite numbers, or an error given`,
       );
     }
+    if (r.sample_losses !== undefined) checkSampleLosses(r.submission_id, r.sample_losses);
     for (const k of DURATIONS) {
       if (r[k] !== undefined && !(typeof r[k] === "number" && r[k] >= 0))
         throw new EdgeError("BAD_REQUEST", `${k} must be a non-negative number`);
@@ -71,6 +88,15 @@ export async function recordResults(
   );
   const draws = await windowDraws(ctx, batch.window);
   const uidOf = new Map(items.results.map((i) => [i.id, i.uid]));
+  for (const r of results) {
+    const s = r.sample_losses;
+    const own = draws.own(uidOf.get(r.submission_id) as number).samples.length;
+    if (s && (s.own_before.length !== own || s.random_before.length !== draws.random.samples.length))
+      throw new EdgeError(
+        "BAD_REQUEST",
+        `submission ${r.submission_id}: sample_losses must have one loss per drawn sample`,
+      );
+  }
   const now = ctx.now();
   const evalLr = ctx.config.hparams.training.outer_learning_rate * ctx.config.hparams.evaluation.eval_lr_factor;
   const statements = [
@@ -85,9 +111,9 @@ export async function recordResults(
       return ctx.d1
         .prepare(
           `INSERT INTO evaluations (submission_id, window, uid, batch_id, lease_id, runner_id, error_code, error_message,
-             loss_before_own, loss_after_own, loss_before_random, loss_after_random, own_seed, random_seed, own_samples, random_samples,
-             eval_lr, decode_ms, apply_ms, forward_ms, restore_ms, total_ms, created_at_ms)
-           SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+             loss_before_own, loss_after_own, loss_before_random, loss_after_random, sample_losses, own_seed, random_seed, own_samples,
+             random_samples, eval_lr, decode_ms, apply_ms, forward_ms, restore_ms, total_ms, created_at_ms)
+           SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
            WHERE EXISTS (SELECT 1 FROM evaluation_batches WHERE id = ? AND lease_id = ? AND state = 'done')
            ON CONFLICT (submission_id) DO NOTHING`,
         )
@@ -101,6 +127,7 @@ export async function recordResults(
           r.error?.code ?? null,
           r.error?.message ?? null,
           ...LOSSES.map((k) => (r.error ? null : (r[k] as number))),
+          r.error || !r.sample_losses ? null : JSON.stringify(r.sample_losses),
           String(own.seed),
           String(draws.random.seed),
           JSON.stringify(own.samples),

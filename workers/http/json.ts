@@ -49,6 +49,7 @@ export function evaluationJson(e: typeof evaluations.$inferSelect): EvaluationJs
     loss_after_own: e.lossAfterOwn,
     loss_before_random: e.lossBeforeRandom,
     loss_after_random: e.lossAfterRandom,
+    sample_losses: e.sampleLosses ?? null,
     own_seed: e.ownSeed,
     random_seed: e.randomSeed,
     own_samples: e.ownSamples,

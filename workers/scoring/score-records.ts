@@ -25,6 +25,7 @@ export function scoreLineJson(l: LineRow): ScoreLineJson {
     own_improvement: l.ownImprovement,
     random_improvement: l.randomImprovement,
     indicator: l.indicator,
+    indicator_t: l.indicatorT,
     bma_before: l.bmaBefore,
     bma: l.bma,
     steps_behind: l.stepsBehind,

@@ -79,6 +79,7 @@ export interface UidWindowLine {
   readonly ownImprovement: number | null;
   readonly randomImprovement: number | null;
   readonly indicator: 1 | -1 | null;
+  readonly indicatorT: number | null;
   readonly bmaBefore: number;
   readonly bma: number;
   readonly stepsBehind: number | null;
@@ -167,7 +168,7 @@ export function scoreWindow(input: WindowScoringInput): WindowScoring {
 
     switch (outcome?.kind) {
       case "evaluated": {
-        const m = measureGradient(outcome.losses);
+        const m = measureGradient(outcome.losses, hp.scoring.indicator_z);
         d.measures = m;
         state.bma = nextBma(state.bma, m.indicator, hp.scoring.binary_score_ma_alpha);
         const x = outcome.paramSample
@@ -294,6 +295,7 @@ function line(d: Draft): UidWindowLine {
     ownImprovement: d.measures?.ownImprovement ?? null,
     randomImprovement: d.measures?.randomImprovement ?? null,
     indicator: d.measures?.indicator ?? null,
+    indicatorT: d.measures?.indicatorT ?? null,
     bmaBefore: d.before.bma,
     bma: kept ? s.bma : 0,
     stepsBehind: kept ? s.stepsBehind : null,

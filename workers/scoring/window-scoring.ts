@@ -97,6 +97,7 @@ function lineRow(l: UidWindowLine, window: number, now: number): typeof windowSc
     ownImprovement: l.ownImprovement,
     randomImprovement: l.randomImprovement,
     indicator: l.indicator,
+    indicatorT: l.indicatorT,
     bmaBefore: l.bmaBefore,
     bma: l.bma,
     stepsBehind: l.stepsBehind,

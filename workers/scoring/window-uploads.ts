@@ -23,6 +23,7 @@ export async function windowUploads(ctx: WorkerContext, window: number): Promise
       lossAfterOwn: evaluations.lossAfterOwn,
       lossBeforeRandom: evaluations.lossBeforeRandom,
       lossAfterRandom: evaluations.lossAfterRandom,
+      sampleLosses: evaluations.sampleLosses,
     })
     .from(submissions)
     .leftJoin(evaluations, eq(evaluations.submissionId, submissions.id))
@@ -75,6 +76,12 @@ export async function windowUploads(ctx: WorkerContext, window: number): Promise
           lossAfterOwn: s.lossAfterOwn,
           lossBeforeRandom: s.lossBeforeRandom,
           lossAfterRandom: s.lossAfterRandom,
+          samples: s.sampleLosses && {
+            ownBefore: s.sampleLosses.own_before,
+            ownAfter: s.sampleLosses.own_after,
+            randomBefore: s.sampleLosses.random_before,
+            randomAfter: s.sampleLosses.random_after,
+          },
         },
         paramSample: s.paramSample,
       };
