@@ -243,7 +243,7 @@ const DEFAULT: Hparams = {
     reset_inactivity_windows: 3,
     overlap_high_slash: 0.5,
     score_zero_threshold: 1e-4,
-    indicator_z: 1,
+    indicator_z: 2,
   },
   weights: {
     burn_uid: 1,
@@ -275,12 +275,12 @@ const LOCAL: Hparams = {
   // ≈4.0 bpb in 12 windows, their own samples improving more than random ones in most evaluations.
   // From 1.5e-3 up, a fresh AdamW (a miner's first window) often ends its 4 steps above where it
   // started (no warmup), at θ_0 and on a trained model alike.
-  training: { ...DEFAULT.training, inner_steps: 4, batch_size: 8, inner_learning_rate: 1e-3 },
+  training: { ...DEFAULT.training, inner_steps: 4, batch_size: 16, inner_learning_rate: 1e-3 },
   // Own samples: the miner's whole pool (inner_steps · batch_size), so the indicator sees everything it trained on.
   evaluation: {
     ...DEFAULT.evaluation,
-    own_samples: 32,
-    random_samples: 32,
+    own_samples: 64,
+    random_samples: 64,
     batch_submissions: 4,
     lease_seconds: 60,
     heldout_samples: 64,

@@ -33,32 +33,30 @@ describe.skipIf(!available)("the local network (npm start)", () => {
     const uidOf = (persona: string) => [...roster.personas].find(([, p]) => p === persona)?.[0] as number;
 
     // The global model learns: every window's outer step ran, and held-out bpb fell well below θ_first.
-    const first = records[0]?.report.outer_step?.heldout_bpb_before as number;
-    const last = records.at(-1)?.report.outer_step?.heldout_bpb_after as number;
-    expect(first).toBeGreaterThan(7);
-    expect(last).toBeLessThan(first - 1);
+    const bpbFirst = records[0]?.report.outer_step?.heldout_bpb_before as number;
+    const bpbLast = records.at(-1)?.report.outer_step?.heldout_bpb_after as number;
+    expect(bpbFirst).toBeGreaterThan(7);
+    expect(bpbLast).toBeLessThan(bpbFirst - 1);
 
     for (const r of records) {
       const { report } = r;
       // The late uploader is refused every window; the copier is caught every window it uploads.
       expect(report.refusals.UPLOAD_TOO_LATE ?? 0).toBeGreaterThanOrEqual(1);
       if (report.submissions.copied) expect(report.copies.map((c) => c.uid)).toContain(uidOf("copier"));
-      // Caught adversaries never hold weight on chain.
+      // Adversaries caught in the window they act never hold weight on chain.
       const shares = personaShares(r.chainWeights, roster);
       for (const persona of ["copier", "free-rider", "noise", "late", "replayer"] as const)
         expect(shares.get(persona), `${persona} after window ${r.window}`).toBe(0);
-      // The honest miners hold most of the paid weight. (The wrong-data trainer's indicator is a
-      // coin flip: it is not caught outright, it only ranks below the honest miners; see
-      // docs/LOCAL_NETWORK.md.)
-      const honest = honestShareOfPaid(r.chainWeights, roster);
-      if (honest !== null) expect(honest, `honest share after window ${r.window}`).toBeGreaterThanOrEqual(0.8);
     }
-    // Weights landed on chain and paid someone.
-    expect(records.some((r) => honestShareOfPaid(r.chainWeights, roster) !== null)).toBe(true);
-    // Training on assigned data shows: every honest miner's BMA ends above the wrong-data trainer's.
-    const bma = new Map(records.at(-1)?.scores.map((l) => [l.uid, l.bma]));
+    // The wrong-data trainer is caught statistically (its own samples do not beat random ones by
+    // indicator_z standard errors): by the last weight set its BMA is negative and it holds
+    // nothing; the honest miners hold at least 99% of the weight that is not burned.
+    const last = records.at(-1) as (typeof records)[number];
+    const bma = new Map(last.scores.map((l) => [l.uid, l.bma]));
     const honestUids = [...roster.personas].filter(([, p]) => p === "honest").map(([uid]) => uid);
-    const wrong = bma.get(uidOf("wrong-data")) as number;
-    for (const uid of honestUids) expect(bma.get(uid), `BMA of honest uid ${uid}`).toBeGreaterThan(wrong);
+    expect(bma.get(uidOf("wrong-data"))).toBeLessThan(0);
+    for (const uid of honestUids) expect(bma.get(uid), `BMA of honest uid ${uid}`).toBeGreaterThan(0);
+    expect(personaShares(last.chainWeights, roster).get("wrong-data")).toBe(0);
+    expect(honestShareOfPaid(last.chainWeights, roster)).toBeGreaterThanOrEqual(0.99);
   }, 900_000);
 });
