@@ -104,7 +104,8 @@ describe("trainer", () => {
     const run = await trainer.innerSteps(theta0, pool, samples);
     const after = await poolLoss(session, run.theta, pool);
     expect(run.losses).toHaveLength(inner_steps);
-    expect(run.losses[0]).toBeCloseTo(await session.loss(theta0, await samples(pool.slice(0, 8))), 4);
+    // The first step's loss is that of the pool's first batch_size samples on θ_0.
+    expect(run.losses[0]).toBeCloseTo(await poolLoss(session, theta0, pool.slice(0, batch_size)), 4);
     expect(before).toBeGreaterThan(5.3); // ≈ ln 256 at init
     expect(after).toBeLessThan(before - 0.3);
     expect(run.losses.at(-1)).toBeLessThan(run.losses[0] as number);

@@ -22,8 +22,6 @@ import { choosePeers } from "./peer-list.ts";
 export const ADVANCE_ARTIFACTS = { checkpoint: CHECKPOINT_FORMAT, aggregate: AGGREGATE_FORMAT } as const;
 export type AdvanceArtifact = keyof typeof ADVANCE_ARTIFACTS;
 
-const LN2 = Math.LN2;
-
 /**
  * Statements that queue window S's outer step (for the D1 batch that dispatches S): the job,
  * then its peer list, which names the job as the newest batch of the transaction.
@@ -252,8 +250,8 @@ export async function recordAdvance(
       )
       .bind(
         JSON.stringify(r.applied_uids),
-        r.heldout_loss_before / LN2,
-        r.heldout_loss_after / LN2,
+        r.heldout_loss_before / Math.LN2,
+        r.heldout_loss_after / Math.LN2,
         r.applied_uids.length ? aggregateKey(batch.window) : null,
         r.aggregate_sha256,
         now,
@@ -274,7 +272,7 @@ export async function recordAdvance(
         base.sha256,
         base.size,
         base.globalStep,
-        r.heldout_loss_before / LN2,
+        r.heldout_loss_before / Math.LN2,
         now,
         batch.id,
         leaseId,
@@ -290,7 +288,7 @@ export async function recordAdvance(
         checkpoint.sha256,
         checkpoint.size,
         checkpoint.globalStep,
-        r.heldout_loss_after / LN2,
+        r.heldout_loss_after / Math.LN2,
         checkpoint.from,
         now,
         batch.id,
