@@ -3,6 +3,7 @@ import { createApp } from "./app.ts";
 import { PolkadotChainClient } from "./chain/polkadot-chain-client.ts";
 import { type ChainFactory, workerContext } from "./context.ts";
 import { windowTick } from "./cron/window-tick.ts";
+import { log } from "./logging/log.ts";
 import { consumeValidationBatch } from "./validation/consume.ts";
 import type { ValidationMessage } from "./validation/messages.ts";
 
@@ -15,7 +16,13 @@ export default {
     await consumeValidationBatch(workerContext(env, chain), batch);
   },
   async scheduled(_controller, env) {
-    const report = await windowTick(workerContext(env, chain));
-    console.log(JSON.stringify({ level: "info", msg: "window tick", ...report }));
+    const startedAtMs = Date.now();
+    try {
+      const report = await windowTick(workerContext(env, chain));
+      log.info("tick", { duration_ms: Date.now() - startedAtMs, ...report });
+    } catch (e) {
+      log.error("tick.failed", { duration_ms: Date.now() - startedAtMs, error: e });
+      throw e;
+    }
   },
 } satisfies ExportedHandler<Env, ValidationMessage>;

@@ -6,6 +6,7 @@
 import { and, eq, inArray, lt } from "drizzle-orm";
 import { copyFingerprints, copyFlags, submissions, windows } from "../../schema/db/index.ts";
 import type { WorkerContext } from "../context.ts";
+import { log } from "../logging/log.ts";
 import { type CopyCandidate, type Fingerprint, type FoundCopy, findCopies } from "./find-copies.ts";
 
 /** D1 binds at most 100 parameters per statement. */
@@ -106,5 +107,19 @@ export async function detectWindowCopies(ctx: WorkerContext, window: number): Pr
       .where(and(eq(windows.window, window), inArray(windows.state, ["training", "put_open", "put_closed"]))),
   ];
   await ctx.db.batch(statements as [(typeof statements)[number], ...typeof statements]);
+  for (const f of worst.values()) {
+    log.warn("copy.flagged", {
+      window,
+      uid: f.offender.uid,
+      submission_id: f.offender.submissionId,
+      kind: f.kind,
+      grade: f.grade,
+      overlap: f.overlap,
+      original_uid: f.original.uid,
+      original_submission_id: f.original.submissionId,
+      original_window: f.original.window,
+    });
+  }
+  log.info("copies.checked", { window, submissions: valid.length, flags: flags.length, offenders: worst.size });
   return { state: "done", flags };
 }

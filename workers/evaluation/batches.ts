@@ -9,6 +9,7 @@
  */
 import { EdgeError } from "../../schema/errors.ts";
 import type { WorkerContext } from "../context.ts";
+import { log } from "../logging/log.ts";
 import { queueAdvance } from "../model/model-advance.ts";
 
 interface BatchRow {
@@ -73,6 +74,11 @@ export async function dispatchValidatedWindows(ctx: WorkerContext): Promise<{ wi
     );
     await ctx.d1.batch(statements);
     out.push({ window, batches: Math.ceil(subs.results.length / size) });
+    log.info("evaluation.dispatched", {
+      window,
+      submissions: subs.results.length,
+      batches: Math.ceil(subs.results.length / size),
+    });
   }
   return out;
 }
@@ -97,7 +103,9 @@ export async function expireLeases(ctx: WorkerContext): Promise<number> {
       )
       .bind(max, now),
   ]);
-  return expired?.meta.changes ?? 0;
+  const count = expired?.meta.changes ?? 0;
+  if (count > 0) log.warn("lease.expired", { batches: count, msg: `${count} expired lease(s) put back or parked` });
+  return count;
 }
 
 export interface Lease {
@@ -133,6 +141,14 @@ export async function leaseBatch(ctx: WorkerContext, runnerId: string): Promise<
     .prepare("UPDATE evaluation_batches SET lease_id = ? WHERE id = ? AND lease_runner_id = ? AND state = 'leased'")
     .bind(leaseId, claimed.id, runnerId)
     .run();
+  log.info("lease.granted", {
+    window: claimed.window,
+    batch_id: claimed.id,
+    lease_id: leaseId,
+    runner_id: runnerId,
+    kind: claimed.kind,
+    expires_at_ms: expiresAtMs,
+  });
   return { id: leaseId, batchId: claimed.id, window: claimed.window, kind: claimed.kind, expiresAtMs };
 }
 
@@ -206,6 +222,14 @@ export async function releaseLease(
       .prepare("UPDATE evaluation_leases SET outcome = ?, ended_at_ms = ? WHERE id = ?")
       .bind(error ? "failed" : "returned", now, leaseId),
   ]);
+  log.info("lease.released", {
+    window: batch.window,
+    batch_id: batch.id,
+    lease_id: leaseId,
+    runner_id: runnerId,
+    outcome: error ? "failed" : "returned",
+    ...(error ? { code: error.code, msg: error.message } : {}),
+  });
 }
 
 /** Moves a window to "evaluated" once none of its batches is pending or leased. */
@@ -218,6 +242,7 @@ export async function completeWindowIfDone(ctx: WorkerContext, window: number): 
     )
     .bind(ctx.now(), window, window)
     .run();
+  if (done.meta.changes > 0) log.info("window.evaluated", { window });
   return done.meta.changes > 0;
 }
 

@@ -7,6 +7,7 @@
 import type { EvaluationResult, SampleLossesJson } from "../../schema/api/runner.ts";
 import { EdgeError, isErrorCode } from "../../schema/errors.ts";
 import type { WorkerContext } from "../context.ts";
+import { log } from "../logging/log.ts";
 import { batchOfLease, completeWindowIfDone } from "./batches.ts";
 import { windowDraws } from "./work-order.ts";
 
@@ -149,6 +150,14 @@ export async function recordResults(
   const [claimed] = await ctx.d1.batch(statements);
   if (!claimed?.meta.changes)
     throw new EdgeError("LEASE_NOT_HELD", `lease ${leaseId} lost batch ${batch.id} before its results were recorded`);
+  log.info("evaluation.recorded", {
+    window: batch.window,
+    batch_id: batch.id,
+    lease_id: leaseId,
+    runner_id: runnerId,
+    evaluations: results.length,
+    failed: results.filter((r) => r.error).length,
+  });
   await completeWindowIfDone(ctx, batch.window);
   return { recorded: results.length, duplicate: false };
 }

@@ -11,6 +11,7 @@ import { EdgeError } from "../../schema/errors.ts";
 import type { LimitHparams } from "../../schema/hparams.ts";
 import { certainlyClosed, judgeReceipt, type PutWindow, windowOfBlock } from "../clock/window-math.ts";
 import type { WorkerContext } from "../context.ts";
+import { log } from "../logging/log.ts";
 import { refreshForHotkey } from "../metagraph/metagraph.ts";
 import { recordRefusal } from "./submission-records.ts";
 import { type UploadClaim, verifyClaim } from "./upload-claim.ts";
@@ -24,8 +25,10 @@ export async function recorded<T>(
   try {
     return await step();
   } catch (e) {
-    if (e instanceof EdgeError && e.status < 500) {
-      await recordRefusal(ctx.db, { window: who.window, uid: who.uid, hotkey: who.hotkey }, e, ctx.now());
+    if (e instanceof EdgeError) {
+      log.warn("upload.refused", { window: who.window, uid: who.uid, code: e.code, msg: e.message });
+      if (e.status < 500)
+        await recordRefusal(ctx.db, { window: who.window, uid: who.uid, hotkey: who.hotkey }, e, ctx.now());
     }
     throw e;
   }

@@ -8,6 +8,7 @@ import { multipartParts, multipartUploads } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import type { WorkerContext } from "../context.ts";
 import { uniqueViolation } from "../d1.ts";
+import { log } from "../logging/log.ts";
 import { assertInPutWindow, authorizeUpload, recorded } from "./authorize-upload.ts";
 import { gradientObjectKey, insertSubmission, queueValidation, type SubmissionRow } from "./submission-records.ts";
 import { parseHotkey, type UploadClaim } from "./upload-claim.ts";
@@ -221,6 +222,13 @@ export async function completeMultipart(
     }
     await endSession(ctx, session, "completed");
     await queueValidation(ctx, submission);
+    log.info("upload.accepted", {
+      window: submission.window,
+      uid: submission.uid,
+      submission_id: submission.id,
+      size_bytes: submission.sizeBytes,
+      multipart: true,
+    });
     return submission;
   });
 }

@@ -8,6 +8,7 @@
 import { EdgeError } from "../../schema/errors.ts";
 import type { PutWindow } from "../clock/window-math.ts";
 import type { WorkerContext } from "../context.ts";
+import { log } from "../logging/log.ts";
 import { assertInPutWindow, assertWithinLimits, checkUploadState, recorded } from "./authorize-upload.ts";
 import { gradientObjectKey, insertSubmission, queueValidation, type SubmissionRow } from "./submission-records.ts";
 import { type UploadClaim, verifyClaim } from "./upload-claim.ts";
@@ -94,6 +95,13 @@ export async function acceptSingleUpload(
       throw e;
     }
     ctx.defer(queueValidation(ctx, submission));
+    log.info("upload.accepted", {
+      window: submission.window,
+      uid: submission.uid,
+      submission_id: submission.id,
+      size_bytes: submission.sizeBytes,
+      multipart: false,
+    });
     return submission;
   });
 }

@@ -16,6 +16,7 @@ import { loadDataManifest, loadModelManifest } from "../artifacts.ts";
 import type { WorkerContext } from "../context.ts";
 import { batchOfLease, heldBatch, type Lease } from "../evaluation/batches.ts";
 import { baseCheckpoint } from "../evaluation/work-order.ts";
+import { log } from "../logging/log.ts";
 import { choosePeers } from "./peer-list.ts";
 
 /** The artifacts an advance lease uploads before posting its result. */
@@ -297,5 +298,15 @@ export async function recordAdvance(
   ]);
   if (!claimed?.meta.changes)
     throw new EdgeError("LEASE_NOT_HELD", `lease ${leaseId} lost the outer step of window ${batch.window}`);
+  log.info("outer_step.recorded", {
+    window: batch.window,
+    batch_id: batch.id,
+    lease_id: leaseId,
+    runner_id: runnerId,
+    applied_uids: r.applied_uids.length,
+    heldout_bpb_before: r.heldout_loss_before / Math.LN2,
+    heldout_bpb_after: r.heldout_loss_after / Math.LN2,
+    checkpoint_window: checkpoint.window,
+  });
   return { window: next, duplicate: false };
 }

@@ -8,6 +8,7 @@ import { and, eq, inArray, lt } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { neurons, uidStates, weightSets, windowScores, windows } from "../../schema/db/index.ts";
 import type { WorkerContext } from "../context.ts";
+import { log } from "../logging/log.ts";
 import { thetaSample } from "./checkpoint-sample.ts";
 import { scoreWindow, type ThetaSample, type UidWindowLine, type WindowScoring } from "./score-window.ts";
 import type { UidScoreState } from "./uid-score-state.ts";
@@ -181,5 +182,11 @@ export async function scoreWindowInD1(ctx: WorkerContext, window: number): Promi
   const weightSet = weightsDue
     ? await db.select({ id: weightSets.id }).from(weightSets).where(eq(weightSets.window, window)).get()
     : undefined;
+  log.info("window.scored", {
+    window,
+    lines: result.lines.length,
+    match_size: result.matchSize,
+    weight_set_id: weightSet?.id,
+  });
   return { window, lines: result.lines.length, matchSize: result.matchSize, weightSetId: weightSet?.id ?? null };
 }

@@ -10,6 +10,7 @@ import { EdgeError, ERROR_CODES } from "../../schema/errors.ts";
 import { loadModelManifest } from "../artifacts.ts";
 import type { WorkerContext } from "../context.ts";
 import { setVerdict } from "../intake/submission-records.ts";
+import { log } from "../logging/log.ts";
 
 function toHex(buffer: ArrayBuffer): string {
   return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -78,18 +79,19 @@ export async function validateSubmission(ctx: WorkerContext, submissionId: numbe
   const validatedAtMs = ctx.now();
   if (fault || !report) {
     const e = fault as EdgeError;
-    await setVerdict(ctx.db, sub.id, ["received"], {
+    const set = await setVerdict(ctx.db, sub.id, ["received"], {
       status: "invalid",
       errorCode: e.code,
       errorMessage: e.message,
       validatedAtMs,
     });
+    if (set) logVerdict(sub, "invalid", validatedAtMs, e);
     return;
   }
   const ranges = Object.fromEntries(
     Object.entries(report.tensors).map(([name, r]) => [name, [r.begin, r.end] as [number, number]]),
   );
-  await setVerdict(ctx.db, sub.id, ["received"], {
+  const set = await setVerdict(ctx.db, sub.id, ["received"], {
     status: "valid",
     tensorDigest: report.tensorDigest,
     baseWindow: report.metadata.base_window,
@@ -97,5 +99,22 @@ export async function validateSubmission(ctx: WorkerContext, submissionId: numbe
     paramSample: report.metadata.param_sample as Record<string, number[]>,
     tensorRanges: ranges,
     validatedAtMs,
+  });
+  if (set) logVerdict(sub, "valid", validatedAtMs);
+}
+
+function logVerdict(
+  sub: typeof submissions.$inferSelect,
+  status: "valid" | "invalid",
+  validatedAtMs: number,
+  error?: EdgeError,
+): void {
+  log.info("submission.verdict", {
+    window: sub.window,
+    uid: sub.uid,
+    submission_id: sub.id,
+    status,
+    ...(error ? { code: error.code, msg: error.message } : {}),
+    receipt_to_verdict_ms: validatedAtMs - sub.receivedAtMs,
   });
 }

@@ -19,6 +19,7 @@ import { chainRefusal } from "../chain/chain-errors.ts";
 import { hotkeySignerFromSecret } from "../chain/hotkey-signer.ts";
 import { commitHash, randomSalt } from "../chain/weights-commit.ts";
 import type { WorkerContext } from "../context.ts";
+import { log } from "../logging/log.ts";
 
 type WeightSet = typeof weightSets.$inferSelect;
 
@@ -70,6 +71,7 @@ export async function advanceWeights(ctx: WorkerContext): Promise<WeightsReport>
     .from(weightSets)
     .where(eq(weightSets.id, set.id))
     .get();
+  log.info("weights.step", { window: set.window, weight_set_id: set.id, status: now?.status ?? null, msg: step });
   return { weightSetId: set.id, status: now?.status ?? null, step };
 }
 
