@@ -8,6 +8,7 @@ import { type ChainFactory, type WorkerContext, workerContext } from "./context.
 import { errorResponse } from "./http/error-response.ts";
 import { artifactRoutes } from "./routes/artifacts.ts";
 import { benchRoutes } from "./routes/bench.ts";
+import { dashboardRoutes } from "./routes/dashboard.ts";
 import { gradientRoutes } from "./routes/gradients.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { runnerRoutes } from "./routes/runner.ts";
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     await next();
   });
   app.route("/v1", benchRoutes);
+  app.route("/", dashboardRoutes);
   app.notFound((c) =>
     errorResponse(new EdgeError("NOT_FOUND", `no route ${c.req.method} ${new URL(c.req.url).pathname}`)),
   );
