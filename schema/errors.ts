@@ -31,6 +31,18 @@ export const ERROR_CODES = {
   },
   UNAUTHORIZED: { status: 401, stage: "request", summary: "A runner or admin token is missing or wrong." },
   NOT_FOUND: { status: 404, stage: "request", summary: "No such route or resource." },
+  // request: admin routes (docs/DEPLOY.md, "Admin")
+  ADMIN_DISABLED: {
+    status: 503,
+    stage: "request",
+    summary: "Admin routes are off: the deployment has no ADMIN_TOKEN secret.",
+  },
+  RERUN_REFUSED: {
+    status: 409,
+    stage: "request",
+    summary:
+      "The window's evaluation cannot be re-run: it was not dispatched yet, or it is scored (its scores carry into later windows and weights).",
+  },
 
   // upload: identity and signature
   SIGNATURE_MISSING: {

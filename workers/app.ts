@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { EdgeError } from "../schema/errors.ts";
 import { type ChainFactory, type WorkerContext, workerContext } from "./context.ts";
 import { errorResponse } from "./http/error-response.ts";
+import { adminRoutes } from "./routes/admin.ts";
 import { artifactRoutes } from "./routes/artifacts.ts";
 import { benchRoutes } from "./routes/bench.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
@@ -13,6 +14,7 @@ import { gradientRoutes } from "./routes/gradients.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { runnerRoutes } from "./routes/runner.ts";
 import { scoreRoutes } from "./routes/scores.ts";
+import { statusRoutes } from "./routes/status.ts";
 import { submissionRoutes } from "./routes/submissions.ts";
 import { windowRoutes } from "./routes/windows.ts";
 
@@ -42,7 +44,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/v1", submissionRoutes);
   app.route("/v1", artifactRoutes);
   app.route("/v1", scoreRoutes);
+  app.route("/v1", statusRoutes);
   app.route("/v1/runner", runnerRoutes);
+  app.route("/v1/admin", adminRoutes);
   app.use("/v1/bench/*", async (c, next) => {
     // typed as the literal "off" of wrangler.toml; `wrangler dev --var BENCHMARK_ROUTES:on` changes it
     if ((c.env.BENCHMARK_ROUTES as string) !== "on")

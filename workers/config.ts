@@ -14,6 +14,8 @@ export interface DeploymentConfig {
   readonly weightsVersionKey: bigint;
   /** The validator hotkey's secret URI; weights stay pending without it. */
   readonly validatorHotkeySecret: string | null;
+  /** The admin bearer token; without it the admin routes answer ADMIN_DISABLED. */
+  readonly adminToken: string | null;
 }
 
 /** The vars this module reads; a structural subset of the generated Env. */
@@ -24,6 +26,8 @@ export interface DeploymentVars {
   readonly WEIGHTS_VERSION_KEY: string;
   /** A secret (`wrangler secret put`), not a var. */
   readonly VALIDATOR_HOTKEY_SECRET?: string;
+  /** A secret: the bearer token of /v1/admin/*. */
+  readonly ADMIN_TOKEN?: string;
 }
 
 /** Parses the deployment vars; a malformed one is CONFIG_INVALID (an operator fault, 500). */
@@ -53,5 +57,6 @@ export function deploymentConfig(vars: DeploymentVars): DeploymentConfig {
     chainUrl: vars.CHAIN_URL,
     weightsVersionKey: BigInt(vars.WEIGHTS_VERSION_KEY),
     validatorHotkeySecret: vars.VALIDATOR_HOTKEY_SECRET?.trim() || null,
+    adminToken: vars.ADMIN_TOKEN?.trim() || null,
   };
 }

@@ -66,7 +66,8 @@ export const evaluationBatchItems = sqliteTable(
   ],
 );
 
-export const LEASE_OUTCOMES = ["active", "completed", "expired", "returned", "failed"] as const;
+/** revoked: an operator re-ran the window's evaluation while the lease was out (docs/DEPLOY.md). */
+export const LEASE_OUTCOMES = ["active", "completed", "expired", "returned", "failed", "revoked"] as const;
 
 /** Every lease ever granted: the audit trail of who held which batch and how it ended. */
 export const evaluationLeases = sqliteTable(

@@ -9,6 +9,7 @@ import { and, eq } from "drizzle-orm";
 import { chainHead, multipartUploads, neurons, submissions, windows } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import type { LimitHparams } from "../../schema/hparams.ts";
+import { assertIntakeOpen, type IntakeState, intakeStateOf, latestIntakeSwitch } from "../admin/intake-pause.ts";
 import { certainlyClosed, judgeReceipt, type PutWindow, windowOfBlock } from "../clock/window-math.ts";
 import type { WorkerContext } from "../context.ts";
 import { log } from "../logging/log.ts";
@@ -41,11 +42,12 @@ interface UploadState {
   readonly submissionExists: boolean;
   readonly headBlock: number | undefined;
   readonly put: PutWindow | null;
+  readonly intake: IntakeState;
 }
 
 async function readUploadState(ctx: WorkerContext, claim: UploadClaim): Promise<UploadState> {
   const { db } = ctx;
-  const [neuron, bySignature, sessionBySignature, existing, head, win] = await db.batch([
+  const [neuron, bySignature, sessionBySignature, existing, head, win, intake] = await db.batch([
     db.select({ uid: neurons.uid }).from(neurons).where(eq(neurons.hotkey, claim.hotkey)).limit(1),
     db.select({ id: submissions.id }).from(submissions).where(eq(submissions.signature, claim.signature)).limit(1),
     db
@@ -64,6 +66,7 @@ async function readUploadState(ctx: WorkerContext, claim: UploadClaim): Promise<
       .from(windows)
       .where(eq(windows.window, claim.window))
       .limit(1),
+    latestIntakeSwitch(db),
   ]);
   const bounds = win[0];
   return {
@@ -75,6 +78,7 @@ async function readUploadState(ctx: WorkerContext, claim: UploadClaim): Promise<
       bounds?.opens != null && bounds.closes != null
         ? { window: claim.window, opensAtMs: bounds.opens, closesAtMs: bounds.closes }
         : null,
+    intake: intakeStateOf(intake),
   };
 }
 
@@ -134,13 +138,15 @@ export async function authorizeUpload(
 }
 
 /**
- * The checks after the signature and the size limits, on what D1 knows: registration (with one
+ * The checks after the signature and the size limits, on what D1 knows: intake not paused by the
+ * operator, registration (with one
  * rate-limited refresh for an unknown hotkey), replay, an existing submission, a closed window.
  */
 export async function checkUploadState(ctx: WorkerContext, claim: UploadClaim): Promise<PutWindow | null> {
   return recorded(ctx, claim, async () => {
     const { hparams, netuid } = ctx.config;
     const state = await readUploadState(ctx, claim);
+    assertIntakeOpen(state.intake);
     const uid =
       state.uid ??
       (await refreshForHotkey(

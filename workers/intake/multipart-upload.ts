@@ -6,6 +6,7 @@
 import { and, asc, eq } from "drizzle-orm";
 import { multipartParts, multipartUploads } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
+import { assertIntakeOpen, intakeState } from "../admin/intake-pause.ts";
 import type { WorkerContext } from "../context.ts";
 import { uniqueViolation } from "../d1.ts";
 import { log } from "../logging/log.ts";
@@ -187,6 +188,7 @@ export async function completeMultipart(
   const session = await openSession(ctx, at, headers);
   const receivedAtMs = ctx.now();
   return recorded(ctx, session, async () => {
+    assertIntakeOpen(await intakeState(ctx.db));
     const stored = await ctx.db
       .select()
       .from(multipartParts)

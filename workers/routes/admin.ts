@@ -1,0 +1,64 @@
+/**
+ * Admin routes (docs/DEPLOY.md, "Admin"): pause and resume intake, re-run a window's evaluation,
+ * read the admin log. Every route needs `Authorization: Bearer <ADMIN_TOKEN>`. Wiring only: the
+ * logic is in admin/.
+ */
+import { desc } from "drizzle-orm";
+import { Hono } from "hono";
+import { adminActions } from "../../schema/db/index.ts";
+import { EdgeError } from "../../schema/errors.ts";
+import { assertAdmin } from "../admin/admin-auth.ts";
+import { intakeState, switchIntake } from "../admin/intake-pause.ts";
+import { rerunEvaluation } from "../admin/rerun-evaluation.ts";
+import type { AppEnv } from "../app.ts";
+import { decimalParam } from "../http/params.ts";
+
+const MAX_REASON = 500;
+const ACTIONS_SHOWN = 50;
+
+/** The optional `{"reason": "…"}` body of an admin action. */
+async function reasonOf(req: Request): Promise<string | null> {
+  const text = await req.text();
+  if (!text.trim()) return null;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new EdgeError("BAD_REQUEST", 'the body must be empty or JSON: {"reason": "…"}');
+  }
+  const reason = (body as { reason?: unknown })?.reason;
+  if (reason === undefined || reason === null) return null;
+  if (typeof reason !== "string" || reason.length > MAX_REASON)
+    throw new EdgeError("BAD_REQUEST", `reason must be a string of at most ${MAX_REASON} characters`);
+  return reason;
+}
+
+export const adminRoutes = new Hono<AppEnv>()
+  .use(async (c, next) => {
+    await assertAdmin(c.get("ctx").config.adminToken, c.req.header("Authorization"));
+    await next();
+  })
+  .get("/intake", async (c) => c.json({ intake: await intakeState(c.get("ctx").db) }))
+  .post("/intake/pause", async (c) =>
+    c.json({ intake: await switchIntake(c.get("ctx"), true, await reasonOf(c.req.raw)) }),
+  )
+  .post("/intake/resume", async (c) =>
+    c.json({ intake: await switchIntake(c.get("ctx"), false, await reasonOf(c.req.raw)) }),
+  )
+  .post("/windows/:window/rerun-evaluation", async (c) => {
+    const window = decimalParam(c.req.param("window"), "window");
+    return c.json({ rerun: await rerunEvaluation(c.get("ctx"), window, await reasonOf(c.req.raw)) });
+  })
+  .get("/actions", async (c) => {
+    const rows = await c.get("ctx").db.select().from(adminActions).orderBy(desc(adminActions.id)).limit(ACTIONS_SHOWN);
+    return c.json({
+      actions: rows.map((r) => ({
+        id: r.id,
+        action: r.action,
+        window: r.window,
+        reason: r.reason,
+        details: r.details,
+        at_ms: r.atMs,
+      })),
+    });
+  });
