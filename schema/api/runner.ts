@@ -4,6 +4,9 @@
  */
 import type { Draw } from "../sampling/assignment.ts";
 
+// What a runner posts back is defined by the schemas the Worker validates it with.
+export type { AdvanceResult, EvaluationResult, SampleLossesJson } from "./runner-requests.ts";
+
 export interface WorkItem {
   readonly submission_id: number;
   readonly uid: number;
@@ -32,30 +35,6 @@ export interface WorkOrder {
   readonly eval_lr: number;
   readonly random: Draw;
   readonly submissions: readonly WorkItem[];
-}
-
-export interface SampleLossesJson {
-  readonly own_before: readonly number[];
-  readonly own_after: readonly number[];
-  readonly random_before: readonly number[];
-  readonly random_after: readonly number[];
-}
-
-/** One submission's outcome as a runner reports it: the four losses, or an error with its code. */
-export interface EvaluationResult {
-  readonly submission_id: number;
-  readonly loss_before_own?: number;
-  readonly loss_after_own?: number;
-  readonly loss_before_random?: number;
-  readonly loss_after_random?: number;
-  /** Each sample's own mean loss, in the order of the draws: what the indicator's test uses. */
-  readonly sample_losses?: SampleLossesJson;
-  readonly error?: { readonly code: string; readonly message: string };
-  readonly decode_ms?: number;
-  readonly apply_ms?: number;
-  readonly forward_ms?: number;
-  readonly restore_ms?: number;
-  readonly total_ms?: number;
 }
 
 /** One peer submission of an outer step. */
@@ -90,16 +69,3 @@ export interface AdvanceOrder {
 
 /** Whatever a lease hands out. */
 export type LeaseOrder = WorkOrder | AdvanceOrder;
-
-/** What a runner reports for an advance lease. */
-export interface AdvanceResult {
-  /** Uids whose gradients went into the aggregate. */
-  readonly applied_uids: readonly number[];
-  /** Mean next-byte cross-entropy (nats) on the held-out samples, of θ_S and θ_{S+1}. */
-  readonly heldout_loss_before: number;
-  readonly heldout_loss_after: number;
-  /** SHA-256 of the uploaded files (null when no peer was applied: θ_{S+1} = θ_S, nothing uploaded). */
-  readonly checkpoint_sha256: string | null;
-  readonly aggregate_sha256: string | null;
-  readonly total_ms?: number;
-}

@@ -4,9 +4,10 @@
  * by that lease having completed the batch. A repeated post changes nothing; a post from a lease
  * that expired or was returned is refused and changes nothing either.
  */
-import type { EvaluationResult, SampleLossesJson } from "../../schema/api/runner.ts";
-import { EdgeError, isErrorCode } from "../../schema/errors.ts";
+import { type EvaluationResult, evaluationResultsBody } from "../../schema/api/runner-requests.ts";
+import { EdgeError } from "../../schema/errors.ts";
 import type { WorkerContext } from "../context.ts";
+import { parseRequest } from "../http/validate.ts";
 import { log } from "../logging/log.ts";
 import { batchOfLease, completeWindowIfDone } from "./batches.ts";
 import { windowDraws } from "./work-order.ts";
@@ -14,51 +15,14 @@ import { windowDraws } from "./work-order.ts";
 const LOSSES = ["loss_before_own", "loss_after_own", "loss_before_random", "loss_after_random"] as const;
 const DURATIONS = ["decode_ms", "apply_ms", "forward_ms", "restore_ms", "total_ms"] as const;
 
-const SAMPLE_KEYS = ["own_before", "own_after", "random_before", "random_after"] as const;
-
-/** Per-sample losses: four lists of finite numbers, own and random lists of equal length pairwise. */
-function checkSampleLosses(submissionId: number, s: SampleLossesJson): void {
-  const lists = SAMPLE_KEYS.map((k) => s?.[k]);
-  const ok =
-    lists.every((l) => Array.isArray(l) && l.length > 0 && l.length <= 4096 && l.every((x) => Number.isFinite(x))) &&
-    lists[0]?.length === lists[1]?.length &&
-    lists[2]?.length === lists[3]?.length;
-  if (!ok)
-    throw new EdgeError(
-      "BAD_REQUEST",
-      `submission ${submissionId}: sample_losses must hold own_before/own_after and random_before/random_after as equal-length lists of finite losses`,
-    );
-}
-
-/** Checks the shape of posted results against the batch's submissions; BAD_REQUEST otherwise. */
+/** Parses posted results (schema/api/runner-requests.ts) and checks they cover the batch's submissions; BAD_REQUEST otherwise. */
 export function checkResults(body: unknown, items: readonly number[]): EvaluationResult[] {
-  const results = (body as { evaluations?: unknown })?.evaluations;
-  if (!Array.isArray(results)) throw new EdgeError("BAD_REQUEST", 'the body must be {"evaluations": [...]}');
-  const ids = results.map((r) => (r as EvaluationResult)?.submission_id);
+  const results = parseRequest(evaluationResultsBody, body).evaluations;
+  const ids = results.map((r) => r.submission_id);
   if (ids.length !== items.length || [...ids].sort((a, b) => a - b).some((id, i) => id !== items[i])) {
     throw new EdgeError("BAD_REQUEST", `results must cover exactly the batch's submissions ${items.join(", ")}`);
   }
-  for (const r of results as EvaluationResult[]) {
-    if (r.error) {
-      if (typeof r.error.code !== "string" || !isErrorCode(r.error.code) || typeof r.error.message !== "string") {
-        throw new EdgeError(
-          "BAD_REQUEST",
-          `submission ${r.submission_id}: error must be {code, message} with a catalog code`,
-        );
-      }
-    } else if (!LOSSES.every((k) => typeof r[k] === "number" && Number.isFinite(r[k]))) {
-      throw new EdgeError(
-        "BAD_REQUEST",
-        `submission ${r.submission_id}: the four losses must be finite numbers, or an error given`,
-      );
-    }
-    if (r.sample_losses !== undefined) checkSampleLosses(r.submission_id, r.sample_losses);
-    for (const k of DURATIONS) {
-      if (r[k] !== undefined && !(typeof r[k] === "number" && r[k] >= 0))
-        throw new EdgeError("BAD_REQUEST", `${k} must be a non-negative number`);
-    }
-  }
-  return results as EvaluationResult[];
+  return results;
 }
 
 /** Records the results of a lease; `duplicate` when the same lease had recorded them already. */

@@ -5,7 +5,10 @@
  */
 import { decodeAddress, encodeAddress } from "@polkadot/util-crypto";
 import { verify } from "@scure/sr25519";
-import { EdgeError } from "../../schema/errors.ts";
+import type { z } from "zod";
+import { multipartCreateHeaders, singleUploadHeaders } from "../../schema/api/upload-requests.ts";
+import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
+import { headerObject, parseRequest } from "../http/validate.ts";
 
 export const SIGNED_MESSAGE_PREFIX = "templar-edge/v1/gradient";
 
@@ -28,16 +31,6 @@ export function signedMessage(c: Pick<UploadClaim, "netuid" | "window" | "uid" |
   return new TextEncoder().encode(`${SIGNED_MESSAGE_PREFIX}|${c.netuid}|${c.window}|${c.uid}|${c.sha256}|${c.size}`);
 }
 
-const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
-const SHA256 = /^[0-9a-f]{64}$/;
-const SIGNATURE = /^0x[0-9a-fA-F]{128}$/;
-
-function header(headers: Headers, name: string): string {
-  const v = headers.get(name);
-  if (v === null || v === "") throw new EdgeError("SIGNATURE_MISSING", `the ${name} header is required`);
-  return v;
-}
-
 /** The 32-byte public key of an ss58 address, and the address in prefix 42. */
 export function parseHotkey(address: string): { hotkey: string; publicKey: Uint8Array } {
   let publicKey: Uint8Array;
@@ -51,21 +44,35 @@ export function parseHotkey(address: string): { hotkey: string; publicKey: Uint8
   return { hotkey: encodeAddress(publicKey, 42), publicKey };
 }
 
+const CLAIM_HEADERS = {
+  "Content-Length": singleUploadHeaders,
+  "X-Templar-Size": multipartCreateHeaders,
+} as const;
+
+/** SIGNATURE_INVALID for a malformed signature, BAD_REQUEST for any other malformed header. */
+function claimIssueCode(issue: z.core.$ZodIssue): ErrorCode {
+  return issue.path[0] === "X-Templar-Signature" ? "SIGNATURE_INVALID" : "BAD_REQUEST";
+}
+
 /** Reads the claim of an upload request; `sizeHeader` is Content-Length (single) or X-Templar-Size (multipart). */
 export function readClaim(
   headers: Headers,
   sizeHeader: "Content-Length" | "X-Templar-Size",
   at: { netuid: number; window: number; uid: number },
 ): UploadClaim {
-  const address = header(headers, "X-Templar-Hotkey");
-  const sha256 = header(headers, "X-Templar-Sha256").toLowerCase();
-  const signature = header(headers, "X-Templar-Signature").toLowerCase();
-  const sizeText = header(headers, sizeHeader);
-  if (!SHA256.test(sha256)) throw new EdgeError("BAD_REQUEST", "X-Templar-Sha256 must be 64 hex digits");
-  if (!SIGNATURE.test(signature))
-    throw new EdgeError("SIGNATURE_INVALID", "X-Templar-Signature must be 0x and 128 hex digits");
-  if (!DECIMAL.test(sizeText)) throw new EdgeError("BAD_REQUEST", `${sizeHeader} must be a decimal byte count`);
-  return { ...at, ...parseHotkey(address), sha256, size: Number(sizeText), signature };
+  const schema = CLAIM_HEADERS[sizeHeader];
+  const input = headerObject(headers, Object.keys(schema.shape));
+  // An absent header is SIGNATURE_MISSING, and reported before a malformed one.
+  const missing = Object.keys(schema.shape).find((name) => input[name] === undefined);
+  if (missing) throw new EdgeError("SIGNATURE_MISSING", `the ${missing} header is required`);
+  const claim = parseRequest(schema, input, claimIssueCode);
+  return {
+    ...at,
+    ...parseHotkey(claim["X-Templar-Hotkey"]),
+    sha256: claim["X-Templar-Sha256"],
+    size: "Content-Length" in claim ? claim["Content-Length"] : claim["X-Templar-Size"],
+    signature: claim["X-Templar-Signature"],
+  };
 }
 
 function hexBytes(hex: string): Uint8Array {

@@ -6,7 +6,8 @@
  * published (with its measured held-out loss), so miners always learn what to train from.
  */
 import { and, eq, inArray } from "drizzle-orm";
-import type { AdvanceOrder, AdvanceResult } from "../../schema/api/runner.ts";
+import type { AdvanceOrder } from "../../schema/api/runner.ts";
+import { type AdvanceResult, advanceResultBody } from "../../schema/api/runner-requests.ts";
 import { modelAdvances, submissions, uidStates } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import { AGGREGATE_FORMAT, CHECKPOINT_FORMAT, readCheckpointHeader } from "../../schema/model/checkpoint.ts";
@@ -16,6 +17,7 @@ import { loadDataManifest, loadModelManifest } from "../artifacts.ts";
 import type { WorkerContext } from "../context.ts";
 import { batchOfLease, heldBatch, type Lease } from "../evaluation/batches.ts";
 import { baseCheckpoint } from "../evaluation/work-order.ts";
+import { parseRequest } from "../http/validate.ts";
 import { log } from "../logging/log.ts";
 import { choosePeers } from "./peer-list.ts";
 
@@ -113,29 +115,21 @@ export async function storeAdvanceArtifact(
   ctx: WorkerContext,
   runnerId: string,
   leaseId: number,
-  name: string,
-  sha256: string | undefined,
+  name: AdvanceArtifact,
+  sha256: string,
   body: ArrayBuffer,
 ): Promise<{ key: string; size_bytes: number }> {
-  if (!Object.hasOwn(ADVANCE_ARTIFACTS, name)) throw new EdgeError("NOT_FOUND", `no advance artifact "${name}"`);
   const batch = await heldBatch(ctx, runnerId, leaseId);
   if (batch.kind !== "advance") throw new EdgeError("BAD_REQUEST", `lease ${leaseId} is not an outer step`);
-  if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256))
-    throw new EdgeError("BAD_REQUEST", "X-Templar-Sha256 must be the file's SHA-256 in 64 lowercase hex digits");
   const bytes = new Uint8Array(body);
   const manifest = await loadModelManifest(ctx.artifacts);
   try {
     const headerLength = Number(new DataView(body, 0, Math.min(8, body.byteLength)).getBigUint64(0, true));
-    readCheckpointHeader(
-      bytes.subarray(8, 8 + headerLength),
-      manifest,
-      bytes.length,
-      ADVANCE_ARTIFACTS[name as AdvanceArtifact],
-    );
+    readCheckpointHeader(bytes.subarray(8, 8 + headerLength), manifest, bytes.length, ADVANCE_ARTIFACTS[name]);
   } catch (e) {
     throw new EdgeError("BAD_REQUEST", `the ${name} does not fit the model: ${(e as Error).message}`);
   }
-  const key = artifactKey(name as AdvanceArtifact, batch.window);
+  const key = artifactKey(name, batch.window);
   try {
     await ctx.artifacts.put(key, bytes, { sha256, customMetadata: { lease: String(leaseId) } });
   } catch (e) {
@@ -167,20 +161,11 @@ async function uploadedSize(
   return head.size;
 }
 
-/** Checks an advance result's shape against the job's peers; BAD_REQUEST otherwise. */
+/** Parses an advance result (schema/api/runner-requests.ts) and checks it against the job's peers; BAD_REQUEST otherwise. */
 export function checkAdvanceResult(body: unknown, peerUids: readonly number[]): AdvanceResult {
-  const r = body as AdvanceResult;
-  const finite = (x: unknown) => typeof x === "number" && Number.isFinite(x) && x >= 0;
-  if (!r || !Array.isArray(r.applied_uids) || !r.applied_uids.every((u) => peerUids.includes(u)))
+  const r = parseRequest(advanceResultBody, body);
+  if (!r.applied_uids.every((u) => peerUids.includes(u)))
     throw new EdgeError("BAD_REQUEST", `applied_uids must be a list of the job's peers (${peerUids.join(", ")})`);
-  if (!finite(r.heldout_loss_before) || !finite(r.heldout_loss_after))
-    throw new EdgeError("BAD_REQUEST", "heldout_loss_before and heldout_loss_after must be finite losses");
-  const uploaded = r.applied_uids.length > 0;
-  for (const k of ["checkpoint_sha256", "aggregate_sha256"] as const) {
-    const v = r[k];
-    if (uploaded ? typeof v !== "string" || !/^[0-9a-f]{64}$/.test(v) : v !== null)
-      throw new EdgeError("BAD_REQUEST", `${k} must be the uploaded file's SHA-256, or null when no peer was applied`);
-  }
   return r;
 }
 

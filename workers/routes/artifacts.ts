@@ -5,6 +5,7 @@
  */
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
+import { dataFilePath, windowPath, windowUidPath } from "../../schema/api/request-params.ts";
 import { DATA_MANIFEST_KEY } from "../../schema/data/dataset.ts";
 import { evaluations } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
@@ -13,28 +14,26 @@ import type { AppEnv } from "../app.ts";
 import { objectResponse } from "../artifacts.ts";
 import { baseCheckpoint } from "../evaluation/work-order.ts";
 import { evaluationJson } from "../http/json.ts";
-import { decimalParam } from "../http/params.ts";
+import { parseRequest } from "../http/validate.ts";
 
 export const artifactRoutes = new Hono<AppEnv>()
   .get("/model/manifest", (c) => objectResponse(c.env.ARTIFACTS, MODEL_MANIFEST_KEY, c.req.raw, "application/json"))
   .get("/data/manifest", (c) => objectResponse(c.env.ARTIFACTS, DATA_MANIFEST_KEY, c.req.raw, "application/json"))
   .get("/data/:file", (c) => {
-    const file = c.req.param("file");
-    if (!/^[a-z]+-\d{5}\.bin$/.test(file)) throw new EdgeError("NOT_FOUND", `no data file ${file}`);
+    const { file } = parseRequest(dataFilePath, c.req.param(), () => "NOT_FOUND");
     return objectResponse(c.env.ARTIFACTS, `data/${file}`, c.req.raw);
   })
   .get("/checkpoints/:window", async (c) => {
-    const base = await baseCheckpoint(c.get("ctx"), decimalParam(c.req.param("window"), "window"));
+    const base = await baseCheckpoint(c.get("ctx"), parseRequest(windowPath, c.req.param()).window);
     const res = await objectResponse(c.env.ARTIFACTS, base.key, c.req.raw);
     res.headers.set("X-Templar-Checkpoint-Window", String(base.window));
     return res;
   })
   .get("/aggregates/:window", (c) =>
-    objectResponse(c.env.ARTIFACTS, aggregateKey(decimalParam(c.req.param("window"), "window")), c.req.raw),
+    objectResponse(c.env.ARTIFACTS, aggregateKey(parseRequest(windowPath, c.req.param()).window), c.req.raw),
   )
   .get("/evaluations/:window/:uid", async (c) => {
-    const window = decimalParam(c.req.param("window"), "window");
-    const uid = decimalParam(c.req.param("uid"), "uid");
+    const { window, uid } = parseRequest(windowUidPath, c.req.param());
     const row = await c
       .get("ctx")
       .db.select()

@@ -3,44 +3,36 @@
  * intake/; a download before the put window closes needs a runner token.
  */
 import { Hono } from "hono";
-import { EdgeError } from "../../schema/errors.ts";
+import type { z } from "zod";
+import { windowUidPath } from "../../schema/api/request-params.ts";
+import {
+  multipartCompleteBody,
+  multipartPartPath,
+  multipartSessionHeaders,
+  multipartSessionPath,
+} from "../../schema/api/upload-requests.ts";
+import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
 import type { AppEnv } from "../app.ts";
 import { submissionJson } from "../http/json.ts";
-import { decimalParam } from "../http/params.ts";
+import { headerObject, jsonBody, parseRequest } from "../http/validate.ts";
 import { abortMultipart, completeMultipart, createMultipart, uploadPart } from "../intake/multipart-upload.ts";
 import { acceptSingleUpload } from "../intake/single-upload.ts";
 import { findSubmission } from "../intake/submission-records.ts";
 import { readClaim } from "../intake/upload-claim.ts";
 import { authenticatedRunner } from "../runners/runner-auth.ts";
 
-type Params = { window?: string; uid?: string; uploadId?: string; part?: string };
-
-function where(params: Params) {
-  return { window: decimalParam(params.window, "window"), uid: decimalParam(params.uid, "uid") };
+/** A malformed upload id names no session: MULTIPART_UNKNOWN, like an unknown one. */
+function sessionIssueCode(issue: z.core.$ZodIssue): ErrorCode {
+  return issue.path[0] === "uploadId" ? "MULTIPART_UNKNOWN" : "BAD_REQUEST";
 }
 
-function session(params: Params) {
-  const uploadId = params.uploadId ?? "";
-  if (!/^[A-Za-z0-9._~+/=-]{1,512}$/.test(uploadId)) throw new EdgeError("MULTIPART_UNKNOWN", "malformed upload id");
-  return { ...where(params), uploadId };
-}
-
-/** The `parts` list of a completion body. */
-async function completionParts(req: Request): Promise<{ part_number: number; etag: string }[]> {
-  let body: unknown;
-  try {
-    body = await req.json();
-  } catch {
-    throw new EdgeError("BAD_REQUEST", 'the body must be JSON: {"parts": [{"part_number", "etag"}, …]}');
-  }
-  const parts = (body as { parts?: unknown })?.parts;
-  if (
-    !Array.isArray(parts) ||
-    !parts.every((p) => Number.isSafeInteger(p?.part_number) && typeof p?.etag === "string" && p.etag.length > 0)
-  ) {
-    throw new EdgeError("BAD_REQUEST", "parts must be a list of {part_number: integer, etag: string}");
-  }
-  return parts;
+/** The session's hotkey and signature must come with each of its requests (SIGNATURE_MISSING otherwise). */
+function sessionHeaders(headers: Headers): void {
+  parseRequest(
+    multipartSessionHeaders,
+    headerObject(headers, Object.keys(multipartSessionHeaders.shape)),
+    () => "SIGNATURE_MISSING",
+  );
 }
 
 export const gradientRoutes = new Hono<AppEnv>()
@@ -48,7 +40,7 @@ export const gradientRoutes = new Hono<AppEnv>()
     const ctx = c.get("ctx");
     const claim = readClaim(c.req.raw.headers, "Content-Length", {
       netuid: ctx.config.netuid,
-      ...where(c.req.param()),
+      ...parseRequest(windowUidPath, c.req.param()),
     });
     const submission = await acceptSingleUpload(ctx, claim, c.req.raw.body);
     return c.json({ submission: submissionJson(submission) }, 202);
@@ -57,7 +49,7 @@ export const gradientRoutes = new Hono<AppEnv>()
     const ctx = c.get("ctx");
     const claim = readClaim(c.req.raw.headers, "X-Templar-Size", {
       netuid: ctx.config.netuid,
-      ...where(c.req.param()),
+      ...parseRequest(windowUidPath, c.req.param()),
     });
     const created = await createMultipart(ctx, claim);
     const { multipart_min_part_bytes, multipart_max_parts } = ctx.config.hparams.limits;
@@ -72,22 +64,30 @@ export const gradientRoutes = new Hono<AppEnv>()
     );
   })
   .put("/gradients/:window/:uid/multipart/:uploadId/parts/:part", async (c) => {
-    const at = { ...session(c.req.param()), partNumber: decimalParam(c.req.param("part"), "part") };
-    const part = await uploadPart(c.get("ctx"), at, c.req.raw.headers, c.req.raw.body);
-    return c.json({ part_number: part.partNumber, etag: part.etag, size_bytes: part.sizeBytes });
+    const { part, ...at } = parseRequest(multipartPartPath, c.req.param(), sessionIssueCode);
+    sessionHeaders(c.req.raw.headers);
+    const stored = await uploadPart(c.get("ctx"), { ...at, partNumber: part }, c.req.raw.headers, c.req.raw.body);
+    return c.json({ part_number: stored.partNumber, etag: stored.etag, size_bytes: stored.sizeBytes });
   })
   .post("/gradients/:window/:uid/multipart/:uploadId/complete", async (c) => {
-    const at = session(c.req.param());
-    const submission = await completeMultipart(c.get("ctx"), at, c.req.raw.headers, await completionParts(c.req.raw));
+    const at = parseRequest(multipartSessionPath, c.req.param(), sessionIssueCode);
+    sessionHeaders(c.req.raw.headers);
+    const { parts } = parseRequest(
+      multipartCompleteBody,
+      await jsonBody(c.req.raw, 'the body must be JSON: {"parts": [{"part_number", "etag"}, …]}'),
+    );
+    const submission = await completeMultipart(c.get("ctx"), at, c.req.raw.headers, parts);
     return c.json({ submission: submissionJson(submission) }, 202);
   })
   .delete("/gradients/:window/:uid/multipart/:uploadId", async (c) => {
-    await abortMultipart(c.get("ctx"), session(c.req.param()), c.req.raw.headers);
+    const at = parseRequest(multipartSessionPath, c.req.param(), sessionIssueCode);
+    sessionHeaders(c.req.raw.headers);
+    await abortMultipart(c.get("ctx"), at, c.req.raw.headers);
     return c.body(null, 204);
   })
   .get("/gradients/:window/:uid", async (c) => {
     const ctx = c.get("ctx");
-    const { window, uid } = where(c.req.param());
+    const { window, uid } = parseRequest(windowUidPath, c.req.param());
     const sub = await findSubmission(ctx.db, window, uid);
     if (!sub) throw new EdgeError("NOT_FOUND", `no submission of uid ${uid} for window ${window}`);
     const put = await ctx.clock.putWindow(window);

@@ -3,26 +3,18 @@
  * renew it, give it back, upload an outer step's files, post its results. Every route needs a runner's bearer token. Wiring only: the logic is in evaluation/.
  */
 import { Hono } from "hono";
+import { leasePath } from "../../schema/api/request-params.ts";
+import { advanceArtifactHeaders, advanceArtifactPath, releaseBody } from "../../schema/api/runner-requests.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import type { AppEnv } from "../app.ts";
 import { batchOfLease, leaseBatch, releaseLease, renewLease } from "../evaluation/batches.ts";
 import { recordResults } from "../evaluation/results.ts";
 import { workOrder } from "../evaluation/work-order.ts";
-import { decimalParam } from "../http/params.ts";
+import { headerObject, jsonBody, parseRequest } from "../http/validate.ts";
 import { advanceOrder, recordAdvance, storeAdvanceArtifact } from "../model/model-advance.ts";
 import { authenticatedRunner, type RunnerRow } from "../runners/runner-auth.ts";
 
 type RunnerEnv = AppEnv & { Variables: AppEnv["Variables"] & { runner: RunnerRow } };
-
-async function jsonBody(req: Request): Promise<unknown> {
-  const text = await req.text();
-  if (!text) return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new EdgeError("BAD_REQUEST", "the body is not JSON");
-  }
-}
 
 export const runnerRoutes = new Hono<RunnerEnv>()
   .use(async (c, next) => {
@@ -38,26 +30,28 @@ export const runnerRoutes = new Hono<RunnerEnv>()
     return c.json(lease.kind === "advance" ? await advanceOrder(ctx, lease) : await workOrder(ctx, lease));
   })
   .post("/leases/:lease/heartbeat", async (c) => {
-    const expiresAtMs = await renewLease(c.get("ctx"), c.get("runner").id, decimalParam(c.req.param("lease"), "lease"));
+    const { lease } = parseRequest(leasePath, c.req.param());
+    const expiresAtMs = await renewLease(c.get("ctx"), c.get("runner").id, lease);
     return c.json({ expires_at_ms: expiresAtMs });
   })
   .post("/leases/:lease/release", async (c) => {
-    const body = (await jsonBody(c.req.raw)) as { error?: { code?: unknown; message?: unknown } };
-    const error = body.error && {
-      code: String(body.error.code ?? "INTERNAL"),
-      message: String(body.error.message ?? ""),
-    };
-    await releaseLease(c.get("ctx"), c.get("runner").id, decimalParam(c.req.param("lease"), "lease"), error);
+    const { lease } = parseRequest(leasePath, c.req.param());
+    const { error } = parseRequest(releaseBody, await jsonBody(c.req.raw));
+    await releaseLease(c.get("ctx"), c.get("runner").id, lease, error);
     return c.json({ released: true });
   })
   .put("/leases/:lease/artifacts/:name", async (c) => {
-    const lease = decimalParam(c.req.param("lease"), "lease");
+    const { lease, name } = parseRequest(advanceArtifactPath, c.req.param(), (issue) =>
+      issue.path[0] === "name" ? "NOT_FOUND" : "BAD_REQUEST",
+    );
+    const headers = headerObject(c.req.raw.headers, Object.keys(advanceArtifactHeaders.shape));
+    const sha256 = parseRequest(advanceArtifactHeaders, headers)["X-Templar-Sha256"];
     const stored = await storeAdvanceArtifact(
       c.get("ctx"),
       c.get("runner").id,
       lease,
-      c.req.param("name"),
-      c.req.header("X-Templar-Sha256"),
+      name,
+      sha256,
       await c.req.arrayBuffer(),
     );
     return c.json(stored, 201);
@@ -65,7 +59,7 @@ export const runnerRoutes = new Hono<RunnerEnv>()
   .post("/leases/:lease/results", async (c) => {
     const ctx = c.get("ctx");
     const runnerId = c.get("runner").id;
-    const lease = decimalParam(c.req.param("lease"), "lease");
+    const { lease } = parseRequest(leasePath, c.req.param());
     const body = await jsonBody(c.req.raw);
     const { kind } = await batchOfLease(ctx, runnerId, lease);
     return c.json(

@@ -1,15 +1,16 @@
 /** GET /v1/windows/current (the chain head, its window, the put windows around it) and /v1/windows/{window}. */
 import { Hono } from "hono";
+import { windowPath } from "../../schema/api/request-params.ts";
 import type { AppEnv } from "../app.ts";
 import { openingBlock, windowOfBlock } from "../clock/window-math.ts";
 import { windowReport } from "../clock/window-report.ts";
 import { baseCheckpoint } from "../evaluation/work-order.ts";
 import { putWindowJson } from "../http/json.ts";
-import { decimalParam } from "../http/params.ts";
+import { parseRequest } from "../http/validate.ts";
 
 export const windowRoutes = new Hono<AppEnv>()
   .get("/windows/:window{[0-9]+}", async (c) =>
-    c.json(await windowReport(c.get("ctx"), decimalParam(c.req.param("window"), "window"))),
+    c.json(await windowReport(c.get("ctx"), parseRequest(windowPath, c.req.param()).window)),
   )
   .get("/windows/current", async (c) => {
     const ctx = c.get("ctx");
