@@ -12,6 +12,7 @@ import { benchRoutes } from "./routes/bench.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { gradientRoutes } from "./routes/gradients.ts";
 import { metaRoutes } from "./routes/meta.ts";
+import { openApiRoutes } from "./routes/openapi.ts";
 import { runnerRoutes } from "./routes/runner.ts";
 import { scoreRoutes } from "./routes/scores.ts";
 import { statusRoutes } from "./routes/status.ts";
@@ -38,6 +39,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     );
     await next();
   });
+  app.route("/", openApiRoutes);
   app.route("/v1", metaRoutes);
   app.route("/v1", windowRoutes);
   app.route("/v1", gradientRoutes);

@@ -1,38 +1,9 @@
 /** Documents of the public API (docs/SPEC.md §7), as the Worker serves them and clients read them. */
+import type { ErrorJson, PutWindowJson } from "./responses.ts";
 import type { SampleLossesJson } from "./runner.ts";
 
-export interface ErrorJson {
-  readonly code: string;
-  readonly message: string;
-}
-
-export interface SubmissionJson {
-  readonly window: number;
-  readonly uid: number;
-  readonly hotkey: string;
-  readonly status: "received" | "valid" | "invalid" | "copied";
-  readonly error: ErrorJson | null;
-  readonly received_at_ms: number;
-  readonly multipart_created_at_ms: number | null;
-  readonly size_bytes: number;
-  readonly sha256: string;
-  readonly object_key: string;
-  readonly validated_at_ms: number | null;
-}
-
-export interface RefusalJson {
-  readonly window: number;
-  readonly code: string;
-  readonly message: string;
-  readonly received_at_ms: number;
-}
-
-export interface PutWindowJson {
-  readonly window: number;
-  readonly opens_at_ms: number;
-  readonly closes_at_ms: number;
-  readonly state: "pending" | "open" | "closed";
-}
+// The documents /openapi.json describes field by field are defined by their schemas.
+export type { ErrorJson, PutWindowJson, RefusalJson, SubmissionJson } from "./responses.ts";
 
 /** The outer step a window fed: peers chosen, peers applied, held-out loss of θ_S and θ_{S+1}. */
 export interface OuterStepJson {
