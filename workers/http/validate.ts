@@ -34,7 +34,7 @@ export function headerObject(headers: Headers, names: readonly string[]): Record
 /** A request's JSON body; an empty body is `{}` (BAD_REQUEST when it is not JSON). */
 export async function jsonBody(req: Request, hint = "the body is not JSON"): Promise<unknown> {
   const text = await req.text();
-  if (!text) return {};
+  if (!text.trim()) return {};
   try {
     return JSON.parse(text);
   } catch {

@@ -5,32 +5,21 @@
  */
 import { desc } from "drizzle-orm";
 import { Hono } from "hono";
+import { adminReasonBody } from "../../schema/api/admin-requests.ts";
+import { windowPath } from "../../schema/api/request-params.ts";
 import { adminActions } from "../../schema/db/index.ts";
-import { EdgeError } from "../../schema/errors.ts";
 import { assertAdmin } from "../admin/admin-auth.ts";
 import { intakeState, switchIntake } from "../admin/intake-pause.ts";
 import { rerunEvaluation } from "../admin/rerun-evaluation.ts";
 import type { AppEnv } from "../app.ts";
-import { decimalParam } from "../http/params.ts";
+import { jsonBody, parseRequest } from "../http/validate.ts";
 
-const MAX_REASON = 500;
 const ACTIONS_SHOWN = 50;
 
-/** The optional `{"reason": "…"}` body of an admin action. */
+/** The optional `{"reason": "…"}` body of an admin action (schema/api/admin-requests.ts). */
 async function reasonOf(req: Request): Promise<string | null> {
-  const text = await req.text();
-  if (!text.trim()) return null;
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new EdgeError("BAD_REQUEST", 'the body must be empty or JSON: {"reason": "…"}');
-  }
-  const reason = (body as { reason?: unknown })?.reason;
-  if (reason === undefined || reason === null) return null;
-  if (typeof reason !== "string" || reason.length > MAX_REASON)
-    throw new EdgeError("BAD_REQUEST", `reason must be a string of at most ${MAX_REASON} characters`);
-  return reason;
+  const body = await jsonBody(req, 'the body must be empty or JSON: {"reason": "…"}');
+  return parseRequest(adminReasonBody, body).reason ?? null;
 }
 
 export const adminRoutes = new Hono<AppEnv>()
@@ -46,7 +35,7 @@ export const adminRoutes = new Hono<AppEnv>()
     c.json({ intake: await switchIntake(c.get("ctx"), false, await reasonOf(c.req.raw)) }),
   )
   .post("/windows/:window/rerun-evaluation", async (c) => {
-    const window = decimalParam(c.req.param("window"), "window");
+    const { window } = parseRequest(windowPath, c.req.param());
     return c.json({ rerun: await rerunEvaluation(c.get("ctx"), window, await reasonOf(c.req.raw)) });
   })
   .get("/actions", async (c) => {
