@@ -12,10 +12,13 @@ import {
   runners,
   submissions,
   uploadRefusals,
+  windowScores,
   windows,
 } from "../../schema/db/index.ts";
 import { createApp } from "../../workers/app.ts";
+import { workerContext } from "../../workers/context.ts";
 import { tokenHash } from "../../workers/runners/runner-auth.ts";
+import { scoreWindowInD1 } from "../../workers/scoring/window-scoring.ts";
 import { buildGradient, IDENTITY, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { miner, NETUID, uploadHeaders } from "./support/miners.ts";
 import { chainAtPutWindow, db, publishManifest, recordPutWindow, registerMiners } from "./support/world.ts";
@@ -302,5 +305,29 @@ describe("re-running a window's evaluation", () => {
     expect((await errorOf(open)).code).toBe("RERUN_REFUSED");
     const unknown = await asAdmin("/v1/admin/windows/999999/rerun-evaluation");
     expect(unknown.status).toBe(404);
+  });
+
+  it("a window re-run while it was being scored gets no scores: scoring writes nothing unless it is still evaluated", async () => {
+    await registerMiners([carol], chain);
+    await seedEvaluatedWindow(W + 4, "evaluated");
+    await asAdmin(`/v1/admin/windows/${W + 4}/rerun-evaluation`);
+    // What a tick that read its inputs before the re-run would write now.
+    const ctx = workerContext({ ...env, ADMIN_TOKEN } as Env, () => chain);
+    await expect(scoreWindowInD1(ctx, W + 4)).rejects.toThrow(/UNIQUE constraint failed: windows.window/);
+    expect(
+      await db
+        .select()
+        .from(windowScores)
+        .where(eq(windowScores.window, W + 4)),
+    ).toEqual([]);
+    expect(
+      (
+        await db
+          .select()
+          .from(windows)
+          .where(eq(windows.window, W + 4))
+          .get()
+      )?.state,
+    ).toBe("evaluating");
   });
 });

@@ -4,10 +4,11 @@
  * `windows_per_weights` windows a weight set to send to the chain). A window waits while an
  * earlier one is still on its way through validation and evaluation, because scores carry over.
  */
-import { and, eq, inArray, lt } from "drizzle-orm";
+import { and, eq, inArray, lt, ne } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { neurons, uidStates, weightSets, windowScores, windows } from "../../schema/db/index.ts";
 import type { WorkerContext } from "../context.ts";
+import { uniqueViolation } from "../d1.ts";
 import { log } from "../logging/log.ts";
 import { thetaSample } from "./checkpoint-sample.ts";
 import { scoreWindow, type ThetaSample, type UidWindowLine, type WindowScoring } from "./score-window.ts";
@@ -47,7 +48,13 @@ export async function scoreEvaluatedWindows(ctx: WorkerContext): Promise<ScoredW
       .limit(1)
       .get();
     if (earlier) break;
-    out.push(await scoreWindowInD1(ctx, next.window));
+    try {
+      out.push(await scoreWindowInD1(ctx, next.window));
+    } catch (e) {
+      // The window left "evaluated" while it was being scored (an admin re-run, another tick): nothing was written.
+      if (uniqueViolation(e) === "windows.window") break;
+      throw e;
+    }
   }
   return out;
 }
@@ -143,6 +150,16 @@ export async function scoreWindowInD1(ctx: WorkerContext, window: number): Promi
   const db = ctx.db;
   const gone = [...input.states.keys()].filter((uid) => !result.states.has(uid));
   const statements: BatchItem<"sqlite">[] = [
+    // Fails the transaction (a duplicate of the window's row) unless the window is still "evaluated":
+    // an admin re-run (admin/rerun-evaluation.ts) may have put it back to "evaluating" since its inputs were read.
+    db
+      .insert(windows)
+      .select(
+        db
+          .select()
+          .from(windows)
+          .where(and(eq(windows.window, window), ne(windows.state, "evaluated"))),
+      ),
     ...result.lines.map((l) => db.insert(windowScores).values(lineRow(l, window, now))),
     ...(gone.length ? [db.delete(uidStates).where(inArray(uidStates.uid, gone))] : []),
     ...[...result.states.values()].map((s) => {
@@ -177,7 +194,7 @@ export async function scoreWindowInD1(ctx: WorkerContext, window: number): Promi
       }),
     );
   }
-  // One transaction: a concurrent tick scoring the same window fails on the lines' primary key.
+  // One transaction: a concurrent tick scoring the same window fails on the guard above.
   await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   const weightSet = weightsDue
     ? await db.select({ id: weightSets.id }).from(weightSets).where(eq(weightSets.window, window)).get()
