@@ -9,7 +9,7 @@ const required = (name: string) => ({ error: () => `the ${name} header is requir
 
 const hotkey = z.string(required("X-Templar-Hotkey")).meta({
   description: "the miner's hotkey, ss58 (any prefix)",
-  example: "5F3sa2TJAWMqDhXG6jhV4N8ko9SxwGy8TpaNS1repo5EYjQX",
+  example: "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY",
 });
 const sha256 = z
   .string(required("X-Templar-Sha256"))
