@@ -49,6 +49,10 @@ describe("dashboard", () => {
       Array.from({ length: DASHBOARD_WINDOWS }, (_, i) => DASHBOARD_FIRST_WINDOW + DASHBOARD_WINDOWS - 1 - i),
     );
     expect(page).toContain(`id="current-window" data-window="${DASHBOARD_FIRST_WINDOW + DASHBOARD_WINDOWS}"`);
+    // Each uid's newest penalty (the seed's verdicts: uid 3 copied in window 46, uid 12 invalid in 45).
+    expect(section(page, 'data-uid="3"', "tr")).toContain("copy_mega ×0.00 (w 46)");
+    expect(section(page, 'data-uid="12"', "tr")).toContain("invalid ×0.00 (w 45)");
+    expect(section(page, 'data-uid="7"', "tr")).not.toContain("(w ");
   });
 
   it("escapes every value: a hotkey with markup is text, in content and attributes", async () => {

@@ -2,7 +2,13 @@
 import { html, raw } from "hono/html";
 import { ago, countdown, counts, fixed, percent, shortKey, utc } from "./figures.ts";
 import { lineChart } from "./line-chart.ts";
-import type { CurrentWindowView, LeaderRowView, OverviewView, WindowRowView } from "./overview-query.ts";
+import {
+  type CurrentWindowView,
+  type LeaderRowView,
+  type OverviewView,
+  PENALTY_WINDOWS,
+  type WindowRowView,
+} from "./overview-query.ts";
 import { type Html, page } from "./page-layout.ts";
 
 /** A countdown to `atMs` that the page's script keeps ticking. */
@@ -82,7 +88,7 @@ ${raw(lineChart(v.heldoutBpb, { label: "held-out bpb", yLabel: "bits per byte", 
 <tbody>${v.windows.map(windowRow)}</tbody>
 </table>
 <h2>Leaderboard</h2>
-<p class="sub">${v.leaderboard.length} uids by rating (μ − 3σ; unrated last) · ${weightsFrom}</p>
+<p class="sub">${v.leaderboard.length} uids by rating (μ − 3σ; unrated last) · ${weightsFrom} · last penalty within ${PENALTY_WINDOWS} windows</p>
 <table id="leaderboard">
 <thead><tr><th>#</th><th>uid</th><th class="l">hotkey</th><th>μ / σ</th><th>rating</th><th>BMA</th><th>final score</th><th>weight</th><th class="l">last penalty</th></tr></thead>
 <tbody>${v.leaderboard.map((r, i) => leaderRow(r, i + 1))}</tbody>
