@@ -7,6 +7,7 @@ import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { encodeGradient } from "../../schema/codec/encode.ts";
 import { copyFlags, windows } from "../../schema/db/index.ts";
 import { workerContext } from "../../workers/context.ts";
+import { detectWindowCopies } from "../../workers/copies/detect-window-copies.ts";
 import { type ChainReport, windowTick } from "../../workers/cron/window-tick.ts";
 import { buildGradient, HPARAMS, IDENTITY, rng, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { FakeChain } from "./support/fake-chain.ts";
@@ -111,5 +112,20 @@ describe("copy detection", () => {
     expect(await verdictOf(app, W, carol.uid)).toMatchObject({ status: "copied", error: { code: "COPY_EXACT" } });
     expect(await verdictOf(app, W, dave.uid)).toMatchObject({ status: "copied", error: { code: "COPY_NEAR" } });
     expect(await verdictOf(app, W, erin.uid)).toMatchObject({ status: "copied", error: { code: "COPY_EXACT" } });
+
+    // Detection runs again (the queue and the cron both trigger it): it changes nothing and logs nothing.
+    const lines: string[] = [];
+    const keep = (line: string) => void lines.push(line);
+    const spies = [
+      vi.spyOn(console, "log").mockImplementation(keep),
+      vi.spyOn(console, "warn").mockImplementation(keep),
+    ];
+    const again = await detectWindowCopies(
+      workerContext(env, () => chain),
+      W,
+    );
+    for (const s of spies) s.mockRestore();
+    expect(again.state).toBe("done");
+    expect(lines.filter((l) => /"event":"cop(y|ies)\./.test(l))).toEqual([]);
   });
 });

@@ -106,8 +106,11 @@ export async function detectWindowCopies(ctx: WorkerContext, window: number): Pr
       .set({ state: "validated", updatedAtMs: now })
       .where(and(eq(windows.window, window), inArray(windows.state, ["training", "put_open", "put_closed"]))),
   ];
-  await ctx.db.batch(statements as [(typeof statements)[number], ...typeof statements]);
-  for (const f of worst.values()) {
+  const results = await ctx.db.batch(statements as [(typeof statements)[number], ...typeof statements]);
+  // Detection runs again (queue and cron) once a window is done: log only what this run changed.
+  const changed = (i: number) => ((results[i] as D1Result | undefined)?.meta?.changes ?? 0) > 0;
+  [...worst.values()].forEach((f, i) => {
+    if (!changed(flags.length + i)) return;
     log.warn("copy.flagged", {
       window,
       uid: f.offender.uid,
@@ -119,7 +122,8 @@ export async function detectWindowCopies(ctx: WorkerContext, window: number): Pr
       original_submission_id: f.original.submissionId,
       original_window: f.original.window,
     });
-  }
-  log.info("copies.checked", { window, submissions: valid.length, flags: flags.length, offenders: worst.size });
+  });
+  if (changed(statements.length - 1))
+    log.info("copies.checked", { window, submissions: valid.length, flags: flags.length, offenders: worst.size });
   return { state: "done", flags };
 }
