@@ -97,7 +97,7 @@ export class Runner {
     const posted = await api.postAdvance(id, r);
     log(
       "outer_step.posted",
-      `lease ${id}: θ_${order.next_window} ${r.applied_uids.length ? `from uids ${r.applied_uids.join(", ")}` : "= θ_" + window + " (no peer applied)"}; ` +
+      `lease ${id}: θ_${order.next_window} ${r.applied_uids.length ? `from uids ${r.applied_uids.join(", ")}` : `= θ_${window} (no peer applied)`}; ` +
         `held-out ${bpb(r.heldout_loss_before)} → ${bpb(r.heldout_loss_after)} bits/byte` +
         `${posted.duplicate ? " (already recorded)" : ""}`,
       {
