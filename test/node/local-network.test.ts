@@ -53,9 +53,9 @@ describe.skipIf(!available)("the local network (npm start)", () => {
     // nothing; the honest miners hold at least 99% of the weight that is not burned.
     const last = records.at(-1) as (typeof records)[number];
     const bma = new Map(last.scores.map((l) => [l.uid, l.bma]));
-    const honestUids = [...roster.personas].filter(([, p]) => p === "honest").map(([uid]) => uid);
+    // (An honest miner's indicator is −1 in about a quarter of windows at indicator_z 2, so its
+    // BMA after a few windows can still be below 0: only the wrong-data trainer's is asserted.)
     expect(bma.get(uidOf("wrong-data"))).toBeLessThan(0);
-    for (const uid of honestUids) expect(bma.get(uid), `BMA of honest uid ${uid}`).toBeGreaterThan(0);
     expect(personaShares(last.chainWeights, roster).get("wrong-data")).toBe(0);
     expect(honestShareOfPaid(last.chainWeights, roster)).toBeGreaterThanOrEqual(0.99);
   }, 900_000);
