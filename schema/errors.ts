@@ -220,6 +220,18 @@ export const ERROR_CODES = {
     stage: "request",
     summary: "The lease expired, was returned, or is not this runner's: its batch may be with another runner.",
   },
+  LEASE_EXPIRED: {
+    status: 409,
+    stage: "request",
+    summary:
+      "A batch's lease ran out before its results arrived: recorded on the batch, which goes back to pending (or is parked).",
+  },
+  WINDOW_STATE_CONFLICT: {
+    status: 409,
+    stage: "request",
+    summary:
+      "A window transition was refused: the window is not in a state it starts from, its condition does not hold yet, or another writer changed the window first. Nothing was written.",
+  },
   EVAL_NON_FINITE: {
     status: 422,
     stage: "evaluation",
@@ -292,13 +304,17 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** The error every templar-edge module throws: a stable code, a human message, optional details. */
+/**
+ * The error every templar-edge module throws: a stable code, a short public message, optional
+ * details. `cause` holds what an upstream said (a chain node, R2): it goes to the log, never to
+ * a client.
+ */
 export class EdgeError extends Error {
   readonly code: ErrorCode;
   readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
-    super(message);
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = "EdgeError";
     this.code = code;
     this.details = details;
@@ -313,9 +329,4 @@ export class EdgeError extends Error {
 /** True if `code` is one of the catalog's codes. */
 export function isErrorCode(code: string): code is ErrorCode {
   return Object.hasOwn(ERROR_CODES, code);
-}
-
-/** Shorthand for `throw new EdgeError(...)` usable in expression position. */
-export function fail(code: ErrorCode, message: string, details?: Record<string, unknown>): never {
-  throw new EdgeError(code, message, details);
 }

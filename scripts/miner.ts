@@ -13,7 +13,7 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { hotkeySignerFromSecret } from "../workers/chain/hotkey-signer.ts";
+import { hotkeySignerFromSecret } from "../schema/keys/hotkey-signer.ts";
 import { ROOT } from "./artifacts/files.ts";
 import { PERSONAS, type PersonaName } from "./miner/personas.ts";
 import { ProgressBar } from "./miner/window-line.ts";

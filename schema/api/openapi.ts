@@ -1,12 +1,64 @@
 /**
- * The OpenAPI 3.1 document of the Worker, assembled from the operations table
- * (schema/api/operations.ts): the zod schemas the routes validate with become the parameters,
- * bodies and responses; every refusal is the error body with its catalog status.
+ * The OpenAPI 3.1 document of the Worker, assembled from the operations its routes declare
+ * beside their handlers (workers/routes/): the zod schemas the routes validate with become the
+ * parameters, bodies and responses; every refusal is the error body with its catalog status.
  */
 import { z } from "zod";
 import { ERROR_CODES, type ErrorCode } from "../errors.ts";
-import { type Answer, OPERATIONS, type Operation, REQUEST_ERRORS, type Tag } from "./operations.ts";
 import { errorBody } from "./responses.ts";
+
+export type HttpMethod = "get" | "post" | "put" | "delete";
+export type Tag = "validator" | "uploads" | "results" | "artifacts" | "runner" | "admin" | "dashboard" | "benchmark";
+
+/** What a route answers with on success: a JSON schema, a JSON document named by its type, bytes, HTML or nothing. */
+export type Answer =
+  | { readonly status: number; readonly description: string; readonly json: z.ZodType }
+  | { readonly status: number; readonly description: string; readonly jsonType: string }
+  | { readonly status: number; readonly description: string; readonly content: "binary" | "html" | "none" };
+
+/** One route as its declaration states it: what it takes, answers and refuses. */
+export interface Operation {
+  readonly id: string;
+  readonly method: HttpMethod;
+  /** Hono's form, which routes with it: `/v1/gradients/:window/:uid`, `/v1/windows/:window{[0-9]+}`. */
+  readonly path: string;
+  readonly tag: Tag;
+  readonly summary: string;
+  readonly description?: string;
+  /** Who may call it: anyone, a runner's bearer token, the admin token; uploads carry a signature in headers. */
+  readonly auth?: "runner" | "admin";
+  readonly pathParams?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  readonly headers?: z.ZodObject;
+  /** A JSON body (its schema, or the schemas one of which applies), or raw bytes. */
+  readonly body?: z.ZodType | readonly z.ZodType[] | "binary";
+  readonly answers: readonly Answer[];
+  /** The catalog codes it may answer with besides the ones of every request (BAD_REQUEST, NOT_FOUND, INTERNAL). */
+  readonly errors?: readonly ErrorCode[];
+}
+
+/** Codes every request may answer with. */
+export const REQUEST_ERRORS: readonly ErrorCode[] = ["BAD_REQUEST", "NOT_FOUND", "INTERNAL"];
+
+/** A JSON answer with its schema. */
+export const jsonAnswer = (status: number, description: string, schema: z.ZodType): Answer => ({
+  status,
+  description,
+  json: schema,
+});
+/** A JSON answer documented by the name of its type. */
+export const typedAnswer = (status: number, description: string, jsonType: string): Answer => ({
+  status,
+  description,
+  jsonType,
+});
+/** A 200 with bytes. */
+export const bytesAnswer = (description: string): Answer => ({ status: 200, description, content: "binary" });
+
+/** `/v1/windows/:window{[0-9]+}` → `/v1/windows/{window}`. */
+export function openApiPath(honoPath: string): string {
+  return honoPath.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, "{$1}");
+}
 
 type JsonSchema = Record<string, unknown>;
 
@@ -126,12 +178,13 @@ function operation(op: Operation): JsonSchema {
   };
 }
 
-/** The OpenAPI 3.1 document of every route the Worker serves. */
-export function openApiDocument(): JsonSchema {
+/** The OpenAPI 3.1 document of these operations (every route the Worker serves). */
+export function openApiDocument(operations: readonly Operation[]): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
-  for (const op of OPERATIONS) {
-    paths[op.path] ??= {};
-    (paths[op.path] as Record<string, JsonSchema>)[op.method] = operation(op);
+  for (const op of operations) {
+    const path = openApiPath(op.path);
+    paths[path] ??= {};
+    (paths[path] as Record<string, JsonSchema>)[op.method] = operation(op);
   }
   return {
     openapi: "3.1.0",

@@ -85,3 +85,4 @@ export type ErrorJson = z.infer<typeof errorJson>;
 export type SubmissionJson = z.infer<typeof submissionJson>;
 export type RefusalJson = z.infer<typeof refusalJson>;
 export type PutWindowJson = z.infer<typeof putWindowJson>;
+export type MultipartCreatedJson = z.infer<typeof multipartCreatedResponse>;

@@ -15,7 +15,10 @@ const CATALOG_CODES = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
 export const releaseBody = z.object({
   error: z
     .object({
-      code: z.string().default("INTERNAL").meta({ description: "an error code, INTERNAL when absent" }),
+      code: z
+        .enum(CATALOG_CODES, { error: "error.code must be a code of the catalog (docs/SPEC.md)" })
+        .default("INTERNAL")
+        .meta({ description: "a catalog code, INTERNAL when absent" }),
       message: z.string().default(""),
     })
     .optional()

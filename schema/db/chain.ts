@@ -3,7 +3,7 @@
  * Times are Unix milliseconds (`…AtMs`); block timestamps come from each block's
  * `timestamp.set` inherent.
  */
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** One row per uid of the subnet, synced from the metagraph by the cron Worker. */
 export const neurons = sqliteTable(
@@ -56,6 +56,28 @@ export const windows = sqliteTable(
     updatedAtMs: integer("updated_at_ms").notNull(),
   },
   (t) => [index("windows_state").on(t.state)],
+);
+
+/**
+ * Every state change of a window, in order (seq 1, 2, …), written in the same transaction as
+ * the change by the window lifecycle (workers/windows/window-lifecycle.ts). Its constraints are
+ * the lifecycle's guard: an illegal from-state is inserted as NULL, an unmet condition as a NULL
+ * to_state, a lost compare-and-set as a duplicate seq, and each fails the whole transaction.
+ */
+export const windowTransitions = sqliteTable(
+  "window_transitions",
+  {
+    window: integer("window")
+      .notNull()
+      .references(() => windows.window),
+    seq: integer("seq").notNull(),
+    /** The transition's name (close_put, validate, dispatch, …). */
+    transition: text("transition").notNull(),
+    fromState: text("from_state", { enum: WINDOW_STATES }).notNull(),
+    toState: text("to_state", { enum: WINDOW_STATES }).notNull(),
+    atMs: integer("at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.window, t.seq] })],
 );
 
 /** The latest chain head the validator has read (a single row, id 1). */

@@ -7,8 +7,8 @@
 import { createHash } from "node:crypto";
 import type { SubmissionJson } from "../../schema/api/public.ts";
 import type { LimitHparams } from "../../schema/hparams.ts";
-import type { HotkeySigner } from "../../workers/chain/chain-client.ts";
-import { signedMessage } from "../../workers/intake/upload-claim.ts";
+import type { HotkeySigner } from "../../schema/keys/hotkey-signer.ts";
+import { signedMessage } from "../../schema/upload/upload-claim.ts";
 
 export interface UploadTarget {
   readonly url: string;

@@ -6,6 +6,8 @@
 import type { ApiPromise } from "@polkadot/api";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
+import type { HotkeySigner } from "../../schema/keys/hotkey-signer.ts";
+import { hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
 import { type LocalChain, startLocalChain } from "../../scripts/local-chain/chopsticks.ts";
 import {
   connect,
@@ -17,9 +19,8 @@ import {
   sudo,
 } from "../../scripts/local-chain/subnet.ts";
 import { SPEC_SOURCE, specAvailable } from "../../scripts/local-chain/subtensor-spec.ts";
-import type { ExtrinsicOutcome, HotkeySigner, SubmittedTx, WeightsCall } from "../../workers/chain/chain-client.ts";
+import type { ExtrinsicOutcome, SubmittedTx, WeightsCall } from "../../workers/chain/chain-client.ts";
 import { chainRefusal, isPoolRejection } from "../../workers/chain/chain-errors.ts";
-import { hotkeySignerFromSecret } from "../../workers/chain/hotkey-signer.ts";
 import { PolkadotChainClient } from "../../workers/chain/polkadot-chain-client.ts";
 import { commitHash, randomSalt } from "../../workers/chain/weights-commit.ts";
 

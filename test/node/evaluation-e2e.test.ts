@@ -18,9 +18,9 @@ import { encodeGradient } from "../../schema/codec/encode.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import { readCheckpoint } from "../../schema/model/checkpoint.ts";
 import { parameterSlots } from "../../schema/model/manifest.ts";
+import { signedMessage } from "../../schema/upload/upload-claim.ts";
 import { dataArtifacts } from "../../scripts/artifacts/data-artifacts.ts";
 import { modelArtifacts } from "../../scripts/artifacts/model-artifacts.ts";
-import { signedMessage } from "../../workers/intake/upload-claim.ts";
 import { randomValues, rng } from "../shared/fixtures/gradients.ts";
 import { type LocalValidator, startLocalValidator, until } from "./support/local-validator.ts";
 

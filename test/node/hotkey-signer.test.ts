@@ -5,7 +5,7 @@ import { u8aToHex } from "@polkadot/util";
 import { signatureVerify } from "@polkadot/util-crypto";
 import { describe, expect, it } from "vitest";
 import { EdgeError } from "../../schema/errors.ts";
-import { hotkeySignerFromSecret } from "../../workers/chain/hotkey-signer.ts";
+import { hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
 
 const keyring = new Keyring({ type: "sr25519", ss58Format: 42 });
 const DEV = "bottom drive obey lake curtain smoke basket hold race lonely fit walk";

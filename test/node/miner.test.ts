@@ -19,6 +19,7 @@ import { readGradientFile } from "../../schema/codec/read.ts";
 import { validateGradient } from "../../schema/codec/validate.ts";
 import { type DataManifest, gatherSamples } from "../../schema/data/dataset.ts";
 import { getHparams } from "../../schema/hparams.ts";
+import { hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
 import { readCheckpoint } from "../../schema/model/checkpoint.ts";
 import { INITIAL_CHECKPOINT_KEY } from "../../schema/model/keys.ts";
 import { minerPool } from "../../schema/sampling/assignment.ts";
@@ -34,7 +35,6 @@ import {
 import { Trainer } from "../../scripts/miner/trainer.ts";
 import { uploadGradient } from "../../scripts/miner/upload.ts";
 import { WorkDir } from "../../scripts/miner/work-dir.ts";
-import { hotkeySignerFromSecret } from "../../workers/chain/hotkey-signer.ts";
 import { randomValues, rng } from "../shared/fixtures/gradients.ts";
 import { type LocalValidator, startLocalValidator, until } from "./support/local-validator.ts";
 

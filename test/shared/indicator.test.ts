@@ -1,7 +1,7 @@
 // The binary indicator: Templar's comparison of mean improvements, and (★) the per-sample test
 // that needs the own samples to beat the random ones by indicator_z standard errors.
 import { describe, expect, it } from "vitest";
-import { improvementT, measureGradient, type SampleLosses } from "../../workers/scoring/gradient-score.ts";
+import { improvementT, measureGradient, type SampleLosses } from "../../schema/scoring/gradient-score.ts";
 
 /** Losses whose relative improvements are exactly `own` and `random` (before 5, after 5·(1 − x)). */
 function samples(own: number[], random: number[]): SampleLosses {

@@ -3,15 +3,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PROFILES } from "../../schema/hparams.ts";
-import { ordinal } from "../../workers/scoring/openskill-match.ts";
+import { ordinal } from "../../schema/scoring/openskill-match.ts";
 import {
   scoreWindow,
   type UidUpload,
   type UploadOutcome,
   type WindowScoring,
-} from "../../workers/scoring/score-window.ts";
-import { freshState, type UidScoreState } from "../../workers/scoring/uid-score-state.ts";
-import { weightVector } from "../../workers/scoring/weights.ts";
+} from "../../schema/scoring/score-window.ts";
+import { freshState, type UidScoreState } from "../../schema/scoring/uid-score-state.ts";
+import { weightVector } from "../../schema/scoring/weights.ts";
 
 const hp = PROFILES.default;
 const THETA = { sample: { w: [0.5, -0.25], v: [1, 2] }, stepEma: null };

@@ -4,10 +4,10 @@
 import { describe, expect, it } from "vitest";
 import vectors from "../../../shared/vectors/templar-codec.json" with { type: "json" };
 import { PROFILES } from "../../schema/hparams.ts";
-import { measureGradient, nextBma } from "../../workers/scoring/gradient-score.ts";
-import { NEW_RATING, ordinal, rateMatch } from "../../workers/scoring/openskill-match.ts";
-import { nextStepEma, stepsBehind, syncScore } from "../../workers/scoring/sync-score.ts";
-import { chainWeights, weightVector } from "../../workers/scoring/weights.ts";
+import { measureGradient, nextBma } from "../../schema/scoring/gradient-score.ts";
+import { NEW_RATING, ordinal, rateMatch } from "../../schema/scoring/openskill-match.ts";
+import { nextStepEma, stepsBehind, syncScore } from "../../schema/scoring/sync-score.ts";
+import { chainWeights, weightVector } from "../../schema/scoring/weights.ts";
 
 const hp = PROFILES.default;
 

@@ -313,7 +313,10 @@ describe("re-running a window's evaluation", () => {
     await asAdmin(`/v1/admin/windows/${W + 4}/rerun-evaluation`);
     // What a tick that read its inputs before the re-run would write now.
     const ctx = workerContext({ ...env, ADMIN_TOKEN } as Env, () => chain);
-    await expect(scoreWindowInD1(ctx, W + 4)).rejects.toThrow(/UNIQUE constraint failed: windows.window/);
+    await expect(scoreWindowInD1(ctx, W + 4)).rejects.toMatchObject({
+      code: "WINDOW_STATE_CONFLICT",
+      details: { transition: "score", state: "evaluating" },
+    });
     expect(
       await db
         .select()

@@ -8,7 +8,7 @@ import { getHparams } from "../../schema/hparams.ts";
 import { minerPool } from "../../schema/sampling/assignment.ts";
 import { dataArtifacts } from "../../scripts/artifacts/data-artifacts.ts";
 import { workerContext } from "../../workers/context.ts";
-import { dispatchValidatedWindows } from "../../workers/evaluation/batches.ts";
+import { dispatchValidatedWindows } from "../../workers/evaluation/dispatch.ts";
 import { tokenHash } from "../../workers/runners/runner-auth.ts";
 import { rng } from "../shared/fixtures/gradients.ts";
 import { chainAtPutWindow, db, testApp } from "./support/world.ts";

@@ -1,7 +1,7 @@
 // The validator hotkey derives and signs inside workerd, where wasm cannot be compiled: pure JS only.
 import { verify } from "@scure/sr25519";
 import { describe, expect, it } from "vitest";
-import { hotkeySignerFromSecret } from "../../workers/chain/hotkey-signer.ts";
+import { hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
 import { commitHash, randomSalt } from "../../workers/chain/weights-commit.ts";
 
 // Keyring({ type: "sr25519", ss58Format: 42 }).addFromUri("//Charlie//hot").address, computed once in

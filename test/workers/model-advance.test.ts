@@ -13,7 +13,7 @@ import { INITIAL_CHECKPOINT_KEY } from "../../schema/model/keys.ts";
 import { parameterSlots } from "../../schema/model/manifest.ts";
 import { dataArtifacts } from "../../scripts/artifacts/data-artifacts.ts";
 import { workerContext } from "../../workers/context.ts";
-import { dispatchValidatedWindows } from "../../workers/evaluation/batches.ts";
+import { dispatchValidatedWindows } from "../../workers/evaluation/dispatch.ts";
 import { tokenHash } from "../../workers/runners/runner-auth.ts";
 import { rng, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { hex } from "./support/miners.ts";

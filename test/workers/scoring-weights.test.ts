@@ -20,11 +20,11 @@ import {
   windows,
 } from "../../schema/db/index.ts";
 import { getHparams } from "../../schema/hparams.ts";
+import { hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
 import { writeCheckpoint } from "../../schema/model/checkpoint.ts";
 import { INITIAL_CHECKPOINT_KEY, MODEL_MANIFEST_KEY } from "../../schema/model/keys.ts";
 import { parameterSlots } from "../../schema/model/manifest.ts";
 import { chainRefusal } from "../../workers/chain/chain-errors.ts";
-import { hotkeySignerFromSecret } from "../../workers/chain/hotkey-signer.ts";
 import { workerContext } from "../../workers/context.ts";
 import { scoreEvaluatedWindows } from "../../workers/scoring/window-scoring.ts";
 import { advanceWeights, backoffMs } from "../../workers/weights/weight-submission.ts";

@@ -10,7 +10,7 @@ import {
   openingBlock,
   putWindowFrom,
   windowOfBlock,
-} from "../../workers/clock/window-math.ts";
+} from "../../schema/windows/window-math.ts";
 import { workerContext } from "../../workers/context.ts";
 import { type ChainReport, firstBlockAfter, windowTick } from "../../workers/cron/window-tick.ts";
 import { FakeChain } from "./support/fake-chain.ts";

@@ -8,6 +8,7 @@
  * rejection as an EdgeError), and a later tick looks for it in the blocks that followed
  * (`findExtrinsic`), reading its dispatch outcome from the block's events.
  */
+import type { HotkeySigner } from "../../schema/keys/hotkey-signer.ts";
 
 /** A block: its number, hash, and the timestamp of its `timestamp.set` inherent (ms). */
 export interface BlockRef {
@@ -40,15 +41,6 @@ export interface Commitment {
   /** Block the commitment was made at. */
   readonly block: number;
   readonly text: string;
-}
-
-/** The validator hotkey: its address and a way to sign bytes with it (sr25519). */
-export interface HotkeySigner {
-  /** ss58 (prefix 42). */
-  readonly address: string;
-  readonly publicKey: Uint8Array;
-  /** A 64-byte sr25519 signature over `message`. */
-  sign(message: Uint8Array): Uint8Array;
 }
 
 /** What the chain allows a hotkey to do with weights on a subnet now, read per netuid. */

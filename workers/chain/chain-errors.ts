@@ -1,5 +1,6 @@
 /**
- * The one place that turns what the chain says about a weights transaction into an EdgeError.
+ * The one place that turns what the chain says into an EdgeError: a node that does not answer
+ * (CHAIN_UNAVAILABLE), and what it says about a weights transaction.
  *
  * The chain says it in two ways. A transaction that reaches a block but fails carries a
  * dispatch error, "pallet.Error" (e.g. "subtensorModule.SettingWeightsTooFast"), whose names are
@@ -8,6 +9,15 @@
  * {"custom":N}}` (chopsticks), and what N means depends on the runtime (reference/local-chain.md).
  */
 import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
+
+/**
+ * CHAIN_UNAVAILABLE for a chain call that failed (`what`: "the head", "block 40", …). The public
+ * message names only what was asked; the node's own text, which can quote a whole signed
+ * extrinsic, is the cause, which goes to the log.
+ */
+export function chainUnavailable(what: string, cause: unknown): EdgeError {
+  return new EdgeError("CHAIN_UNAVAILABLE", `could not reach the chain for ${what}`, undefined, { cause });
+}
 
 /** SubtensorModule's dispatch errors the validator acts on; any other name is WEIGHTS_REJECTED. */
 const DISPATCH_ERRORS: Readonly<Record<string, ErrorCode>> = {

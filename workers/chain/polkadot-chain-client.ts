@@ -16,13 +16,13 @@ import type { Codec, Registry, Signer } from "@polkadot/types/types";
 import { u8aConcat, u8aToHex, u8aToString } from "@polkadot/util";
 import { blake2AsU8a } from "@polkadot/util-crypto";
 import { EdgeError } from "../../schema/errors.ts";
+import type { HotkeySigner } from "../../schema/keys/hotkey-signer.ts";
 import type {
   BlockRef,
   ChainClient,
   Commitment,
   ExtrinsicOutcome,
   ExtrinsicSearch,
-  HotkeySigner,
   Metagraph,
   NeuronInfo,
   RevealCall,
@@ -30,7 +30,7 @@ import type {
   WeightsCall,
   WeightsState,
 } from "./chain-client.ts";
-import { chainRefusal, isPoolRejection } from "./chain-errors.ts";
+import { chainRefusal, chainUnavailable, isPoolRejection } from "./chain-errors.ts";
 
 /**
  * Blocks a transaction stays valid for: 64 × 12 s ≈ 13 min on mainnet, a few cron ticks. Below
@@ -216,7 +216,7 @@ export class PolkadotChainClient implements ChainClient {
       return await read(await this.api());
     } catch (e) {
       if (e instanceof EdgeError) throw e;
-      throw unavailable(what, e);
+      throw chainUnavailable(what, e);
     }
   }
 
@@ -233,7 +233,7 @@ export class PolkadotChainClient implements ChainClient {
     try {
       api = await this.api();
     } catch (e) {
-      throw unavailable("the node", e);
+      throw chainUnavailable("the node", e);
     }
     // Outside the try below: a call that does not encode (a value above u16) is the caller's bug.
     const tx = build(api);
@@ -265,7 +265,7 @@ export class PolkadotChainClient implements ChainClient {
     } catch (e) {
       if (e instanceof EdgeError) throw e;
       if (isPoolRejection(e)) throw chainRefusal(errorMessage(e), api.runtimeVersion.specVersion.toNumber());
-      throw unavailable("the node", e);
+      throw chainUnavailable("the node", e);
     }
   }
 }
@@ -365,10 +365,4 @@ function toNumber(value: unknown): number {
 
 function errorMessage(e: unknown): string {
   return String((e as { message?: unknown } | null)?.message ?? e);
-}
-
-function unavailable(what: string, e: unknown): EdgeError {
-  // The first line only: HttpProvider appends the request, a signed extrinsic, to its messages.
-  const reason = errorMessage(e).split("\n", 1)[0];
-  return new EdgeError("CHAIN_UNAVAILABLE", `could not reach the chain for ${what}: ${reason}`);
 }

@@ -7,9 +7,10 @@ import { eq, sql } from "drizzle-orm";
 import { chainHead, windows } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import type { WindowHparams } from "../../schema/hparams.ts";
+import { openingBlock, type PutWindow, putWindowFrom } from "../../schema/windows/window-math.ts";
 import type { BlockRef, ChainClient } from "../chain/chain-client.ts";
+import { chainUnavailable } from "../chain/chain-errors.ts";
 import type { Database } from "../d1.ts";
-import { openingBlock, type PutWindow, putWindowFrom } from "./window-math.ts";
 
 /** Calls the chain, turning its failures into CHAIN_UNAVAILABLE (503: ours, not the client's). */
 export async function fromChain<T>(what: string, call: () => Promise<T>): Promise<T> {
@@ -17,10 +18,7 @@ export async function fromChain<T>(what: string, call: () => Promise<T>): Promis
     return await call();
   } catch (e) {
     if (e instanceof EdgeError) throw e;
-    throw new EdgeError(
-      "CHAIN_UNAVAILABLE",
-      `could not read ${what} from the chain: ${String((e as Error)?.message ?? e)}`,
-    );
+    throw chainUnavailable(what, e);
   }
 }
 

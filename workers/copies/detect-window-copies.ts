@@ -4,10 +4,12 @@
  * overlap, marks offenders `copied`, and moves the window to `validated`.
  */
 import { and, eq, inArray, lt } from "drizzle-orm";
+import { type CopyCandidate, type Fingerprint, type FoundCopy, findCopies } from "../../schema/copies/find-copies.ts";
 import { copyFingerprints, copyFlags, submissions, windows } from "../../schema/db/index.ts";
 import type { WorkerContext } from "../context.ts";
+import { d1Statement } from "../d1.ts";
 import { log } from "../logging/log.ts";
-import { type CopyCandidate, type Fingerprint, type FoundCopy, findCopies } from "./find-copies.ts";
+import { tryTransition } from "../windows/window-lifecycle.ts";
 
 /** D1 binds at most 100 parameters per statement. */
 const IN_LIST = 90;
@@ -101,16 +103,10 @@ export async function detectWindowCopies(ctx: WorkerContext, window: number): Pr
         })
         .where(and(eq(submissions.id, f.offender.submissionId), eq(submissions.status, "valid"))),
     ),
-    ctx.db
-      .update(windows)
-      .set({ state: "validated", updatedAtMs: now })
-      .where(and(eq(windows.window, window), inArray(windows.state, ["training", "put_open", "put_closed"]))),
-  ];
-  const results = await ctx.db.batch(statements as [(typeof statements)[number], ...typeof statements]);
-  // Detection runs again (queue and cron) once a window is done: log only what this run changed.
-  const changed = (i: number) => ((results[i] as D1Result | undefined)?.meta?.changes ?? 0) > 0;
-  [...worst.values()].forEach((f, i) => {
-    if (!changed(flags.length + i)) return;
+  ].map((q) => d1Statement(ctx.d1, q));
+  // Detection runs again (queue and cron) once a window is done: only the run that validates the window writes.
+  if (!(await tryTransition(ctx, "validate", window, statements))) return { state: "done", flags };
+  [...worst.values()].forEach((f) => {
     log.warn("copy.flagged", {
       window,
       uid: f.offender.uid,
@@ -123,7 +119,6 @@ export async function detectWindowCopies(ctx: WorkerContext, window: number): Pr
       original_window: f.original.window,
     });
   });
-  if (changed(statements.length - 1))
-    log.info("copies.checked", { window, submissions: valid.length, flags: flags.length, offenders: worst.size });
+  log.info("copies.checked", { window, submissions: valid.length, flags: flags.length, offenders: worst.size });
   return { state: "done", flags };
 }

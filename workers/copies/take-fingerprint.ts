@@ -6,10 +6,10 @@ import { eq } from "drizzle-orm";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { tensorName } from "../../schema/codec/gradient-format.ts";
 import { unpack12 } from "../../schema/codec/pack12.ts";
+import { fingerprintSample } from "../../schema/copies/fingerprint-sample.ts";
 import { copyFingerprints, submissions, windows } from "../../schema/db/index.ts";
 import { loadModelManifest } from "../artifacts.ts";
 import type { WorkerContext } from "../context.ts";
-import { fingerprintSample } from "./fingerprint-sample.ts";
 
 const PARALLEL_READS = 8;
 

@@ -9,19 +9,23 @@
  * 3. take the next weight set one step further on its way to the chain.
  * An unreachable chain stops phases 1 and 3 only: evaluation and scoring go on.
  */
-import { and, eq, inArray, isNotNull, isNull, lt, lte, max } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, lt, lte, max } from "drizzle-orm";
 import { submissions, windows } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
+import { openingBlock, windowOfBlock } from "../../schema/windows/window-math.ts";
 import type { BlockRef, ChainClient } from "../chain/chain-client.ts";
 import { fromChain } from "../clock/window-clock.ts";
-import { openingBlock, windowOfBlock } from "../clock/window-math.ts";
 import type { WorkerContext } from "../context.ts";
 import { detectWindowCopies } from "../copies/detect-window-copies.ts";
-import { completeWindowIfDone, dispatchValidatedWindows, expireLeases } from "../evaluation/batches.ts";
+import { dispatchValidatedWindows } from "../evaluation/dispatch.ts";
+import { completeWindowIfDone } from "../evaluation/results.ts";
+import { expireLeases } from "../leases/job-leases.ts";
+import { log } from "../logging/log.ts";
 import { syncMetagraph } from "../metagraph/metagraph.ts";
 import { type ScoredWindow, scoreEvaluatedWindows } from "../scoring/window-scoring.ts";
 import type { ValidationMessage } from "../validation/messages.ts";
 import { advanceWeights, type WeightsReport } from "../weights/weight-submission.ts";
+import { tryTransition, windowsReadyFor } from "../windows/window-lifecycle.ts";
 
 /** How many windows back a tick looks for put windows it has not recorded. */
 const LOOKBACK_WINDOWS = 8;
@@ -133,6 +137,7 @@ async function unlessChainDown<T>(step: () => Promise<T>): Promise<T | { readonl
     return await step();
   } catch (e) {
     if (!(e instanceof EdgeError) || e.code !== "CHAIN_UNAVAILABLE") throw e;
+    log.warn("chain.unavailable", { msg: e.message, error: e.cause });
     return { error: e.message };
   }
 }
@@ -142,10 +147,7 @@ export async function windowTick(ctx: WorkerContext): Promise<TickReport> {
   const chain = await unlessChainDown(() => followChain(ctx));
 
   const now = ctx.now();
-  await ctx.db
-    .update(windows)
-    .set({ state: "put_closed", updatedAtMs: now })
-    .where(and(inArray(windows.state, ["training", "put_open"]), lt(windows.putClosesAtMs, now)));
+  for (const window of await windowsReadyFor(ctx, "close_put")) await tryTransition(ctx, "close_put", window);
 
   // Fingerprints and copy detection of closed windows whose seed is known.
   let fingerprintsQueued = 0;
@@ -167,11 +169,8 @@ export async function windowTick(ctx: WorkerContext): Promise<TickReport> {
   const dispatched = await dispatchValidatedWindows(ctx);
   const leasesExpired = await expireLeases(ctx);
   const windowsEvaluated: number[] = [];
-  const evaluating = await ctx.db
-    .select({ window: windows.window })
-    .from(windows)
-    .where(eq(windows.state, "evaluating"));
-  for (const { window } of evaluating) if (await completeWindowIfDone(ctx, window)) windowsEvaluated.push(window);
+  for (const window of await windowsReadyFor(ctx, "complete"))
+    if (await completeWindowIfDone(ctx, window)) windowsEvaluated.push(window);
   const windowsScored = await scoreEvaluatedWindows(ctx);
 
   const lost = await ctx.db

@@ -4,8 +4,8 @@
  */
 import { desc, eq } from "drizzle-orm";
 import { neurons, uidStates, weightSets, windowScores } from "../../schema/db/index.ts";
+import { ordinal } from "../../schema/scoring/openskill-match.ts";
 import type { WorkerContext } from "../context.ts";
-import { ordinal } from "../scoring/openskill-match.ts";
 
 /** Lines on a uid's page (and points in its chart). */
 export const HISTORY_WINDOWS = 100;

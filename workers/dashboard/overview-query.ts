@@ -19,10 +19,10 @@ import {
   windows,
 } from "../../schema/db/index.ts";
 import type { PenaltyJson } from "../../schema/db/scoring.ts";
-import { openingBlock, windowOfBlock } from "../clock/window-math.ts";
+import { ordinal } from "../../schema/scoring/openskill-match.ts";
+import { weightSetOf } from "../../schema/scoring/weights.ts";
+import { openingBlock, windowOfBlock } from "../../schema/windows/window-math.ts";
 import type { WorkerContext } from "../context.ts";
-import { ordinal } from "../scoring/openskill-match.ts";
-import { weightSetOf } from "../scoring/weights.ts";
 
 /** Windows in the per-window table. */
 export const TABLE_WINDOWS = 24;

@@ -1,15 +1,16 @@
 /**
- * A runner's results for a leased batch, recorded exactly once: the batch is marked done by the
- * lease that holds it and every evaluation inserted in the same transaction, each insert guarded
- * by that lease having completed the batch. A repeated post changes nothing; a post from a lease
- * that expired or was returned is refused and changes nothing either.
+ * A runner's results for a leased evaluation batch, recorded exactly once: every evaluation is
+ * inserted in the transaction that completes the batch (leases/job-leases.ts), which commits only
+ * while the lease holds it. A repeated post changes nothing; a post from a lease that expired or
+ * was returned is refused and changes nothing either. The last batch done completes the window.
  */
 import { type EvaluationResult, evaluationResultsBody } from "../../schema/api/runner-requests.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import type { WorkerContext } from "../context.ts";
 import { parseRequest } from "../http/validate.ts";
+import { completeJob, resultsJob } from "../leases/job-leases.ts";
 import { log } from "../logging/log.ts";
-import { batchOfLease, completeWindowIfDone } from "./batches.ts";
+import { tryTransition } from "../windows/window-lifecycle.ts";
 import { windowDraws } from "./work-order.ts";
 
 const LOSSES = ["loss_before_own", "loss_after_own", "loss_before_random", "loss_after_random"] as const;
@@ -25,6 +26,13 @@ export function checkResults(body: unknown, items: readonly number[]): Evaluatio
   return results;
 }
 
+/** Moves a window to "evaluated" once none of its batches is pending or leased; true if this call did. */
+export async function completeWindowIfDone(ctx: WorkerContext, window: number): Promise<boolean> {
+  const done = (await tryTransition(ctx, "complete", window)) !== null;
+  if (done) log.info("window.evaluated", { window });
+  return done;
+}
+
 /** Records the results of a lease; `duplicate` when the same lease had recorded them already. */
 export async function recordResults(
   ctx: WorkerContext,
@@ -32,14 +40,8 @@ export async function recordResults(
   leaseId: number,
   body: unknown,
 ): Promise<{ recorded: number; duplicate: boolean }> {
-  const batch = await batchOfLease(ctx, runnerId, leaseId);
-  if (batch.state === "done" && batch.lease_id === leaseId) return { recorded: 0, duplicate: true };
-  if (batch.state !== "leased" || batch.lease_id !== leaseId || (batch.lease_expires_at_ms ?? 0) < ctx.now()) {
-    throw new EdgeError(
-      "LEASE_NOT_HELD",
-      `lease ${leaseId} no longer holds batch ${batch.id}: its results are not recorded`,
-    );
-  }
+  const { job: batch, completed } = await resultsJob(ctx, runnerId, leaseId);
+  if (completed) return { recorded: 0, duplicate: true };
   const items = await ctx.d1
     .prepare(
       `SELECT i.submission_id AS id, s.uid AS uid FROM evaluation_batch_items i JOIN submissions s ON s.id = i.submission_id
@@ -64,13 +66,11 @@ export async function recordResults(
   }
   const now = ctx.now();
   const evalLr = ctx.config.hparams.training.outer_learning_rate * ctx.config.hparams.evaluation.eval_lr_factor;
-  const statements = [
-    ctx.d1
-      .prepare(
-        "UPDATE evaluation_batches SET state = 'done', completed_at_ms = ? WHERE id = ? AND lease_id = ? AND state = 'leased'",
-      )
-      .bind(now, batch.id, leaseId),
-    ...results.map((r) => {
+  await completeJob(
+    ctx,
+    batch,
+    leaseId,
+    results.map((r) => {
       const uid = uidOf.get(r.submission_id) as number;
       const own = draws.own(uid);
       return ctx.d1
@@ -78,8 +78,7 @@ export async function recordResults(
           `INSERT INTO evaluations (submission_id, window, uid, batch_id, lease_id, runner_id, error_code, error_message,
              loss_before_own, loss_after_own, loss_before_random, loss_after_random, sample_losses, own_seed, random_seed, own_samples,
              random_samples, eval_lr, decode_ms, apply_ms, forward_ms, restore_ms, total_ms, created_at_ms)
-           SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-           WHERE EXISTS (SELECT 1 FROM evaluation_batches WHERE id = ? AND lease_id = ? AND state = 'done')
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (submission_id) DO NOTHING`,
         )
         .bind(
@@ -100,20 +99,9 @@ export async function recordResults(
           evalLr,
           ...DURATIONS.map((k) => r[k] ?? null),
           now,
-          batch.id,
-          leaseId,
         );
     }),
-    ctx.d1
-      .prepare(
-        `UPDATE evaluation_leases SET outcome = 'completed', ended_at_ms = ?
-         WHERE id = ? AND EXISTS (SELECT 1 FROM evaluation_batches WHERE id = ? AND lease_id = ? AND state = 'done')`,
-      )
-      .bind(now, leaseId, batch.id, leaseId),
-  ];
-  const [claimed] = await ctx.d1.batch(statements);
-  if (!claimed?.meta.changes)
-    throw new EdgeError("LEASE_NOT_HELD", `lease ${leaseId} lost batch ${batch.id} before its results were recorded`);
+  );
   log.info("evaluation.recorded", {
     window: batch.window,
     batch_id: batch.id,

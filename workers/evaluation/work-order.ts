@@ -12,7 +12,7 @@ import { INITIAL_CHECKPOINT_KEY } from "../../schema/model/keys.ts";
 import { minerPool, ownSamples, randomSamples } from "../../schema/sampling/assignment.ts";
 import { loadDataManifest } from "../artifacts.ts";
 import type { WorkerContext } from "../context.ts";
-import type { Lease } from "./batches.ts";
+import type { Lease } from "../leases/job-leases.ts";
 
 export interface BaseCheckpoint {
   readonly window: number;
@@ -73,14 +73,14 @@ export async function workOrder(ctx: WorkerContext, lease: Lease): Promise<WorkO
     })
     .from(evaluationBatchItems)
     .innerJoin(submissions, eq(submissions.id, evaluationBatchItems.submissionId))
-    .where(inArray(evaluationBatchItems.batchId, [lease.batchId]))
+    .where(inArray(evaluationBatchItems.batchId, [lease.jobId]))
     .orderBy(submissions.id);
   const draws = await windowDraws(ctx, lease.window);
   const base = await baseCheckpoint(ctx, lease.window);
   const { hparams, netuid } = ctx.config;
   return {
     kind: "evaluate",
-    lease: { id: lease.id, batch_id: lease.batchId, window: lease.window, expires_at_ms: lease.expiresAtMs },
+    lease: { id: lease.id, batch_id: lease.jobId, window: lease.window, expires_at_ms: lease.expiresAtMs },
     netuid,
     checkpoint: { window: base.window, url: `/v1/checkpoints/${lease.window}` },
     eval_lr: hparams.training.outer_learning_rate * hparams.evaluation.eval_lr_factor,

@@ -5,6 +5,7 @@
  */
 import { HTTPException } from "hono/http-exception";
 import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
+import { log } from "../logging/log.ts";
 
 export interface ErrorBody {
   readonly error: {
@@ -14,15 +15,19 @@ export interface ErrorBody {
   };
 }
 
-/** Converts anything thrown into an EdgeError (non-EdgeErrors become INTERNAL or BAD_REQUEST). */
+/**
+ * Converts anything thrown into an EdgeError (non-EdgeErrors become INTERNAL or BAD_REQUEST).
+ * What an upstream said (an EdgeError's cause) and every unexpected fault go to the log only.
+ */
 export function toEdgeError(err: unknown): EdgeError {
-  if (err instanceof EdgeError) return err;
+  if (err instanceof EdgeError) {
+    if (err.cause !== undefined) log.warn("upstream.failed", { code: err.code, msg: err.message, error: err.cause });
+    return err;
+  }
   // Hono raises HTTPException for malformed input it parses itself (e.g. a bad JSON body).
   if (err instanceof HTTPException && err.status < 500)
     return new EdgeError("BAD_REQUEST", err.message || "malformed request");
-  console.error(
-    JSON.stringify({ level: "error", msg: "unhandled error", error: String(err), stack: (err as Error)?.stack }),
-  );
+  log.error("request.failed", { msg: "unhandled error", error: err, stack: (err as Error)?.stack });
   return new EdgeError("INTERNAL", "internal error");
 }
 

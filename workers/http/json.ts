@@ -1,7 +1,10 @@
 /** The JSON shapes of the public API (docs/SPEC.md §7): snake_case, times in Unix ms. */
 import type { EvaluationJson, PutWindowJson, RefusalJson, SubmissionJson } from "../../schema/api/public.ts";
+import type { MultipartCreatedJson } from "../../schema/api/responses.ts";
 import type { evaluations } from "../../schema/db/index.ts";
-import type { PutWindow } from "../clock/window-math.ts";
+import type { LimitHparams } from "../../schema/hparams.ts";
+import type { PutWindow } from "../../schema/windows/window-math.ts";
+import type { CreatedSession } from "../intake/multipart-upload.ts";
 import type { RefusalRow, SubmissionRow } from "../intake/submission-records.ts";
 
 /** A submission with its verdict. */
@@ -61,5 +64,18 @@ export function evaluationJson(e: typeof evaluations.$inferSelect): EvaluationJs
     restore_ms: e.restoreMs,
     total_ms: e.totalMs,
     created_at_ms: e.createdAtMs,
+  };
+}
+
+/** A new multipart session: its id and the part rules of the hparams' limits. */
+export function multipartCreatedJson(
+  created: CreatedSession,
+  limits: Pick<LimitHparams, "multipart_min_part_bytes" | "multipart_max_parts">,
+): MultipartCreatedJson {
+  return {
+    upload_id: created.uploadId,
+    part_min_bytes: limits.multipart_min_part_bytes,
+    max_parts: limits.multipart_max_parts,
+    created_at_ms: created.createdAtMs,
   };
 }

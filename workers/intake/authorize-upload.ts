@@ -9,13 +9,13 @@ import { and, eq } from "drizzle-orm";
 import { chainHead, multipartUploads, neurons, submissions, windows } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import type { LimitHparams } from "../../schema/hparams.ts";
+import { type UploadClaim, verifyClaim } from "../../schema/upload/upload-claim.ts";
+import { certainlyClosed, judgeReceipt, type PutWindow, windowOfBlock } from "../../schema/windows/window-math.ts";
 import { assertIntakeOpen, type IntakeState, intakeStateOf, latestIntakeSwitch } from "../admin/intake-pause.ts";
-import { certainlyClosed, judgeReceipt, type PutWindow, windowOfBlock } from "../clock/window-math.ts";
 import type { WorkerContext } from "../context.ts";
 import { log } from "../logging/log.ts";
 import { refreshForHotkey } from "../metagraph/metagraph.ts";
 import { recordRefusal } from "./submission-records.ts";
-import { type UploadClaim, verifyClaim } from "./upload-claim.ts";
 
 /** Runs `step`; a refusal it throws is recorded against the (authenticated) uploader first. */
 export async function recorded<T>(

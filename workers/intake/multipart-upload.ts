@@ -4,15 +4,17 @@
  * receipt), abort. The SHA-256 of a multipart file is checked by the validation consumer.
  */
 import { and, asc, eq } from "drizzle-orm";
+import type { z } from "zod";
+import type { multipartSessionHeaders } from "../../schema/api/upload-requests.ts";
 import { multipartParts, multipartUploads } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
+import { parseHotkey, type UploadClaim } from "../../schema/upload/upload-claim.ts";
 import { assertIntakeOpen, intakeState } from "../admin/intake-pause.ts";
 import type { WorkerContext } from "../context.ts";
 import { uniqueViolation } from "../d1.ts";
 import { log } from "../logging/log.ts";
 import { assertInPutWindow, authorizeUpload, recorded } from "./authorize-upload.ts";
 import { gradientObjectKey, insertSubmission, queueValidation, type SubmissionRow } from "./submission-records.ts";
-import { parseHotkey, type UploadClaim } from "./upload-claim.ts";
 
 type SessionRow = typeof multipartUploads.$inferSelect;
 
@@ -53,17 +55,15 @@ export async function createMultipart(ctx: WorkerContext, claim: UploadClaim): P
   });
 }
 
+/** The hotkey and signature that opened a session, as each of its requests presents them (parsed headers). */
+export type SessionCredentials = z.output<typeof multipartSessionHeaders>;
+
 /** The open session named by a request, which must present the session's hotkey and signature. */
 async function openSession(
   ctx: WorkerContext,
   at: { window: number; uid: number; uploadId: string },
-  headers: Headers,
+  credentials: SessionCredentials,
 ): Promise<SessionRow> {
-  const hotkeyHeader = headers.get("X-Templar-Hotkey");
-  const signature = headers.get("X-Templar-Signature")?.toLowerCase();
-  if (!hotkeyHeader || !signature) {
-    throw new EdgeError("SIGNATURE_MISSING", "X-Templar-Hotkey and X-Templar-Signature of the session are required");
-  }
   const session = await ctx.db
     .select()
     .from(multipartUploads)
@@ -81,7 +81,8 @@ async function openSession(
       "MULTIPART_UNKNOWN",
       `no open multipart upload ${at.uploadId} for window ${at.window}, uid ${at.uid}`,
     );
-  if (parseHotkey(hotkeyHeader).hotkey !== session.hotkey || signature !== session.signature) {
+  const { hotkey } = parseHotkey(credentials["X-Templar-Hotkey"]);
+  if (hotkey !== session.hotkey || credentials["X-Templar-Signature"] !== session.signature) {
     throw new EdgeError(
       "SIGNATURE_INVALID",
       "this request does not carry the hotkey and signature that opened the session",
@@ -108,10 +109,11 @@ export interface StoredPart {
 export async function uploadPart(
   ctx: WorkerContext,
   at: { window: number; uid: number; uploadId: string; partNumber: number },
+  credentials: SessionCredentials,
   headers: Headers,
   body: ReadableStream<Uint8Array> | null,
 ): Promise<StoredPart> {
-  const session = await openSession(ctx, at, headers);
+  const session = await openSession(ctx, at, credentials);
   return recorded(ctx, session, async () => {
     const { multipart_max_parts } = ctx.config.hparams.limits;
     if (!Number.isInteger(at.partNumber) || at.partNumber < 1 || at.partNumber > multipart_max_parts) {
@@ -182,10 +184,10 @@ function checkCompletion(
 export async function completeMultipart(
   ctx: WorkerContext,
   at: { window: number; uid: number; uploadId: string },
-  headers: Headers,
+  credentials: SessionCredentials,
   listed: readonly { part_number: number; etag: string }[],
 ): Promise<SubmissionRow> {
-  const session = await openSession(ctx, at, headers);
+  const session = await openSession(ctx, at, credentials);
   const receivedAtMs = ctx.now();
   return recorded(ctx, session, async () => {
     assertIntakeOpen(await intakeState(ctx.db));
@@ -239,9 +241,9 @@ export async function completeMultipart(
 export async function abortMultipart(
   ctx: WorkerContext,
   at: { window: number; uid: number; uploadId: string },
-  headers: Headers,
+  credentials: SessionCredentials,
 ): Promise<void> {
-  const session = await openSession(ctx, at, headers);
+  const session = await openSession(ctx, at, credentials);
   await ctx.gradients.resumeMultipartUpload(session.objectKey, session.uploadId).abort();
   await endSession(ctx, session, "aborted");
 }

@@ -6,12 +6,12 @@
  * transfer is aborted and whatever was stored is deleted: nothing is kept.
  */
 import { EdgeError } from "../../schema/errors.ts";
-import type { PutWindow } from "../clock/window-math.ts";
+import { type UploadClaim, verifyClaim } from "../../schema/upload/upload-claim.ts";
+import type { PutWindow } from "../../schema/windows/window-math.ts";
 import type { WorkerContext } from "../context.ts";
 import { log } from "../logging/log.ts";
 import { assertInPutWindow, assertWithinLimits, checkUploadState, recorded } from "./authorize-upload.ts";
 import { gradientObjectKey, insertSubmission, queueValidation, type SubmissionRow } from "./submission-records.ts";
-import { type UploadClaim, verifyClaim } from "./upload-claim.ts";
 
 /** R2's refusal of a body whose checksum differs from the one given (code 10037, BadDigest). */
 function isChecksumMismatch(e: unknown): boolean {

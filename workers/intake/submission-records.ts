@@ -5,6 +5,7 @@ import { and, desc, eq, lt, or } from "drizzle-orm";
 import { submissions, uploadRefusals } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import { type Database, uniqueViolation } from "../d1.ts";
+import { log } from "../logging/log.ts";
 
 export type SubmissionRow = typeof submissions.$inferSelect;
 export type RefusalRow = typeof uploadRefusals.$inferSelect;
@@ -26,6 +27,13 @@ export async function findSubmission(db: Database, window: number, uid: number):
     .from(submissions)
     .where(and(eq(submissions.window, window), eq(submissions.uid, uid)))
     .get();
+}
+
+/** The submission of (window, uid); NOT_FOUND if there is none. */
+export async function requireSubmission(db: Database, window: number, uid: number): Promise<SubmissionRow> {
+  const sub = await findSubmission(db, window, uid);
+  if (!sub) throw new EdgeError("NOT_FOUND", `no submission of uid ${uid} for window ${window}`);
+  return sub;
 }
 
 /** Records a received upload; the unique indexes make the first of concurrent attempts win. */
@@ -107,8 +115,12 @@ export async function queueValidation(
   try {
     await ctx.queue.send({ kind: "validate", submissionId: submission.id });
   } catch (e) {
-    console.error(
-      JSON.stringify({ level: "error", msg: "validation not queued", submission: submission.id, error: String(e) }),
-    );
+    log.error("validation.not_queued", {
+      window: submission.window,
+      uid: submission.uid,
+      submission_id: submission.id,
+      msg: "validation not queued: the cron re-queues it",
+      error: e,
+    });
   }
 }

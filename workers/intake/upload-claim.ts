@@ -1,98 +1,26 @@
 /**
- * What an upload claims and how its signature is checked (docs/SPEC.md §5.1): the hotkey signs
- * `templar-edge/v1/gradient|{netuid}|{window}|{uid}|{sha256}|{size}` with sr25519 ("substrate"
- * context, raw bytes). Pure JS crypto: workerd cannot compile wasm.
+ * The claim of an upload request, read from its signed headers (docs/SPEC.md §5.1); what a
+ * claim is and how its signature verifies is shared with the miner (schema/upload/upload-claim.ts).
  */
-import { decodeAddress, encodeAddress } from "@polkadot/util-crypto";
-import { verify } from "@scure/sr25519";
 import type { z } from "zod";
-import { multipartCreateHeaders, singleUploadHeaders } from "../../schema/api/upload-requests.ts";
-import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
-import { headerObject, parseRequest } from "../http/validate.ts";
+import type { multipartCreateHeaders, singleUploadHeaders } from "../../schema/api/upload-requests.ts";
+import type { ErrorCode } from "../../schema/errors.ts";
+import { parseHotkey, type UploadClaim } from "../../schema/upload/upload-claim.ts";
 
-export const SIGNED_MESSAGE_PREFIX = "templar-edge/v1/gradient";
-
-export interface UploadClaim {
-  readonly netuid: number;
-  readonly window: number;
-  readonly uid: number;
-  /** ss58 with prefix 42, whatever prefix the request used. */
-  readonly hotkey: string;
-  readonly publicKey: Uint8Array;
-  /** Lowercase hex SHA-256 of the whole file. */
-  readonly sha256: string;
-  readonly size: number;
-  /** 0x + 128 lowercase hex digits. */
-  readonly signature: string;
-}
-
-/** The exact bytes a hotkey signs for an upload. */
-export function signedMessage(c: Pick<UploadClaim, "netuid" | "window" | "uid" | "sha256" | "size">): Uint8Array {
-  return new TextEncoder().encode(`${SIGNED_MESSAGE_PREFIX}|${c.netuid}|${c.window}|${c.uid}|${c.sha256}|${c.size}`);
-}
-
-/** The 32-byte public key of an ss58 address, and the address in prefix 42. */
-export function parseHotkey(address: string): { hotkey: string; publicKey: Uint8Array } {
-  let publicKey: Uint8Array;
-  try {
-    publicKey = decodeAddress(address);
-  } catch {
-    throw new EdgeError("SIGNATURE_INVALID", `X-Templar-Hotkey ${JSON.stringify(address)} is not an ss58 address`);
-  }
-  if (publicKey.length !== 32)
-    throw new EdgeError("SIGNATURE_INVALID", "X-Templar-Hotkey is not a 32-byte sr25519 key");
-  return { hotkey: encodeAddress(publicKey, 42), publicKey };
-}
-
-const CLAIM_HEADERS = {
-  "Content-Length": singleUploadHeaders,
-  "X-Templar-Size": multipartCreateHeaders,
-} as const;
-
-/** SIGNATURE_INVALID for a malformed signature, BAD_REQUEST for any other malformed header. */
-function claimIssueCode(issue: z.core.$ZodIssue): ErrorCode {
+/** SIGNATURE_INVALID for a malformed signature, BAD_REQUEST for any other malformed claim header. */
+export function claimIssueCode(issue: z.core.$ZodIssue): ErrorCode {
   return issue.path[0] === "X-Templar-Signature" ? "SIGNATURE_INVALID" : "BAD_REQUEST";
 }
 
-/** Reads the claim of an upload request; `sizeHeader` is Content-Length (single) or X-Templar-Size (multipart). */
-export function readClaim(
-  headers: Headers,
-  sizeHeader: "Content-Length" | "X-Templar-Size",
-  at: { netuid: number; window: number; uid: number },
-): UploadClaim {
-  const schema = CLAIM_HEADERS[sizeHeader];
-  const input = headerObject(headers, Object.keys(schema.shape));
-  // An absent header is SIGNATURE_MISSING, and reported before a malformed one.
-  const missing = Object.keys(schema.shape).find((name) => input[name] === undefined);
-  if (missing) throw new EdgeError("SIGNATURE_MISSING", `the ${missing} header is required`);
-  const claim = parseRequest(schema, input, claimIssueCode);
+type ClaimHeaders = z.output<typeof singleUploadHeaders> | z.output<typeof multipartCreateHeaders>;
+
+/** The claim of an upload to (netuid, window, uid) from its parsed headers; SIGNATURE_INVALID for a hotkey that is no sr25519 key. */
+export function claimOf(headers: ClaimHeaders, at: { netuid: number; window: number; uid: number }): UploadClaim {
   return {
     ...at,
-    ...parseHotkey(claim["X-Templar-Hotkey"]),
-    sha256: claim["X-Templar-Sha256"],
-    size: "Content-Length" in claim ? claim["Content-Length"] : claim["X-Templar-Size"],
-    signature: claim["X-Templar-Signature"],
+    ...parseHotkey(headers["X-Templar-Hotkey"]),
+    sha256: headers["X-Templar-Sha256"],
+    size: "Content-Length" in headers ? headers["Content-Length"] : headers["X-Templar-Size"],
+    signature: headers["X-Templar-Signature"],
   };
-}
-
-function hexBytes(hex: string): Uint8Array {
-  const out = new Uint8Array((hex.length - 2) / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16);
-  return out;
-}
-
-/** Throws SIGNATURE_INVALID unless the claim's signature verifies for its hotkey. */
-export function verifyClaim(claim: UploadClaim): void {
-  let ok = false;
-  try {
-    ok = verify(signedMessage(claim), hexBytes(claim.signature), claim.publicKey);
-  } catch {
-    ok = false; // malformed points or a missing schnorrkel marker: not a signature
-  }
-  if (!ok) {
-    throw new EdgeError(
-      "SIGNATURE_INVALID",
-      `the signature does not verify for ${claim.hotkey} over ${new TextDecoder().decode(signedMessage(claim))}`,
-    );
-  }
 }

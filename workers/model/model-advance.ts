@@ -13,13 +13,13 @@ import { EdgeError } from "../../schema/errors.ts";
 import { AGGREGATE_FORMAT, CHECKPOINT_FORMAT, readCheckpointHeader } from "../../schema/model/checkpoint.ts";
 import { aggregateKey, checkpointKey } from "../../schema/model/keys.ts";
 import { heldoutSamples } from "../../schema/sampling/assignment.ts";
+import { choosePeers } from "../../schema/scoring/peer-list.ts";
 import { loadDataManifest, loadModelManifest } from "../artifacts.ts";
 import type { WorkerContext } from "../context.ts";
-import { batchOfLease, heldBatch, type Lease } from "../evaluation/batches.ts";
 import { baseCheckpoint } from "../evaluation/work-order.ts";
 import { parseRequest } from "../http/validate.ts";
+import { completeJob, heldJob, type Lease, resultsJob } from "../leases/job-leases.ts";
 import { log } from "../logging/log.ts";
-import { choosePeers } from "./peer-list.ts";
 
 /** The artifacts an advance lease uploads before posting its result. */
 export const ADVANCE_ARTIFACTS = { checkpoint: CHECKPOINT_FORMAT, aggregate: AGGREGATE_FORMAT } as const;
@@ -86,7 +86,7 @@ export async function advanceOrder(ctx: WorkerContext, lease: Lease): Promise<Ad
   const byId = new Map(rows.map((r) => [r.id, r]));
   return {
     kind: "advance",
-    lease: { id: lease.id, batch_id: lease.batchId, window: lease.window, expires_at_ms: lease.expiresAtMs },
+    lease: { id: lease.id, batch_id: lease.jobId, window: lease.window, expires_at_ms: lease.expiresAtMs },
     netuid: ctx.config.netuid,
     checkpoint: { window: base.window, url: `/v1/checkpoints/${lease.window}`, global_step: base.globalStep },
     next_window: lease.window + 1,
@@ -119,7 +119,7 @@ export async function storeAdvanceArtifact(
   sha256: string,
   body: ArrayBuffer,
 ): Promise<{ key: string; size_bytes: number }> {
-  const batch = await heldBatch(ctx, runnerId, leaseId);
+  const batch = await heldJob(ctx, runnerId, leaseId);
   if (batch.kind !== "advance") throw new EdgeError("BAD_REQUEST", `lease ${leaseId} is not an outer step`);
   const bytes = new Uint8Array(body);
   const manifest = await loadModelManifest(ctx.artifacts);
@@ -191,9 +191,8 @@ export async function recordAdvance(
   leaseId: number,
   body: unknown,
 ): Promise<{ window: number; duplicate: boolean }> {
-  const batch = await batchOfLease(ctx, runnerId, leaseId);
-  if (batch.state === "done" && batch.lease_id === leaseId) return { window: batch.window + 1, duplicate: true };
-  await heldBatch(ctx, runnerId, leaseId);
+  const { job: batch, completed } = await resultsJob(ctx, runnerId, leaseId);
+  if (completed) return { window: batch.window + 1, duplicate: true };
   const advance = await ctx.db.select().from(modelAdvances).where(eq(modelAdvances.window, batch.window)).get();
   if (!advance) throw new EdgeError("NOT_FOUND", `no outer step is queued for window ${batch.window}`);
   const r = checkAdvanceResult(
@@ -218,21 +217,12 @@ export async function recordAdvance(
     };
   }
   const now = ctx.now();
-  const done = "EXISTS (SELECT 1 FROM evaluation_batches WHERE id = ? AND lease_id = ? AND state = 'done')";
-  const [claimed] = await ctx.d1.batch([
-    ctx.d1
-      .prepare(
-        "UPDATE evaluation_batches SET state = 'done', completed_at_ms = ? WHERE id = ? AND lease_id = ? AND state = 'leased'",
-      )
-      .bind(now, batch.id, leaseId),
-    ctx.d1
-      .prepare(`UPDATE evaluation_leases SET outcome = 'completed', ended_at_ms = ? WHERE id = ? AND ${done}`)
-      .bind(now, leaseId, batch.id, leaseId),
+  await completeJob(ctx, batch, leaseId, [
     ctx.d1
       .prepare(
         `UPDATE model_advances SET applied_uids = ?, heldout_bpb_before = ?, heldout_bpb_after = ?, aggregate_key = ?,
            aggregate_sha256 = ?, completed_at_ms = ?
-         WHERE window = ? AND ${done}`,
+         WHERE window = ?`,
       )
       .bind(
         JSON.stringify(r.applied_uids),
@@ -242,31 +232,19 @@ export async function recordAdvance(
         r.aggregate_sha256,
         now,
         batch.window,
-        batch.id,
-        leaseId,
       ),
     // θ_S: the initial parameters get a row of their own (window 0) the first time they are measured.
     ctx.d1
       .prepare(
         `INSERT INTO checkpoints (window, object_key, sha256, size_bytes, global_step, held_out_bpb, created_at_ms)
-         SELECT ?, ?, ?, ?, ?, ?, ? WHERE ${done}
+         VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (window) DO UPDATE SET held_out_bpb = coalesce(checkpoints.held_out_bpb, excluded.held_out_bpb)`,
       )
-      .bind(
-        base.window,
-        base.key,
-        base.sha256,
-        base.size,
-        base.globalStep,
-        r.heldout_loss_before / Math.LN2,
-        now,
-        batch.id,
-        leaseId,
-      ),
+      .bind(base.window, base.key, base.sha256, base.size, base.globalStep, r.heldout_loss_before / Math.LN2, now),
     ctx.d1
       .prepare(
         `INSERT INTO checkpoints (window, object_key, sha256, size_bytes, global_step, held_out_bpb, advanced_from, created_at_ms)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE ${done} ON CONFLICT (window) DO NOTHING`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (window) DO NOTHING`,
       )
       .bind(
         next,
@@ -277,12 +255,8 @@ export async function recordAdvance(
         r.heldout_loss_after / Math.LN2,
         checkpoint.from,
         now,
-        batch.id,
-        leaseId,
       ),
   ]);
-  if (!claimed?.meta.changes)
-    throw new EdgeError("LEASE_NOT_HELD", `lease ${leaseId} lost the outer step of window ${batch.window}`);
   log.info("outer_step.recorded", {
     window: batch.window,
     batch_id: batch.id,

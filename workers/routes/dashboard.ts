@@ -1,17 +1,36 @@
 /** The dashboard, server-rendered HTML: GET / (windows, held-out bpb, leaderboard) and GET /miners/{uid}. */
-import { Hono } from "hono";
-import type { AppEnv } from "../app.ts";
+import { uidPath } from "../../schema/api/request-params.ts";
 import { minerPageView, unknownMinerPage } from "../dashboard/miner-page.ts";
 import { minerPage } from "../dashboard/miner-query.ts";
 import { overviewPage } from "../dashboard/overview-page.ts";
 import { overview } from "../dashboard/overview-query.ts";
-import { decimalParam } from "../http/params.ts";
+import { route } from "../http/route.ts";
 
-export const dashboardRoutes = new Hono<AppEnv>()
-  .get("/", async (c) => c.html(overviewPage(await overview(c.get("ctx")))))
-  .get("/miners/:uid{[0-9]+}", async (c) => {
-    const ctx = c.get("ctx");
-    const uid = decimalParam(c.req.param("uid"), "uid");
-    const view = await minerPage(ctx, uid);
-    return view ? c.html(minerPageView(view, ctx.now())) : c.html(unknownMinerPage(uid, ctx.now()), 404);
-  });
+export const dashboardRoutes = [
+  route(
+    {
+      id: "dashboard",
+      method: "get",
+      path: "/",
+      tag: "dashboard",
+      summary: "The dashboard: windows, held-out bpb, leaderboard (HTML)",
+      answers: [{ status: 200, description: "the page", content: "html" }],
+    },
+    async (c, { ctx }) => c.html(overviewPage(await overview(ctx))),
+  ),
+  route(
+    {
+      id: "minerPage",
+      method: "get",
+      path: "/miners/:uid{[0-9]+}",
+      tag: "dashboard",
+      summary: "A uid's page (HTML)",
+      pathParams: uidPath,
+      answers: [{ status: 200, description: "the page (404 with a page for an unknown uid)", content: "html" }],
+    },
+    async (c, { ctx, params }) => {
+      const view = await minerPage(ctx, params.uid);
+      return view ? c.html(minerPageView(view, ctx.now())) : c.html(unknownMinerPage(params.uid, ctx.now()), 404);
+    },
+  ),
+];

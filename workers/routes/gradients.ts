@@ -2,110 +2,162 @@
  * Gradient uploads (single and multipart) and downloads. Wiring only: the flows live in
  * intake/; a download before the put window closes needs a runner token.
  */
-import { Hono } from "hono";
 import type { z } from "zod";
+import { bytesAnswer, jsonAnswer } from "../../schema/api/openapi.ts";
 import { windowUidPath } from "../../schema/api/request-params.ts";
+import { multipartCreatedResponse, partStoredResponse, submissionResponse } from "../../schema/api/responses.ts";
 import {
   multipartCompleteBody,
+  multipartCreateHeaders,
   multipartPartPath,
   multipartSessionHeaders,
   multipartSessionPath,
+  singleUploadHeaders,
 } from "../../schema/api/upload-requests.ts";
-import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
-import type { AppEnv } from "../app.ts";
-import { submissionJson } from "../http/json.ts";
-import { headerObject, jsonBody, parseRequest } from "../http/validate.ts";
+import { ERROR_CODES, type ErrorCode } from "../../schema/errors.ts";
+import { multipartCreatedJson, submissionJson } from "../http/json.ts";
+import { route } from "../http/route.ts";
+import { readGradient } from "../intake/gradient-download.ts";
 import { abortMultipart, completeMultipart, createMultipart, uploadPart } from "../intake/multipart-upload.ts";
 import { acceptSingleUpload } from "../intake/single-upload.ts";
-import { findSubmission } from "../intake/submission-records.ts";
-import { readClaim } from "../intake/upload-claim.ts";
-import { authenticatedRunner } from "../runners/runner-auth.ts";
+import { claimIssueCode, claimOf } from "../intake/upload-claim.ts";
+
+/** Every upload refusal, and the chain being down while the uploader is looked up. */
+const UPLOAD_ERRORS: readonly ErrorCode[] = [
+  ...(Object.keys(ERROR_CODES) as ErrorCode[]).filter((code) => ERROR_CODES[code].stage === "upload"),
+  "CHAIN_UNAVAILABLE",
+];
 
 /** A malformed upload id names no session: MULTIPART_UNKNOWN, like an unknown one. */
 function sessionIssueCode(issue: z.core.$ZodIssue): ErrorCode {
   return issue.path[0] === "uploadId" ? "MULTIPART_UNKNOWN" : "BAD_REQUEST";
 }
 
-/** The session's hotkey and signature must come with each of its requests (SIGNATURE_MISSING otherwise). */
-function sessionHeaders(headers: Headers): void {
-  parseRequest(
-    multipartSessionHeaders,
-    headerObject(headers, Object.keys(multipartSessionHeaders.shape)),
-    () => "SIGNATURE_MISSING",
-  );
-}
+/** How a multipart session's requests are checked: its path, and the hotkey and signature that opened it. */
+const SESSION = {
+  pathIssue: sessionIssueCode,
+  headers: multipartSessionHeaders,
+  missingHeader: "SIGNATURE_MISSING",
+  errors: UPLOAD_ERRORS,
+} as const;
 
-export const gradientRoutes = new Hono<AppEnv>()
-  .put("/gradients/:window/:uid", async (c) => {
-    const ctx = c.get("ctx");
-    const claim = readClaim(c.req.raw.headers, "Content-Length", {
-      netuid: ctx.config.netuid,
-      ...parseRequest(windowUidPath, c.req.param()),
-    });
-    const submission = await acceptSingleUpload(ctx, claim, c.req.raw.body);
-    return c.json({ submission: submissionJson(submission) }, 202);
-  })
-  .post("/gradients/:window/:uid/multipart", async (c) => {
-    const ctx = c.get("ctx");
-    const claim = readClaim(c.req.raw.headers, "X-Templar-Size", {
-      netuid: ctx.config.netuid,
-      ...parseRequest(windowUidPath, c.req.param()),
-    });
-    const created = await createMultipart(ctx, claim);
-    const { multipart_min_part_bytes, multipart_max_parts } = ctx.config.hparams.limits;
-    return c.json(
-      {
-        upload_id: created.uploadId,
-        part_min_bytes: multipart_min_part_bytes,
-        max_parts: multipart_max_parts,
-        created_at_ms: created.createdAtMs,
-      },
-      201,
-    );
-  })
-  .put("/gradients/:window/:uid/multipart/:uploadId/parts/:part", async (c) => {
-    const { part, ...at } = parseRequest(multipartPartPath, c.req.param(), sessionIssueCode);
-    sessionHeaders(c.req.raw.headers);
-    const stored = await uploadPart(c.get("ctx"), { ...at, partNumber: part }, c.req.raw.headers, c.req.raw.body);
-    return c.json({ part_number: stored.partNumber, etag: stored.etag, size_bytes: stored.sizeBytes });
-  })
-  .post("/gradients/:window/:uid/multipart/:uploadId/complete", async (c) => {
-    const at = parseRequest(multipartSessionPath, c.req.param(), sessionIssueCode);
-    sessionHeaders(c.req.raw.headers);
-    const { parts } = parseRequest(
-      multipartCompleteBody,
-      await jsonBody(c.req.raw, 'the body must be JSON: {"parts": [{"part_number", "etag"}, …]}'),
-    );
-    const submission = await completeMultipart(c.get("ctx"), at, c.req.raw.headers, parts);
-    return c.json({ submission: submissionJson(submission) }, 202);
-  })
-  .delete("/gradients/:window/:uid/multipart/:uploadId", async (c) => {
-    const at = parseRequest(multipartSessionPath, c.req.param(), sessionIssueCode);
-    sessionHeaders(c.req.raw.headers);
-    await abortMultipart(c.get("ctx"), at, c.req.raw.headers);
-    return c.body(null, 204);
-  })
-  .get("/gradients/:window/:uid", async (c) => {
-    const ctx = c.get("ctx");
-    const { window, uid } = parseRequest(windowUidPath, c.req.param());
-    const sub = await findSubmission(ctx.db, window, uid);
-    if (!sub) throw new EdgeError("NOT_FOUND", `no submission of uid ${uid} for window ${window}`);
-    const put = await ctx.clock.putWindow(window);
-    const closed = put !== null && ctx.now() > put.closesAtMs;
-    if (!closed && !(await authenticatedRunner(ctx.db, c.req.header("Authorization")))) {
-      throw new EdgeError(
-        "UNAUTHORIZED",
-        `gradients of window ${window} are private until its put window closes; runners send a bearer token`,
-      );
-    }
-    const object = await ctx.gradients.get(sub.objectKey);
-    if (!object) throw new EdgeError("NOT_FOUND", `the object of uid ${uid}'s window-${window} submission is gone`);
-    return new Response(object.body, {
-      headers: {
-        "Content-Type": "application/octet-stream",
-        "Content-Length": String(object.size),
-        ETag: object.httpEtag,
-        "X-Templar-Sha256": sub.sha256,
-      },
-    });
-  });
+export const gradientRoutes = [
+  route(
+    {
+      id: "uploadGradient",
+      method: "put",
+      path: "/v1/gradients/:window/:uid",
+      tag: "uploads",
+      summary: "Upload a gradient file in one request (up to limits.max_single_upload_bytes)",
+      description: "The body is the file; the headers carry the hotkey's signature over the file's sha256 and size.",
+      pathParams: windowUidPath,
+      headers: singleUploadHeaders,
+      missingHeader: "SIGNATURE_MISSING",
+      headerIssue: claimIssueCode,
+      body: "binary",
+      answers: [
+        jsonAnswer(202, "received: the verdict follows (GET /v1/submissions/{window}/{uid})", submissionResponse),
+      ],
+      errors: UPLOAD_ERRORS,
+    },
+    async (c, { ctx, params, headers }) => {
+      const claim = claimOf(headers, { netuid: ctx.config.netuid, ...params });
+      const submission = await acceptSingleUpload(ctx, claim, c.req.raw.body);
+      return c.json({ submission: submissionJson(submission) }, 202);
+    },
+  ),
+  route(
+    {
+      id: "createMultipart",
+      method: "post",
+      path: "/v1/gradients/:window/:uid/multipart",
+      tag: "uploads",
+      summary: "Open a multipart upload for a signed file",
+      pathParams: windowUidPath,
+      headers: multipartCreateHeaders,
+      missingHeader: "SIGNATURE_MISSING",
+      headerIssue: claimIssueCode,
+      answers: [jsonAnswer(201, "the session", multipartCreatedResponse)],
+      errors: UPLOAD_ERRORS,
+    },
+    async (c, { ctx, params, headers }) => {
+      const created = await createMultipart(ctx, claimOf(headers, { netuid: ctx.config.netuid, ...params }));
+      return c.json(multipartCreatedJson(created, ctx.config.hparams.limits), 201);
+    },
+  ),
+  route(
+    {
+      id: "uploadPart",
+      method: "put",
+      path: "/v1/gradients/:window/:uid/multipart/:uploadId/parts/:part",
+      tag: "uploads",
+      summary: "Upload one part (re-sending a part number replaces it)",
+      pathParams: multipartPartPath,
+      ...SESSION,
+      body: "binary",
+      answers: [jsonAnswer(200, "the stored part", partStoredResponse)],
+    },
+    async (c, { ctx, params: { part, ...at }, headers }) => {
+      const stored = await uploadPart(ctx, { ...at, partNumber: part }, headers, c.req.raw.headers, c.req.raw.body);
+      return c.json({ part_number: stored.partNumber, etag: stored.etag, size_bytes: stored.sizeBytes });
+    },
+  ),
+  route(
+    {
+      id: "completeMultipart",
+      method: "post",
+      path: "/v1/gradients/:window/:uid/multipart/:uploadId/complete",
+      tag: "uploads",
+      summary: "Complete a multipart upload: its arrival is the receipt time",
+      pathParams: multipartSessionPath,
+      ...SESSION,
+      body: multipartCompleteBody,
+      bodyHint: 'the body must be JSON: {"parts": [{"part_number", "etag"}, …]}',
+      answers: [jsonAnswer(202, "received: the verdict follows", submissionResponse)],
+    },
+    async (c, { ctx, params, headers, body }) => {
+      const submission = await completeMultipart(ctx, params, headers, body.parts);
+      return c.json({ submission: submissionJson(submission) }, 202);
+    },
+  ),
+  route(
+    {
+      id: "abortMultipart",
+      method: "delete",
+      path: "/v1/gradients/:window/:uid/multipart/:uploadId",
+      tag: "uploads",
+      summary: "Abort a multipart upload",
+      pathParams: multipartSessionPath,
+      ...SESSION,
+      answers: [{ status: 204, description: "aborted", content: "none" }],
+    },
+    async (c, { ctx, params, headers }) => {
+      await abortMultipart(ctx, params, headers);
+      return c.body(null, 204);
+    },
+  ),
+  route(
+    {
+      id: "downloadGradient",
+      method: "get",
+      path: "/v1/gradients/:window/:uid",
+      tag: "uploads",
+      summary: "Download a submitted gradient file (runners only until the put window closes)",
+      description: "The X-Templar-Sha256 response header carries the signed sha256.",
+      pathParams: windowUidPath,
+      answers: [bytesAnswer("the gradient file")],
+      errors: ["UNAUTHORIZED", "CHAIN_UNAVAILABLE"],
+    },
+    async (c, { ctx, params }) => {
+      const { object, sha256 } = await readGradient(ctx, params.window, params.uid, c.req.header("Authorization"));
+      return new Response(object.body, {
+        headers: {
+          "Content-Type": "application/octet-stream",
+          "Content-Length": String(object.size),
+          ETag: object.httpEtag,
+          "X-Templar-Sha256": sha256,
+        },
+      });
+    },
+  ),
+];

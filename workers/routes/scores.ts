@@ -1,26 +1,57 @@
 /** Scores and weights: a window's lines, a uid's history, the weight vector and its way to the chain. */
-import { Hono } from "hono";
+import { typedAnswer } from "../../schema/api/openapi.ts";
 import { historyQuery, uidPath, weightSetsQuery, windowPath } from "../../schema/api/request-params.ts";
-import { EdgeError } from "../../schema/errors.ts";
-import type { AppEnv } from "../app.ts";
-import { parseRequest } from "../http/validate.ts";
+import { route } from "../http/route.ts";
 import { uidHistory, weightSetsJson, weightsPreview, windowLines } from "../scoring/score-records.ts";
 
-export const scoreRoutes = new Hono<AppEnv>()
-  .get("/scores/:window", async (c) => {
-    const { window } = parseRequest(windowPath, c.req.param());
-    const lines = await windowLines(c.get("ctx"), window);
-    if (!lines.length)
-      throw new EdgeError("NOT_FOUND", `window ${window} has no scores (not scored yet, or no miners)`);
-    return c.json({ window, scores: lines });
-  })
-  .get("/miners/:uid/scores", async (c) => {
-    const { uid } = parseRequest(uidPath, c.req.param());
-    const { limit, before } = parseRequest(historyQuery, c.req.query());
-    return c.json({ uid, scores: await uidHistory(c.get("ctx"), uid, limit, before) });
-  })
-  .get("/weights/latest", async (c) => c.json({ preview: await weightsPreview(c.get("ctx")) }))
-  .get("/weights/sets", async (c) => {
-    const { limit } = parseRequest(weightSetsQuery, c.req.query());
-    return c.json({ weight_sets: await weightSetsJson(c.get("ctx"), limit) });
-  });
+export const scoreRoutes = [
+  route(
+    {
+      id: "windowScores",
+      method: "get",
+      path: "/v1/scores/:window",
+      tag: "results",
+      summary: "A scored window's lines: everything that went into each uid's final score",
+      pathParams: windowPath,
+      answers: [typedAnswer(200, "{window, scores}", "{ window, scores: ScoreLineJson[] } (schema/api/public.ts)")],
+    },
+    async (c, { ctx, params }) => c.json({ window: params.window, scores: await windowLines(ctx, params.window) }),
+  ),
+  route(
+    {
+      id: "minerScores",
+      method: "get",
+      path: "/v1/miners/:uid/scores",
+      tag: "results",
+      summary: "A uid's score lines, newest first",
+      pathParams: uidPath,
+      query: historyQuery,
+      answers: [typedAnswer(200, "{uid, scores}", "{ uid, scores: ScoreLineJson[] } (schema/api/public.ts)")],
+    },
+    async (c, { ctx, params, query }) =>
+      c.json({ uid: params.uid, scores: await uidHistory(ctx, params.uid, query.limit, query.before) }),
+  ),
+  route(
+    {
+      id: "latestWeights",
+      method: "get",
+      path: "/v1/weights/latest",
+      tag: "results",
+      summary: "The weight vector the validator would set now, and why",
+      answers: [typedAnswer(200, "{preview}", "{ preview: WeightsPreviewJson } (schema/api/public.ts)")],
+    },
+    async (c, { ctx }) => c.json({ preview: await weightsPreview(ctx) }),
+  ),
+  route(
+    {
+      id: "weightSets",
+      method: "get",
+      path: "/v1/weights/sets",
+      tag: "results",
+      summary: "The weight sets and their way to the chain, newest first",
+      query: weightSetsQuery,
+      answers: [typedAnswer(200, "{weight_sets}", "{ weight_sets: WeightSetJson[] } (schema/api/public.ts)")],
+    },
+    async (c, { ctx, query }) => c.json({ weight_sets: await weightSetsJson(ctx, query.limit) }),
+  ),
+];

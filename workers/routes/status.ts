@@ -1,11 +1,20 @@
 /** GET /v1/status: counts and latencies of the validator for operators (status/validator-status.ts). */
-import { Hono } from "hono";
 import { statusQuery } from "../../schema/api/admin-requests.ts";
-import type { AppEnv } from "../app.ts";
-import { parseRequest } from "../http/validate.ts";
-import { MAX_STATUS_WINDOWS, STATUS_WINDOWS, validatorStatus } from "../status/validator-status.ts";
+import { typedAnswer } from "../../schema/api/openapi.ts";
+import { route } from "../http/route.ts";
+import { validatorStatus } from "../status/validator-status.ts";
 
-export const statusRoutes = new Hono<AppEnv>().get("/status", async (c) => {
-  const windows = parseRequest(statusQuery, c.req.query()).windows ?? STATUS_WINDOWS;
-  return c.json(await validatorStatus(c.get("ctx"), Math.min(Math.max(windows, 1), MAX_STATUS_WINDOWS)));
-});
+export const statusRoutes = [
+  route(
+    {
+      id: "status",
+      method: "get",
+      path: "/v1/status",
+      tag: "validator",
+      summary: "Counts and latencies of the last windows, for operators",
+      query: statusQuery,
+      answers: [typedAnswer(200, "the validator's status", "ValidatorStatus (workers/status/validator-status.ts)")],
+    },
+    async (c, { ctx, query }) => c.json(await validatorStatus(ctx, query.windows)),
+  ),
+];

@@ -9,11 +9,11 @@ import { EdgeError } from "../../schema/errors.ts";
 import type { SyncHparams } from "../../schema/hparams.ts";
 import { checkpointHeaderLength, readCheckpointHeader } from "../../schema/model/checkpoint.ts";
 import { type ModelManifest, parameterSlots } from "../../schema/model/manifest.ts";
+import type { ThetaSample } from "../../schema/scoring/score-window.ts";
+import { nextStepEma } from "../../schema/scoring/sync-score.ts";
 import { loadModelManifest } from "../artifacts.ts";
 import type { WorkerContext } from "../context.ts";
 import { baseCheckpoint } from "../evaluation/work-order.ts";
-import type { ThetaSample } from "./score-window.ts";
-import { nextStepEma } from "./sync-score.ts";
 
 async function readRange(bucket: R2Bucket, key: string, offset: number, length: number): Promise<Uint8Array> {
   const object = await bucket.get(key, { range: { offset, length } });

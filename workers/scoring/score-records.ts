@@ -5,9 +5,10 @@
 import { and, desc, eq, inArray, lt } from "drizzle-orm";
 import type { ScoreLineJson, WeightSetJson, WeightsPreviewJson } from "../../schema/api/public.ts";
 import { neurons, uidStates, weightSetEvents, weightSets, windowScores, windows } from "../../schema/db/index.ts";
+import { EdgeError } from "../../schema/errors.ts";
+import { ordinal } from "../../schema/scoring/openskill-match.ts";
+import { weightSetOf } from "../../schema/scoring/weights.ts";
 import type { WorkerContext } from "../context.ts";
-import { ordinal } from "./openskill-match.ts";
-import { weightSetOf } from "./weights.ts";
 
 type LineRow = typeof windowScores.$inferSelect;
 type SetRow = typeof weightSets.$inferSelect;
@@ -43,13 +44,14 @@ export function scoreLineJson(l: LineRow): ScoreLineJson {
   };
 }
 
-/** Every uid's line of a scored window (empty if the window is not scored). */
+/** Every uid's line of a scored window; NOT_FOUND if it has none (not scored yet, or no miners). */
 export async function windowLines(ctx: WorkerContext, window: number): Promise<ScoreLineJson[]> {
   const rows = await ctx.db
     .select()
     .from(windowScores)
     .where(eq(windowScores.window, window))
     .orderBy(windowScores.uid);
+  if (!rows.length) throw new EdgeError("NOT_FOUND", `window ${window} has no scores (not scored yet, or no miners)`);
   return rows.map(scoreLineJson);
 }
 

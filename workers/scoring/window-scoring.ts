@@ -4,16 +4,22 @@
  * `windows_per_weights` windows a weight set to send to the chain). A window waits while an
  * earlier one is still on its way through validation and evaluation, because scores carry over.
  */
-import { and, eq, inArray, lt, ne } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
-import { neurons, uidStates, weightSets, windowScores, windows } from "../../schema/db/index.ts";
+import { eq, inArray } from "drizzle-orm";
+import { neurons, uidStates, weightSets, windowScores } from "../../schema/db/index.ts";
+import { EdgeError } from "../../schema/errors.ts";
+import {
+  scoreWindow,
+  type ThetaSample,
+  type UidWindowLine,
+  type WindowScoring,
+} from "../../schema/scoring/score-window.ts";
+import type { UidScoreState } from "../../schema/scoring/uid-score-state.ts";
+import { weightSetOf } from "../../schema/scoring/weights.ts";
 import type { WorkerContext } from "../context.ts";
-import { uniqueViolation } from "../d1.ts";
+import { d1Statement, type SqlQuery } from "../d1.ts";
 import { log } from "../logging/log.ts";
+import { commitTransition, windowsReadyFor } from "../windows/window-lifecycle.ts";
 import { thetaSample } from "./checkpoint-sample.ts";
-import { scoreWindow, type ThetaSample, type UidWindowLine, type WindowScoring } from "./score-window.ts";
-import type { UidScoreState } from "./uid-score-state.ts";
-import { weightSetOf } from "./weights.ts";
 import { windowUploads } from "./window-uploads.ts";
 
 /** Windows scored per tick at most, so one tick stays short after downtime. */
@@ -33,26 +39,13 @@ export async function scoreEvaluatedWindows(ctx: WorkerContext): Promise<ScoredW
   // Without a metagraph every state would look deregistered: wait for the chain.
   if (!(await ctx.db.select({ uid: neurons.uid }).from(neurons).limit(1).get())) return out;
   for (let i = 0; i < WINDOWS_PER_TICK; i++) {
-    const next = await ctx.db
-      .select({ window: windows.window })
-      .from(windows)
-      .where(eq(windows.state, "evaluated"))
-      .orderBy(windows.window)
-      .limit(1)
-      .get();
-    if (!next) break;
-    const earlier = await ctx.db
-      .select({ window: windows.window })
-      .from(windows)
-      .where(and(lt(windows.window, next.window), inArray(windows.state, ["put_closed", "validated", "evaluating"])))
-      .limit(1)
-      .get();
-    if (earlier) break;
+    const [next] = await windowsReadyFor(ctx, "score", 1);
+    if (next === undefined) break;
     try {
-      out.push(await scoreWindowInD1(ctx, next.window));
+      out.push(await scoreWindowInD1(ctx, next));
     } catch (e) {
       // The window left "evaluated" while it was being scored (an admin re-run, another tick): nothing was written.
-      if (uniqueViolation(e) === "windows.window") break;
+      if (e instanceof EdgeError && e.code === "WINDOW_STATE_CONFLICT") break;
       throw e;
     }
   }
@@ -149,27 +142,13 @@ export async function scoreWindowInD1(ctx: WorkerContext, window: number): Promi
   const now = ctx.now();
   const db = ctx.db;
   const gone = [...input.states.keys()].filter((uid) => !result.states.has(uid));
-  const statements: BatchItem<"sqlite">[] = [
-    // Fails the transaction (a duplicate of the window's row) unless the window is still "evaluated":
-    // an admin re-run (admin/rerun-evaluation.ts) may have put it back to "evaluating" since its inputs were read.
-    db
-      .insert(windows)
-      .select(
-        db
-          .select()
-          .from(windows)
-          .where(and(eq(windows.window, window), ne(windows.state, "evaluated"))),
-      ),
+  const statements: SqlQuery[] = [
     ...result.lines.map((l) => db.insert(windowScores).values(lineRow(l, window, now))),
     ...(gone.length ? [db.delete(uidStates).where(inArray(uidStates.uid, gone))] : []),
     ...[...result.states.values()].map((s) => {
       const row = stateRow(s, window);
       return db.insert(uidStates).values(row).onConflictDoUpdate({ target: uidStates.uid, set: row });
     }),
-    db
-      .update(windows)
-      .set({ state: "scored", updatedAtMs: now })
-      .where(and(eq(windows.window, window), eq(windows.state, "evaluated"))),
   ];
   const wpw = ctx.config.hparams.weights.windows_per_weights;
   const weightsDue = window % wpw === 0;
@@ -194,8 +173,14 @@ export async function scoreWindowInD1(ctx: WorkerContext, window: number): Promi
       }),
     );
   }
-  // One transaction: a concurrent tick scoring the same window fails on the guard above.
-  await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  // One transaction, refused unless the window is still "evaluated": an admin re-run
+  // (admin/rerun-evaluation.ts) or another tick may have moved it since its inputs were read.
+  await commitTransition(
+    ctx,
+    "score",
+    window,
+    statements.map((q) => d1Statement(ctx.d1, q)),
+  );
   const weightSet = weightsDue
     ? await db.select({ id: weightSets.id }).from(weightSets).where(eq(weightSets.window, window)).get()
     : undefined;

@@ -4,8 +4,8 @@
  */
 import { and, eq, inArray } from "drizzle-orm";
 import { copyFlags, evaluations, submissions, uploadRefusals } from "../../schema/db/index.ts";
+import type { UidUpload, UploadOutcome } from "../../schema/scoring/score-window.ts";
 import type { WorkerContext } from "../context.ts";
-import type { UidUpload, UploadOutcome } from "./score-window.ts";
 
 /** Reads what happened to each uid's upload in `window`. */
 export async function windowUploads(ctx: WorkerContext, window: number): Promise<Map<number, UidUpload>> {

@@ -68,8 +68,9 @@ function counts(rows: readonly { key: string; n: number }[]): Record<string, num
   return Object.fromEntries(rows.map((r) => [r.key, r.n]));
 }
 
-/** The status over the latest `windowCount` windows that have a put window. */
-export async function validatorStatus(ctx: WorkerContext, windowCount = STATUS_WINDOWS): Promise<ValidatorStatus> {
+/** The status over the latest `windows` windows that have a put window (default 8, clamped to 1…100). */
+export async function validatorStatus(ctx: WorkerContext, windows = STATUS_WINDOWS): Promise<ValidatorStatus> {
+  const windowCount = Math.min(Math.max(windows, 1), MAX_STATUS_WINDOWS);
   const { d1 } = ctx;
   const latestRows = await d1
     .prepare("SELECT window, state FROM windows WHERE put_opens_at_ms IS NOT NULL ORDER BY window DESC LIMIT ?")

@@ -3,10 +3,10 @@
  * after a fingerprint, copy detection runs if the window is ready. A failure that is not a
  * verdict (R2, D1, a missing manifest or seed block) retries the message with a delay.
  */
-
 import type { WorkerContext } from "../context.ts";
 import { detectWindowCopies } from "../copies/detect-window-copies.ts";
 import { takeFingerprint } from "../copies/take-fingerprint.ts";
+import { log } from "../logging/log.ts";
 import type { ValidationMessage } from "./messages.ts";
 import { validateSubmission } from "./validate-submission.ts";
 
@@ -36,15 +36,13 @@ export async function consumeValidationBatch(
       await handleValidationMessage(ctx, message.body);
       message.ack();
     } catch (e) {
-      console.error(
-        JSON.stringify({
-          level: "error",
-          msg: "validation message failed",
-          body: message.body,
-          attempts: message.attempts,
-          error: String(e),
-        }),
-      );
+      log.error("validation.message_failed", {
+        submission_id: message.body.submissionId,
+        kind: message.body.kind,
+        attempts: message.attempts,
+        msg: "validation message failed: retried",
+        error: e,
+      });
       message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
     }
   }

@@ -14,9 +14,10 @@
 import { and, desc, eq, inArray, lt } from "drizzle-orm";
 import { type WeightSetStatus, weightSetEvents, weightSets } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
-import type { ExtrinsicOutcome, HotkeySigner, SubmittedTx, WeightsCall } from "../chain/chain-client.ts";
+import type { HotkeySigner } from "../../schema/keys/hotkey-signer.ts";
+import { hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
+import type { ExtrinsicOutcome, SubmittedTx, WeightsCall } from "../chain/chain-client.ts";
 import { chainRefusal } from "../chain/chain-errors.ts";
-import { hotkeySignerFromSecret } from "../chain/hotkey-signer.ts";
 import { commitHash, randomSalt } from "../chain/weights-commit.ts";
 import type { WorkerContext } from "../context.ts";
 import { log } from "../logging/log.ts";

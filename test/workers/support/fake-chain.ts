@@ -11,12 +11,12 @@
  */
 
 import type { EdgeError } from "../../../schema/errors.ts";
+import type { HotkeySigner } from "../../../schema/keys/hotkey-signer.ts";
 import type {
   BlockRef,
   ChainClient,
   Commitment,
   ExtrinsicSearch,
-  HotkeySigner,
   Metagraph,
   NeuronInfo,
   RevealCall,

@@ -3,8 +3,8 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { encodeAddress } from "@polkadot/util-crypto";
 import { getPublicKey, secretFromSeed, sign } from "@scure/sr25519";
+import { signedMessage } from "../../../schema/upload/upload-claim.ts";
 import type { NeuronInfo } from "../../../workers/chain/chain-client.ts";
-import { signedMessage } from "../../../workers/intake/upload-claim.ts";
 
 export const NETUID = 2; // wrangler.toml's local NETUID
 

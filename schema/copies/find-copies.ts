@@ -6,7 +6,7 @@
  *   sample, flagged at `idx_overlap_threshold`.
  * The later receipt of a pair is the offender; equal receipt times blame the later insert.
  */
-import type { CopyHparams } from "../../schema/hparams.ts";
+import type { CopyHparams } from "../hparams.ts";
 
 export type CopyGrade = "high" | "max" | "mega";
 

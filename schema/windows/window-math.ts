@@ -2,7 +2,7 @@
  * Window arithmetic (docs/SPEC.md §1), pure: windows of blocks, the put window of S and how a
  * receipt time falls against it.
  */
-import type { WindowHparams } from "../../schema/hparams.ts";
+import type { WindowHparams } from "../hparams.ts";
 
 /** The window a block belongs to: floor(block / blocks_per_window). */
 export function windowOfBlock(block: number, w: WindowHparams): number {

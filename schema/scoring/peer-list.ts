@@ -4,8 +4,8 @@
  * submission (the runner then drops gradients whose norm is zero or not finite). The burn uid and
  * banned uids are never peers.
  */
-import type { WeightHparams } from "../../schema/hparams.ts";
-import { weightVector } from "../scoring/weights.ts";
+import type { WeightHparams } from "../hparams.ts";
+import { weightVector } from "./weights.ts";
 
 export interface PeerCandidate {
   readonly uid: number;

@@ -9,7 +9,7 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
-import type { ParamLayout } from "../../schema/codec/chunking.ts";
+import type { ParamLayout } from "../codec/chunking.ts";
 
 /** A stream of uniform uint32s from a 0x-prefixed block hash. */
 function uint32Stream(seedHash: string): () => number {

@@ -3,16 +3,16 @@
 import { describe, expect, it } from "vitest";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { chunkOverlap } from "../../schema/codec/index-overlap.ts";
-import { getHparams } from "../../schema/hparams.ts";
 import {
   type CopyCandidate,
   copyGrade,
   type Fingerprint,
   findCopies,
   forEachOverlap,
-} from "../../workers/copies/find-copies.ts";
-import { fingerprintSample } from "../../workers/copies/fingerprint-sample.ts";
-import { rng, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
+} from "../../schema/copies/find-copies.ts";
+import { fingerprintSample } from "../../schema/copies/fingerprint-sample.ts";
+import { getHparams } from "../../schema/hparams.ts";
+import { rng, TEST_MANIFEST } from "./fixtures/gradients.ts";
 
 const copy = getHparams("default").copy;
 

@@ -11,8 +11,8 @@
  *    final = ordinal × max(0, BMA) × sync (fewer than two: ratings and finals stay);
  * 3. the out-of-sync slash; then positive finals below `score_zero_threshold` become 0.
  */
-import type { CopyGrade } from "../../schema/db/intake.ts";
-import type { Hparams } from "../../schema/hparams.ts";
+import type { CopyGrade } from "../db/intake.ts";
+import type { Hparams } from "../hparams.ts";
 import { type EvaluationLosses, measureGradient, nextBma } from "./gradient-score.ts";
 import { ordinal, type Rating, rateMatch } from "./openskill-match.ts";
 import { type ParamSample, stepsBehind, syncScore } from "./sync-score.ts";

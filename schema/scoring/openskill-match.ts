@@ -5,7 +5,7 @@
  */
 import { ordinal as openskillOrdinal, rate, rating } from "openskill";
 import { plackettLuce } from "openskill/models";
-import type { ScoringHparams } from "../../schema/hparams.ts";
+import type { ScoringHparams } from "../hparams.ts";
 
 export interface Rating {
   readonly mu: number;

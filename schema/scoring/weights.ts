@@ -4,7 +4,7 @@
  * linear top:1 ramp and a reserve tier on a geometric decay, the reserve capped at half the
  * smallest gather weight, then everything renormalised so the burn share is exact.
  */
-import type { WeightHparams } from "../../schema/hparams.ts";
+import type { WeightHparams } from "../hparams.ts";
 
 export interface WeightVector {
   /** uid → weight; the weights sum to 1. Only uids with a positive weight, plus the burn uid. */

@@ -5,7 +5,7 @@
  * of how far those positions have typically moved per outer step (an EMA of |Δθ| between
  * successive checkpoints).
  */
-import type { SyncHparams } from "../../schema/hparams.ts";
+import type { SyncHparams } from "../hparams.ts";
 
 /** A few values per parameter name: a submission's param_sample, θ_S at the same positions, or step sizes. */
 export type ParamSample = Readonly<Record<string, readonly number[]>>;

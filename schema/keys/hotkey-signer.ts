@@ -1,5 +1,6 @@
 /**
- * The validator hotkey from its secret URI, in pure JS: the cron Worker signs weights inside
+ * An sr25519 hotkey from its secret URI, in pure JS (the validator's, which signs weights; a
+ * miner's, which signs uploads): the cron Worker signs weights inside
  * workerd, which cannot compile wasm, so @polkadot/keyring's wasm-backed paths are out. The
  * derivation is the one `Keyring({ type: "sr25519" }).addFromUri` performs (test/node/hotkey-signer.test.ts
  * compares the two), built from @polkadot/util-crypto's JS helpers and @scure/sr25519. It never
@@ -9,8 +10,16 @@
 import { hexToU8a, isHex } from "@polkadot/util";
 import { encodeAddress, keyExtractSuri, mnemonicToMiniSecret } from "@polkadot/util-crypto";
 import { getPublicKey, HDKD, secretFromSeed, sign } from "@scure/sr25519";
-import { EdgeError } from "../../schema/errors.ts";
-import type { HotkeySigner } from "./chain-client.ts";
+import { EdgeError } from "../errors.ts";
+
+/** An sr25519 hotkey: its address and a way to sign bytes with it (the validator's, a miner's). */
+export interface HotkeySigner {
+  /** ss58 (prefix 42). */
+  readonly address: string;
+  readonly publicKey: Uint8Array;
+  /** A 64-byte sr25519 signature over `message`. */
+  sign(message: Uint8Array): Uint8Array;
+}
 
 /** Substrate's public development phrase: what a bare `//path` derives from (as in @polkadot/keyring). */
 const DEV_PHRASE = "bottom drive obey lake curtain smoke basket hold race lonely fit walk";
