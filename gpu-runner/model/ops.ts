@@ -2,7 +2,7 @@
  * Differentiable ops: each emits its forward ONNX node with the output shape worked out at build
  * time (the graph is fully static: B and T are fixed when it is built) and records its gradient
  * rule on the tape. Gradients use standard ONNX ops only: stock onnxruntime has none of the
- * com.microsoft training kernels (reference/gradients.md, O1).
+ * com.microsoft training kernels (docs/MODEL.md §2).
  */
 import { sumToShape, type Tape } from "./autodiff.ts";
 import { type GraphBuilder, onnxDataType, type Value } from "./onnx-graph.ts";
@@ -132,7 +132,8 @@ export function transpose(t: Tape, x: Value, perm: readonly number[]): Value {
 
 /**
  * Rows of an embedding table: table[V, d] gathered by int64 ids[...] → [..., d]. Its gradient is
- * onehot(ids)ᵀ · dy (one Gemm), since onnxruntime's GatherGrad is a training-only kernel (O1).
+ * onehot(ids)ᵀ · dy (one Gemm), since onnxruntime's GatherGrad is a training-only kernel
+ * (docs/MODEL.md §2).
  */
 export function embedding(t: Tape, table: Value, ids: Value): Value {
   const { g } = t;

@@ -12,7 +12,7 @@ export type Device = "cpu" | "cuda";
 export function openModelSession(graph: Uint8Array, device: Device): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(graph, {
     executionProviders: device === "cuda" ? ["cuda", "cpu"] : ["cpu"],
-    // One intra-op thread was the fastest under contention (reference/gradients.md, O9).
+    // One intra-op thread was the fastest under contention (docs/MODEL.md §4).
     intraOpNumThreads: 1,
     graphOptimizationLevel: "all",
   });

@@ -1,5 +1,5 @@
 /**
- * How a parameter is cut into chunks (Templar's ChunkingTransformer, reference §3.2).
+ * How a parameter is cut into chunks (Templar's ChunkingTransformer; docs/SPEC.md §3.1).
  *
  * A 2-D parameter [R, C] becomes a grid of h×w chunks with h = split(R), w = split(C); a 1-D
  * parameter [N] becomes N/w chunks of w. Element i of a chunk is (i / w, i % w) inside it.

@@ -1,5 +1,5 @@
 /**
- * Orthonormal DCT-II per chunk (reference §3.2): Y = D_hᵀ · X · D_w, inverse X = D_h · Y · D_wᵀ,
+ * Orthonormal DCT-II per chunk (docs/SPEC.md §3.2): Y = D_hᵀ · X · D_w, inverse X = D_h · Y · D_wᵀ,
  * with D_n[j, k] = s_k · cos(π(2j + 1)k / 2n), s_0 = √(1/n), s_k = √(2/n).
  *
  * Chunks are at most 64×64, so plain matrix products are used; the inverse used by decoders

@@ -1,5 +1,5 @@
 /**
- * Top-k index overlap, Templar's copy measure (reference §5.6): per chunk |A ∩ B| / k. Copy
+ * Top-k index overlap, Templar's copy measure (docs/PROTOCOL.md §5): per chunk |A ∩ B| / k. Copy
  * detection (workers/copies/find-copies.ts) sums it over a window's chunk sample, weighted by k.
  */
 

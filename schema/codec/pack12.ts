@@ -1,5 +1,5 @@
 /**
- * 12-bit index packing (Templar v2.1.3, reference §3.4): two indices in three bytes.
+ * 12-bit index packing (Templar v2.1.3; docs/SPEC.md §3.5): two indices in three bytes.
  *
  *   byte0 = a & 0xFF
  *   byte1 = ((a >> 8) & 0x0F) | ((b & 0x0F) << 4)

@@ -1,5 +1,5 @@
 /**
- * Value quantization (Templar's TopKCompressor._quantize_values, reference §3.5).
+ * Value quantization (Templar's TopKCompressor._quantize_values; docs/SPEC.md §3.4).
  *
  * Over all selected values of one parameter: shift = mean, centred c = v − shift,
  * scale = range·σ/bins (σ with n − 1), code = clamp(round_half_even(c/scale + bins/2), 0, bins − 1),

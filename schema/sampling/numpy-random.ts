@@ -1,7 +1,7 @@
 /**
  * numpy's `np.random.default_rng(seed).choice(n, size, replace=False)`, bit for bit
- * (SeedSequence → PCG64 → Generator.choice; reference/templar-protocol.md §4.2, checked against
- * its numpy 2.4 vectors). A Python miner reproduces every sample assignment with one numpy call.
+ * (SeedSequence → PCG64 → Generator.choice; docs/PROTOCOL.md §3.1, checked against the numpy
+ * 2.4 vectors of §7.1). A Python miner reproduces every sample assignment with one numpy call.
  */
 
 const MASK32 = 0xffffffffn;

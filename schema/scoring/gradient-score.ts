@@ -1,5 +1,5 @@
 /**
- * What one evaluation says about a gradient (reference/templar-protocol.md §4.3): the gradient
+ * What one evaluation says about a gradient (docs/PROTOCOL.md §4.2): the gradient
  * score is the relative loss improvement on the window's random samples; the binary indicator
  * says whether the miner's own samples improved more than random ones (a miner that trained on
  * its assigned data should fit it better), and feeds the binary moving average (BMA).

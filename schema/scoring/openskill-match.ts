@@ -1,5 +1,5 @@
 /**
- * One window's OpenSkill match (reference/templar-protocol.md §4.5): every uid evaluated in the
+ * One window's OpenSkill match (docs/PROTOCOL.md §4.3): every uid evaluated in the
  * window is a one-player team, ranked by its gradient score, through the `openskill` package's
  * Plackett-Luce model (β and τ from hparams). A uid's skill is read as the ordinal μ − 3σ.
  */

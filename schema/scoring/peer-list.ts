@@ -1,5 +1,5 @@
 /**
- * Whose gradients make the outer step of a window (DESIGN "Timeline" 4): the uids the weights pay
+ * Whose gradients make the outer step of a window (docs/SPEC.md §2.6): the uids the weights pay
  * (gather tier plus reserves, by the latest final scores); while nobody is rated yet, every valid
  * submission (the runner then drops gradients whose norm is zero or not finite). The burn uid and
  * banned uids are never peers.

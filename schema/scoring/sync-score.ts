@@ -1,6 +1,6 @@
 /**
  * How many outer steps behind the global model a miner trained from (Templar's debug-dict check,
- * reference/templar-protocol.md §5.4–5.5). Each submission carries a few of the miner's parameter
+ * docs/PROTOCOL.md §4.5). Each submission carries a few of the miner's parameter
  * values (`param_sample`); the validator compares them with the same positions of θ_S, in units
  * of how far those positions have typically moved per outer step (an EMA of |Δθ| between
  * successive checkpoints).

@@ -1,7 +1,8 @@
 /**
  * What the validator carries from window to window for a uid, and the penalties that change it
- * (reference/templar-protocol.md §5). Multiplicative slashes bite only a positive final score,
- * as in Templar, and never raise a negative BMA; a reset forgets everything but a copy ban.
+ * (docs/SPEC.md §2.5; Templar's own: docs/PROTOCOL.md §4.4). Multiplicative slashes bite only a
+ * positive final score, as in Templar, and never raise a negative BMA; a reset forgets everything
+ * but a copy ban.
  */
 import type { Rating } from "./openskill-match.ts";
 

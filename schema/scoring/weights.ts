@@ -1,8 +1,8 @@
 /**
- * From final scores to the weight vector (reference/templar-protocol.md §4.6): a fixed burn share
- * to the burn uid; the rest to miners with a positive final score, ranked: a gather tier on a
- * linear top:1 ramp and a reserve tier on a geometric decay, the reserve capped at half the
- * smallest gather weight, then everything renormalised so the burn share is exact.
+ * From final scores to the weight vector (Templar's update_weights: docs/PROTOCOL.md §4.6): a
+ * fixed burn share to the burn uid; the rest to miners with a positive final score, ranked: a
+ * gather tier on a linear top:1 ramp and a reserve tier on a geometric decay, the reserve capped
+ * at half the smallest gather weight, then everything renormalised so the burn share is exact.
  */
 import type { WeightHparams } from "../hparams.ts";
 

@@ -150,7 +150,7 @@ export function dashboardSeedSql(seed: DashboardSeed): string[] {
         received,
         `0xseed${w}x${m.uid}`,
         status,
-        status === "invalid" ? "GRADIENT_NONFINITE" : null,
+        status === "invalid" ? "NON_FINITE" : null,
         w,
         received + 500,
       ]);
@@ -174,7 +174,7 @@ export function dashboardSeedSql(seed: DashboardSeed): string[] {
         copyRows.push([w, id, m.uid, firstValid.id, firstValid.uid, w, "exact", 1, "mega", received + 700]);
       }
       if ((w + m.uid) % 13 === 0)
-        refusalRows.push([w, m.uid, m.hotkey, "UPLOAD_LATE", "after the put window", received + 30_000]);
+        refusalRows.push([w, m.uid, m.hotkey, "UPLOAD_TOO_LATE", "after the put window", received + 30_000]);
       const final = m.finalScores[i] ?? 0;
       const finalBefore = i ? (m.finalScores[i - 1] ?? 0) : 0;
       // The rating converges on the miner's last one: σ shrinks from 25/3 as windows pass.
@@ -183,7 +183,7 @@ export function dashboardSeedSql(seed: DashboardSeed): string[] {
       const sigma = m.sigma === null ? null : 25 / 3 + (m.sigma - 25 / 3) * t;
       const penalties =
         status === "invalid"
-          ? [{ kind: "invalid", factor: 0, reason: "GRADIENT_NONFINITE: the upload cannot be applied" }]
+          ? [{ kind: "invalid", factor: 0, reason: "NON_FINITE: the upload cannot be applied" }]
           : status === "copied"
             ? [{ kind: "copy_mega", factor: 0, reason: `exact copy of uid ${firstValid?.uid}` }]
             : [];
@@ -193,7 +193,7 @@ export function dashboardSeedSql(seed: DashboardSeed): string[] {
         m.hotkey,
         status === "valid" ? "evaluated" : status,
         id,
-        status === "invalid" ? "GRADIENT_NONFINITE" : null,
+        status === "invalid" ? "NON_FINITE" : null,
         status === "valid" ? 0.005 + final / 100 : null,
         status === "valid" ? 0.006 : null,
         status === "valid" ? 0.005 : null,

@@ -1,6 +1,6 @@
 /**
  * A real subtensor runtime under chopsticks, as a child process on 127.0.0.1
- * (reference/local-chain.md §2): started on a free port, stopped by its pid.
+ * (docs/LOCAL_CHAIN.md §2): started on a free port, stopped by its pid.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -53,7 +53,7 @@ export async function startLocalChain(
     host: "127.0.0.1",
     port,
     "build-block-mode": opts.buildBlockMode ?? "Instant",
-    // Keep every block readable: by default old blocks silently turn into genesis (local-clock.md).
+    // Keep every block readable: by default old blocks silently turn into genesis (docs/LOCAL_CHAIN.md §2).
     "max-memory-block-count": 100_000,
     "import-storage": {
       Sudo: { Key: encodeAddress(new Keyring({ type: "sr25519" }).addFromUri("//Alice").publicKey, 42) },

@@ -1,5 +1,5 @@
 /**
- * The local chain's clock (reference/local-clock.md): after the Instant-mode setup, the pacer
+ * The local chain's clock (docs/LOCAL_CHAIN.md §7): after the Instant-mode setup, the pacer
  * alone builds blocks, one per period on an absolute grid (start + k·T), and stamps each with the
  * wall clock at its tick, so block timestamps compare with wall-clock receipt times as on mainnet.
  *

@@ -1,5 +1,5 @@
 /**
- * Puts a subnet on a fresh local chain the way an owner would (reference/local-chain.md §3):
+ * Puts a subnet on a fresh local chain the way an owner would (docs/LOCAL_CHAIN.md §3):
  * a subnet owned by //Bob, rate limits off, a validator with stake, and miners registered by
  * burning. Transactions are signed with explicit nonces (the pool otherwise rejects a quick
  * second transaction as stale) and wait for inclusion; a dispatch error throws with its name.
@@ -136,7 +136,7 @@ export async function sudo(api: ApiPromise, call: SubmittableExtrinsic<"promise"
 
 /**
  * A hotkey's commitment on the subnet as a miner makes it: one `Data::RawN` field holding the
- * text's N bytes (a Templar commitment is 128 characters: Raw128; reference/local-chain.md §4).
+ * text's N bytes (a Templar commitment is 128 characters: Raw128; docs/LOCAL_CHAIN.md §4).
  */
 export async function setCommitment(api: ApiPromise, netuid: number, hotkey: KeyringPair, text: string): Promise<void> {
   const bytes = new TextEncoder().encode(text);

@@ -1,7 +1,7 @@
 /**
  * The subtensor runtime for the local network: the raw chain spec of spec_version 218 from
  * ../shared/chain/ (never committed: it holds compiled subtensor code), patched once with a
- * fixed genesis timestamp so block #1 cannot straddle an Aura slot (reference/local-chain.md §1).
+ * fixed genesis timestamp so block #1 cannot straddle an Aura slot (docs/LOCAL_CHAIN.md §1).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";

@@ -1,5 +1,5 @@
 /**
- * The local network `npm start` runs (DESIGN "Local network"): the subtensor runtime under
+ * The local network `npm start` runs (docs/LOCAL_NETWORK.md): the subtensor runtime under
  * chopsticks with a subnet, a validator hotkey and the miners registered, block production paced
  * to the wall clock; the validator Worker in `wrangler dev` (local R2, D1, Queues), migrated, with
  * the model and data published and its cron ticked every few seconds; one gpu-runner; the miners.

@@ -1,5 +1,5 @@
 /**
- * The reference miner's window loop (docs/SPEC.md §1, DESIGN "Timeline"). For the current window
+ * The reference miner's window loop (docs/SPEC.md §1 and §2.6). For the current window
  * W: wait until the validator has published θ_W (giving up at a deadline that still leaves time
  * to train before W's put window opens, then training from the latest checkpoint), let the
  * persona produce the upload (the honest one trains), wait until the put window of W is open,

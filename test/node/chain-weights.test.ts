@@ -54,7 +54,7 @@ describe("chainRefusal: what the chain says, as EdgeError codes", () => {
     }
   });
 
-  it("reads pool custom codes in the runtime's dialect (HEAD's come from reference/local-chain.md)", () => {
+  it("reads pool custom codes in the runtime's dialect (HEAD's come from docs/LOCAL_CHAIN.md §5)", () => {
     // What a node says (HEAD codes: not reproducible on spec 218, so only the mapping is checked).
     const head = (n: number) => chainRefusal(`1010: Invalid Transaction: Custom error: ${n}`, 425).code;
     expect([1, 6, 16, 17, 19, 3].map(head)).toEqual([

@@ -42,7 +42,7 @@ function l2(a: ArrayLike<number>): number {
 }
 
 // Init std 0.2 rather than 0.02: at 0.02 the attention logits are ≈ 0 and the Wq/Wk gradients
-// drown in finite-difference noise (reference/gradients.md, O5).
+// drown in finite-difference noise (docs/MODEL.md §5).
 const SMALL: ModelHparams = { vocab_size: 256, d_model: 32, n_layers: 2, n_heads: 4, seq_len: 32, mlp_ratio: 4 };
 const SMALL_BATCH = 2;
 

@@ -1,4 +1,4 @@
-// The pure copy logic: Templar's overlap and grading cases (reference §8.2), the fast pairwise
+// The pure copy logic: Templar's overlap and grading cases (docs/PROTOCOL.md §5), the fast pairwise
 // kernel against a per-chunk reference, and the seed-driven chunk sample.
 import { describe, expect, it } from "vitest";
 import { gradientLayout } from "../../schema/codec/chunking.ts";

@@ -1,5 +1,5 @@
-// numpy's default_rng(seed).choice(…, replace=False) reproduced: the reference's numpy 2.4 vectors
-// (reference/templar-protocol.md §8.3) and the seed vectors of templar-codec.json.
+// numpy's default_rng(seed).choice(…, replace=False) reproduced: numpy 2.4 vectors
+// (docs/PROTOCOL.md §7.1) and the seed vectors of templar-codec.json.
 import { blake2b } from "@noble/hashes/blake2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { describe, expect, it } from "vitest";

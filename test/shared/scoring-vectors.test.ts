@@ -1,6 +1,6 @@
 // The scoring formulas against Templar's numbers: the OpenSkill and BMA vectors of
-// templar-codec.json, the report's follow-up and weight vectors (reference/templar-protocol.md
-// §8.3), and the sync examples and model-comparison tests of §5 and §8.2.
+// templar-codec.json, and the follow-up match, weight vectors, sync examples and model-comparison
+// cases of docs/PROTOCOL.md §7.2.
 import { describe, expect, it } from "vitest";
 import vectors from "../../../shared/vectors/templar-codec.json" with { type: "json" };
 import { PROFILES } from "../../schema/hparams.ts";

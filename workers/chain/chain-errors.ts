@@ -6,7 +6,7 @@
  * dispatch error, "pallet.Error" (e.g. "subtensorModule.SettingWeightsTooFast"), whose names are
  * the same on spec 218 and HEAD. A transaction the pool refuses never gets that far: the JSON-RPC
  * call fails with `1010: Invalid Transaction: Custom error: N` (a node) or a JSON `{"invalid":
- * {"custom":N}}` (chopsticks), and what N means depends on the runtime (reference/local-chain.md).
+ * {"custom":N}}` (chopsticks), and what N means depends on the runtime (docs/LOCAL_CHAIN.md §5).
  */
 import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
 
@@ -50,8 +50,8 @@ const LEGACY_POOL_CODES: PoolCodes = {
 };
 
 /**
- * HEAD (spec 425, `CustomTransactionError`): these come from reference/local-chain.md and
- * subtensor's sources and cannot be exercised here, since the local runtime is spec 218. 17 is
+ * HEAD (spec 425, `CustomTransactionError`): these come from subtensor's sources (table in
+ * docs/LOCAL_CHAIN.md §5) and cannot be exercised here, since the local runtime is spec 218. 17 is
  * "no commit of this hash is in its reveal range": too early or expired, the pool does not say
  * which; it is read as too early, and the caller's own reveal deadline tells the two apart.
  */

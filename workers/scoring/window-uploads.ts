@@ -49,7 +49,7 @@ export async function windowUploads(ctx: WorkerContext, window: number): Promise
     let outcome: UploadOutcome;
     const flag = worst.get(s.id);
     if (s.status === "invalid") {
-      outcome = { kind: "invalid", submissionId: s.id, code: s.code ?? "INVALID" };
+      outcome = { kind: "invalid", submissionId: s.id, code: s.code ?? "INTERNAL" }; // an invalid verdict always records its code
     } else if (s.status === "copied" && flag) {
       outcome = {
         kind: "copied",
