@@ -21,7 +21,7 @@ export default defineConfig(async () => {
       projects: [
         {
           // cloudflareTest() must stay inside this project: at the root it would take over
-          // the node project too (test-pools T1).
+          // the node project too (docs/TOOLCHAIN.md §4).
           plugins: [
             cloudflareTest({
               wrangler: { configPath: path.join(root, "wrangler.toml") },
@@ -33,7 +33,7 @@ export default defineConfig(async () => {
             include: ["test/workers/**/*.test.ts", SHARED_TESTS],
             setupFiles: ["./test/workers/setup/apply-migrations.ts"],
             testTimeout: 60_000,
-            // @polkadot/* takes 5–10 s per test file to load through vite unless pre-bundled (toolchain P14).
+            // @polkadot/* takes 5–10 s per test file to load through vite unless pre-bundled (docs/TOOLCHAIN.md §4).
             deps: {
               optimizer: {
                 ssr: {

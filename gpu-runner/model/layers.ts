@@ -20,7 +20,7 @@ export function silu(t: Tape, x: Value): Value {
 
 /**
  * An additive causal mask [T, T]: 0 on and below the diagonal, −1e9 above. Masked probabilities
- * come out exactly 0, and so do their gradients (−inf would risk −inf·0 = NaN backward: O6).
+ * come out exactly 0, and so do their gradients (−inf would risk −inf·0 = NaN backward: docs/MODEL.md §3).
  */
 export function causalMask(t: Tape, length: number): Value {
   const mask = new Float64Array(length * length);

@@ -1,7 +1,7 @@
 /**
  * A small ONNX graph builder (opset 17, IR 8): values with static shapes, nodes with unique
  * output names, constants as initializers and trainable parameters as graph *inputs*
- * (onnxruntime silently ignores feeds for initializers: toolchain P12). A graph computes in one
+ * (onnxruntime silently ignores feeds for initializers: docs/MODEL.md §3). A graph computes in one
  * float type: float32, or float64 for finite-difference checks of its gradients.
  */
 import onnxProto from "onnx-proto";

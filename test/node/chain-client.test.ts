@@ -64,7 +64,7 @@ describe.skipIf(!available)("PolkadotChainClient on the subtensor runtime", () =
     const validator = byHotkey.get(subnet.validator.hotkey.address);
     expect(validator?.stakeRao).toBeGreaterThan(90n * 10n ** 9n);
     expect(byHotkey.get(subnet.miners[0]?.hotkey.address ?? "")?.stakeRao).toBeLessThan(10n ** 9n);
-    // spec 218 gives every uid a permit (local-chain.md, fidelity gaps)
+    // spec 218 gives every uid a permit (docs/LOCAL_CHAIN.md §6)
     expect(neurons.every((n) => typeof n.validatorPermit === "boolean")).toBe(true);
     expect(new Set(neurons.map((n) => n.uid)).size).toBe(neurons.length);
   });

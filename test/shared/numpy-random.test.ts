@@ -14,7 +14,7 @@ describe("numpy-compatible sampling", () => {
     },
   );
 
-  it("reproduces window_seed for the report's other vectors", () => {
+  it("reproduces window_seed for the other vectors of docs/PROTOCOL.md §7.1", () => {
     expect(windowSeed(255, 123456)).toBe(254993149);
     expect(windowSeed(5000, 10)).toBe(705047698);
   });
@@ -37,7 +37,7 @@ describe("numpy-compatible sampling", () => {
     expect(xs.reduce((a, b) => a + b, 0)).toBe(9972866);
   });
 
-  it("gives the report's data-receipt digest (blake2b-128 of the sorted ids as uint64 LE)", () => {
+  it("gives the data-receipt digest of docs/PROTOCOL.md §7.1 (blake2b-128 of the sorted ids as uint64 LE)", () => {
     const ids = choiceWithoutReplacement(42000026, 10_000, 16).sort((a, b) => a - b);
     const bytes = new Uint8Array(ids.length * 8);
     const view = new DataView(bytes.buffer);

@@ -23,7 +23,7 @@ describe("OpenSkill Plackett-Luce (β 7, τ 0.1)", () => {
     });
   });
 
-  it("rates the report's follow-up match from the updated ratings", () => {
+  it("rates the follow-up match of docs/PROTOCOL.md §7.2 from the updated ratings", () => {
     const first = rateMatch(
       [0.02, -0.01, 0.005].map((score, uid) => ({ uid, rating: null, score })),
       hp.scoring,
@@ -137,7 +137,7 @@ describe("sync score", () => {
 describe("weights", () => {
   const w = hp.weights;
 
-  it("30 positive miners: the report's gather and reserve figures, burn exactly 0.5, sum 1", () => {
+  it("30 positive miners: the gather and reserve figures of docs/PROTOCOL.md §7.2, burn exactly 0.5, sum 1", () => {
     const scores = new Map(Array.from({ length: 30 }, (_, i) => [10 + i, 30 - i] as [number, number]));
     const v = weightVector(scores, w);
     const at = (uid: number) => v.weights.get(uid) ?? 0;

@@ -11,6 +11,7 @@ import { openingBlock, type PutWindow, putWindowFrom } from "../../schema/window
 import type { BlockRef, ChainClient } from "../chain/chain-client.ts";
 import { chainUnavailable } from "../chain/chain-errors.ts";
 import type { Database } from "../d1.ts";
+import { recordedState } from "../windows/window-lifecycle.ts";
 
 /** Calls the chain, turning its failures into CHAIN_UNAVAILABLE (503: ours, not the client's). */
 export async function fromChain<T>(what: string, call: () => Promise<T>): Promise<T> {
@@ -78,7 +79,8 @@ export class WindowClock {
     const put = putWindowFrom(window, block.timestampMs, this.#w);
     const bpw = this.#w.blocks_per_window;
     const now = this.#now();
-    const state = now > put.closesAtMs ? "put_closed" : "put_open";
+    // A window is recorded in the state its put window implies; a known one keeps its state
+    // (only the lifecycle's transitions move it).
     await this.#db
       .insert(windows)
       .values({
@@ -87,7 +89,7 @@ export class WindowClock {
         endBlock: (window + 1) * bpw - 1,
         putOpensAtMs: put.opensAtMs,
         putClosesAtMs: put.closesAtMs,
-        state,
+        state: recordedState(put, now),
         updatedAtMs: now,
       })
       .onConflictDoUpdate({
@@ -97,7 +99,13 @@ export class WindowClock {
     const next = { startBlockHash: block.hash, startBlockAtMs: block.timestampMs, updatedAtMs: now };
     await this.#db
       .insert(windows)
-      .values({ window: window + 1, startBlock: block.number, endBlock: block.number + bpw - 1, ...next })
+      .values({
+        window: window + 1,
+        startBlock: block.number,
+        endBlock: block.number + bpw - 1,
+        state: recordedState(null, now),
+        ...next,
+      })
       .onConflictDoUpdate({ target: windows.window, set: next });
     return put;
   }
