@@ -136,7 +136,9 @@ export async function uploadPart(
     try {
       [part] = await Promise.all([upload.uploadPart(at.partNumber, fixed.readable), piped]);
     } catch (e) {
-      throw new EdgeError("SIZE_MISMATCH", `part ${at.partNumber} did not arrive as ${length} bytes: ${String(e)}`);
+      throw new EdgeError("SIZE_MISMATCH", `part ${at.partNumber} did not arrive as ${length} bytes`, undefined, {
+        cause: e,
+      });
     }
     const row = { etag: part.etag, sizeBytes: length, receivedAtMs: ctx.now() };
     await ctx.db

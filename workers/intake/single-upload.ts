@@ -36,10 +36,7 @@ async function storeChecked(
     await body.pipeTo(fixed.writable, { signal });
   } catch (e) {
     await ctx.gradients.delete(key);
-    throw new EdgeError(
-      "SIZE_MISMATCH",
-      `the body is not the signed ${claim.size} bytes: ${String((e as Error)?.message ?? e)}`,
-    );
+    throw new EdgeError("SIZE_MISMATCH", `the body is not the signed ${claim.size} bytes`, undefined, { cause: e });
   }
   const receivedAtMs = ctx.now();
   try {

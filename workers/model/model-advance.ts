@@ -133,10 +133,9 @@ export async function storeAdvanceArtifact(
   try {
     await ctx.artifacts.put(key, bytes, { sha256, customMetadata: { lease: String(leaseId) } });
   } catch (e) {
-    throw new EdgeError(
-      "SHA256_MISMATCH",
-      `the ${name}'s bytes do not have SHA-256 ${sha256}: ${(e as Error).message}`,
-    );
+    throw new EdgeError("SHA256_MISMATCH", `the ${name}'s bytes do not have SHA-256 ${sha256}`, undefined, {
+      cause: e,
+    });
   }
   return { key, size_bytes: bytes.length };
 }
