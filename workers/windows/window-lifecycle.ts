@@ -162,6 +162,34 @@ export function transitionStatements(
   return { guard, change };
 }
 
+/** A failed transaction's guard violation, if the guard is what failed it. */
+function guardViolation(err: unknown): ReturnType<typeof constraintViolation> {
+  const v = constraintViolation(err);
+  const guard =
+    (v?.kind === "NOT NULL" && /^window_transitions\.(from|to)_state$/.test(v.target)) ||
+    (v?.kind === "UNIQUE" && v.target === "window_transitions.window, window_transitions.seq");
+  return guard ? v : undefined;
+}
+
+/** Runs the transaction of a transition: the implied statements' results, or the guard's violation. */
+async function attempt(
+  ctx: Pick<WorkerContext, "d1" | "now">,
+  name: WindowTransition,
+  window: number,
+  implied: readonly D1PreparedStatement[],
+  options: TransitionOptions,
+): Promise<D1Result[] | { readonly refused: { kind: string; target: string } }> {
+  const { guard, change } = transitionStatements(ctx.d1, name, window, ctx.now(), options);
+  try {
+    const results = await ctx.d1.batch([guard, ...implied, change]);
+    return results.slice(1, -1);
+  } catch (e) {
+    const refused = guardViolation(e);
+    if (refused) return { refused };
+    throw e;
+  }
+}
+
 /**
  * Commits `name` on `window` with the rows it implies, in one D1 transaction, and returns their
  * results. WINDOW_STATE_CONFLICT, with nothing written, where the transition is not legal now.
@@ -173,15 +201,9 @@ export async function commitTransition(
   implied: readonly D1PreparedStatement[] = [],
   options: TransitionOptions = {},
 ): Promise<D1Result[]> {
-  const { guard, change } = transitionStatements(ctx.d1, name, window, ctx.now(), options);
-  try {
-    const results = await ctx.d1.batch([guard, ...implied, change]);
-    return results.slice(1, -1);
-  } catch (e) {
-    const refused = await refusal(ctx.d1, name, window, e);
-    if (refused) throw refused;
-    throw e;
-  }
+  const outcome = await attempt(ctx, name, window, implied, options);
+  if ("refused" in outcome) throw await refusal(ctx.d1, name, window, outcome.refused.target);
+  return outcome;
 }
 
 /** commitTransition, or null where the transition is refused (not due yet, or another writer took it). */
@@ -192,22 +214,12 @@ export async function tryTransition(
   implied: readonly D1PreparedStatement[] = [],
   options: TransitionOptions = {},
 ): Promise<D1Result[] | null> {
-  try {
-    return await commitTransition(ctx, name, window, implied, options);
-  } catch (e) {
-    if (e instanceof EdgeError && e.code === "WINDOW_STATE_CONFLICT") return null;
-    throw e;
-  }
+  const outcome = await attempt(ctx, name, window, implied, options);
+  return "refused" in outcome ? null : outcome;
 }
 
-/** The WINDOW_STATE_CONFLICT a failed transaction means, if its guard is what failed. */
-async function refusal(d1: D1Database, name: WindowTransition, window: number, err: unknown) {
-  const violation = constraintViolation(err);
-  const guardFailed =
-    violation &&
-    ((violation.kind === "NOT NULL" && /^window_transitions\.(from|to)_state$/.test(violation.target)) ||
-      (violation.kind === "UNIQUE" && violation.target === "window_transitions.window, window_transitions.seq"));
-  if (!guardFailed) return undefined;
+/** Why the guard refused `name` on `window` (`violated`: the guard's column), as WINDOW_STATE_CONFLICT. */
+async function refusal(d1: D1Database, name: WindowTransition, window: number, violated: string): Promise<EdgeError> {
   const rule: TransitionRule = WINDOW_TRANSITIONS[name];
   const now = await windowState(d1, window);
   const details = { window, transition: name, state: now?.state ?? null, from: rule.from };
@@ -215,8 +227,7 @@ async function refusal(d1: D1Database, name: WindowTransition, window: number, e
   if (!now) why = `window ${window} is not recorded`;
   else if (!rule.from.includes(now.state))
     why = `window ${window} is ${now.state}; ${name} starts from ${rule.from.join(" or ")}`;
-  else if (violation.target.endsWith("to_state"))
-    why = `window ${window} is ${now.state}, but not yet: ${rule.whenText}`;
+  else if (violated.endsWith("to_state")) why = `window ${window} is ${now.state}, but not yet: ${rule.whenText}`;
   else why = `window ${window} changed state since it was read (another ${name}?)`;
   return new EdgeError("WINDOW_STATE_CONFLICT", why, details);
 }
