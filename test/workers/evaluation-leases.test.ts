@@ -1,7 +1,9 @@
-// Evaluation dispatch, leases and results through the runner API in workerd (real D1).
+// Evaluation dispatch, leases and results through the runner API in workerd (real D1). Each test
+// seeds its own validated windows and runners; leases expire by moving the app's clock past
+// lease_seconds, as the Worker sees time, not by editing rows.
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { WorkOrder } from "../../schema/api/runner.ts";
 import { evaluationBatches, evaluations, runners, submissions, windows } from "../../schema/db/index.ts";
 import { getHparams } from "../../schema/hparams.ts";
@@ -11,13 +13,21 @@ import { workerContext } from "../../workers/context.ts";
 import { dispatchValidatedWindows } from "../../workers/evaluation/dispatch.ts";
 import { tokenHash } from "../../workers/runners/runner-auth.ts";
 import { rng } from "../shared/fixtures/gradients.ts";
-import { chainAtPutWindow, db, testApp } from "./support/world.ts";
+import { resetState } from "./support/reset.ts";
+import { chainAtPutWindow, db, type TestClock, testApp, testClock } from "./support/world.ts";
 
 const hparams = getHparams("local");
-const app = testApp(chainAtPutWindow(900));
-const ctx = () => workerContext(env, () => chainAtPutWindow(900));
+/** How long a lease lasts without a heartbeat. */
+const LEASE_MS = hparams.evaluation.lease_seconds * 1000;
 const SEED = `0x${"42".repeat(32)}`;
-let trainSamples = 0;
+const corpus = new Uint8Array(200_000).map(() => Math.floor(rng(1)() * 256));
+const DATA = [...dataArtifacts(corpus, "synthetic.txt", hparams)];
+const trainSamples = Math.floor((Math.floor(corpus.length * 0.9) - 1) / hparams.model.seq_len);
+
+const chain = chainAtPutWindow(900);
+let clock: TestClock;
+let app: ReturnType<typeof testApp>;
+const ctx = () => workerContext(env, () => chain, clock.now);
 
 /** Dispatches validated windows and settles their outer steps (tested in model-advance.test.ts), leaving evaluation batches. */
 async function dispatch() {
@@ -27,7 +37,7 @@ async function dispatch() {
 }
 
 async function seedWindow(window: number, uids: number[]): Promise<void> {
-  const now = Date.now();
+  const now = clock.now();
   await db
     .insert(windows)
     .values({ window, startBlock: 0, endBlock: 0, seedBlockHash: SEED, state: "validated", updatedAtMs: now });
@@ -53,6 +63,7 @@ const post = (path: string, token: string, body?: unknown) =>
     headers: { ...bearer(token), "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+const lease = async (token: string) => (await (await post("/v1/runner/leases", token)).json()) as WorkOrder;
 
 function losses(order: WorkOrder) {
   return {
@@ -75,26 +86,55 @@ async function errorCode(res: Response): Promise<string> {
   return ((await res.json()) as { error: { code: string } }).error.code;
 }
 
-describe("evaluation batches and leases", () => {
-  beforeAll(async () => {
-    const corpus = new Uint8Array(200_000).map(() => Math.floor(rng(1)() * 256));
-    for (const [key, bytes] of dataArtifacts(corpus, "synthetic.txt", hparams)) await env.ARTIFACTS.put(key, bytes);
-    trainSamples = Math.floor((Math.floor(corpus.length * 0.9) - 1) / hparams.model.seq_len);
-    const now = Date.now();
-    for (const id of ["r1", "r2"])
-      await db.insert(runners).values({ id, tokenHash: await tokenHash(`token-${id}`), createdAtMs: now });
-  });
+/** Window 800 with six valid submissions, dispatched as two batches: r1 leases the first (uids 10–13), r2 the second (14, 15). */
+async function leasedToBoth(): Promise<{ first: WorkOrder; second: WorkOrder }> {
+  await seedWindow(800, [10, 11, 12, 13, 14, 15]);
+  await dispatch();
+  return { first: await lease("token-r1"), second: await lease("token-r2") };
+}
 
-  it("cuts a validated window into batches, leases them one per runner, and records results exactly once", async () => {
+const batchOf = (window: number) =>
+  db
+    .select()
+    .from(evaluationBatches)
+    .where(and(eq(evaluationBatches.window, window), eq(evaluationBatches.kind, "evaluate")))
+    .get();
+const windowState = async (window: number) =>
+  (await db.select().from(windows).where(eq(windows.window, window)).get())?.state;
+
+beforeEach(resetState);
+beforeEach(async () => {
+  clock = testClock();
+  app = testApp(chain, clock);
+  for (const [key, bytes] of DATA) await env.ARTIFACTS.put(key, bytes);
+  for (const id of ["r1", "r2"])
+    await db.insert(runners).values({ id, tokenHash: await tokenHash(`token-${id}`), createdAtMs: clock.now() });
+});
+
+describe("dispatch", () => {
+  it("cuts a validated window into batches and moves it to evaluating", async () => {
     await seedWindow(800, [10, 11, 12, 13, 14, 15]);
     expect(await dispatch()).toEqual([{ window: 800, batches: 2 }]);
-    expect((await db.select().from(windows).where(eq(windows.window, 800)).get())?.state).toBe("evaluating");
+    expect(await windowState(800)).toBe("evaluating");
+  });
+});
 
+describe("leases", () => {
+  it("leases one batch per runner, in order, and nothing once every batch is leased", async () => {
+    await seedWindow(800, [10, 11, 12, 13, 14, 15]);
+    await dispatch();
     const first = await post("/v1/runner/leases", "token-r1");
     expect(first.status).toBe(200);
     const order = (await first.json()) as WorkOrder;
     expect([order.kind, order.lease.window]).toEqual(["evaluate", 800]);
     expect(order.submissions.map((s) => s.uid)).toEqual([10, 11, 12, 13]);
+    const second = await lease("token-r2");
+    expect(second.submissions.map((s) => s.uid)).toEqual([14, 15]);
+    expect((await post("/v1/runner/leases", "token-r2")).status).toBe(204);
+  });
+
+  it("hands out a work order with the eval learning rate, θ_S, the random draw and each miner's own samples", async () => {
+    const { first: order } = await leasedToBoth();
     expect(order.eval_lr).toBeCloseTo(hparams.training.outer_learning_rate * hparams.evaluation.eval_lr_factor, 12);
     expect(order.checkpoint).toEqual({ window: 0, url: "/v1/checkpoints/800" });
     expect(order.random.samples).toHaveLength(hparams.evaluation.random_samples);
@@ -104,18 +144,103 @@ describe("evaluation batches and leases", () => {
       expect(s.own.samples).toHaveLength(hparams.evaluation.own_samples);
       expect(s.own.samples.every((id) => pool.has(id))).toBe(true);
     }
+  });
 
-    const second = (await (await post("/v1/runner/leases", "token-r2")).json()) as WorkOrder;
-    expect(second.submissions.map((s) => s.uid)).toEqual([14, 15]);
-    expect((await post("/v1/runner/leases", "token-r2")).status).toBe(204);
-
+  it("renews a lease on heartbeat: it outlives its first expiry", async () => {
+    await seedWindow(800, [10, 11, 12, 13, 14, 15]);
+    await dispatch();
+    const order = await lease("token-r1");
+    clock.advance(LEASE_MS / 2);
     const beat = (await (await post(`/v1/runner/leases/${order.lease.id}/heartbeat`, "token-r1")).json()) as {
       expires_at_ms: number;
     };
     expect(beat.expires_at_ms).toBeGreaterThanOrEqual(order.lease.expires_at_ms);
+    expect(beat.expires_at_ms).toBeGreaterThan(order.lease.expires_at_ms);
+    // Past the first expiry, within the renewed one: the batch is still r1's, so r2 gets the other.
+    clock.advance(LEASE_MS / 2 + 1);
+    expect((await lease("token-r2")).submissions.map((s) => s.uid)).toEqual([14, 15]);
+    const held = await db.select().from(evaluationBatches).where(eq(evaluationBatches.id, order.lease.batch_id)).get();
+    expect(held).toMatchObject({ state: "leased", leaseRunnerId: "r1", leaseId: order.lease.id, attempts: 0 });
+  });
+
+  it("refuses a heartbeat from a runner that does not hold the lease (LEASE_NOT_HELD)", async () => {
+    const { first: order } = await leasedToBoth();
     const stolen = await post(`/v1/runner/leases/${order.lease.id}/heartbeat`, "token-r2");
     expect([stolen.status, await errorCode(stolen)]).toEqual([409, "LEASE_NOT_HELD"]);
+  });
 
+  it("puts an expired lease's batch back: another runner leases it, with LEASE_EXPIRED and one attempt counted", async () => {
+    const { first } = await leasedToBoth();
+    expect(await (await post(`/v1/runner/leases/${first.lease.id}/results`, "token-r1", losses(first))).json()).toEqual(
+      { recorded: 4, duplicate: false },
+    );
+    clock.advance(LEASE_MS + 1); // r2's lease runs out
+    const retaken = await lease("token-r1");
+    expect(retaken.submissions.map((s) => s.uid)).toEqual([14, 15]);
+    const batch = await db
+      .select()
+      .from(evaluationBatches)
+      .where(eq(evaluationBatches.id, retaken.lease.batch_id))
+      .get();
+    expect(batch).toMatchObject({ attempts: 1, state: "leased", leaseRunnerId: "r1", lastErrorCode: "LEASE_EXPIRED" });
+  });
+
+  it("refuses the late results of an expired lease (LEASE_NOT_HELD), recording nothing", async () => {
+    const { first, second } = await leasedToBoth();
+    await post(`/v1/runner/leases/${first.lease.id}/results`, "token-r1", losses(first));
+    clock.advance(LEASE_MS + 1); // r2's lease runs out…
+    await lease("token-r1"); // …and r1 takes its batch
+    const late = await post(`/v1/runner/leases/${second.lease.id}/results`, "token-r2", losses(second));
+    expect([late.status, await errorCode(late)]).toEqual([409, "LEASE_NOT_HELD"]);
+    expect(await db.select().from(evaluations).where(eq(evaluations.window, 800))).toHaveLength(4);
+  });
+
+  it("parks a batch whose lease expires max_attempts times", async () => {
+    await seedWindow(801, [20]);
+    await dispatch();
+    for (let attempt = 1; attempt <= hparams.evaluation.max_attempts; attempt++) {
+      const order = await lease("token-r1");
+      expect(order.lease.window).toBe(801);
+      clock.advance(LEASE_MS + 1);
+    }
+    expect((await post("/v1/runner/leases", "token-r1")).status).toBe(204); // the last expiry parked it
+    expect(await batchOf(801)).toMatchObject({
+      state: "parked",
+      attempts: hparams.evaluation.max_attempts,
+      lastErrorCode: "LEASE_EXPIRED",
+    });
+  });
+
+  it("puts a released batch back as pending without counting an attempt", async () => {
+    await seedWindow(802, [30]);
+    await dispatch();
+    const order = await lease("token-r2");
+    const released = await post(`/v1/runner/leases/${order.lease.id}/release`, "token-r2");
+    expect(released.status).toBe(200);
+    expect(await batchOf(802)).toMatchObject({ state: "pending", attempts: 0, leaseId: null });
+  });
+
+  it("counts a release that reports an error as an attempt, with its code", async () => {
+    await seedWindow(802, [30]);
+    await dispatch();
+    const order = await lease("token-r2");
+    await post(`/v1/runner/leases/${order.lease.id}/release`, "token-r2", {
+      error: { code: "INTERNAL", message: "out of memory" },
+    });
+    expect(await batchOf(802)).toMatchObject({ state: "pending", attempts: 1, lastErrorCode: "INTERNAL" });
+  });
+
+  it("refuses requests without a token (401 UNAUTHORIZED) or with an unknown one", async () => {
+    const anonymous = await app.call("/v1/runner/leases", { method: "POST" });
+    expect([anonymous.status, await errorCode(anonymous)]).toEqual([401, "UNAUTHORIZED"]);
+    const wrong = await post("/v1/runner/leases", "token-nobody");
+    expect(wrong.status).toBe(401);
+  });
+});
+
+describe("results", () => {
+  it("records a batch's results once: a repeat is a duplicate and changes nothing", async () => {
+    const { first: order } = await leasedToBoth();
     const posted = await post(`/v1/runner/leases/${order.lease.id}/results`, "token-r1", losses(order));
     expect(await posted.json()).toEqual({ recorded: 4, duplicate: false });
     const again = await post(`/v1/runner/leases/${order.lease.id}/results`, "token-r1", {
@@ -129,99 +254,37 @@ describe("evaluation batches and leases", () => {
         (r) => r.lossAfterOwn === 5.4 && r.runnerId === "r1" && r.ownSamples?.length === hparams.evaluation.own_samples,
       ),
     ).toBe(true);
+  });
 
-    // r2's lease runs out: its batch goes back, r1 takes it, and r2's late results change nothing.
-    await env.DB.prepare("UPDATE evaluation_batches SET lease_expires_at_ms = 1 WHERE lease_id = ?")
-      .bind(second.lease.id)
-      .run();
-    const retaken = (await (await post("/v1/runner/leases", "token-r1")).json()) as WorkOrder;
-    expect(retaken.submissions.map((s) => s.uid)).toEqual([14, 15]);
-    const batch = await db
-      .select()
-      .from(evaluationBatches)
-      .where(eq(evaluationBatches.id, retaken.lease.batch_id))
-      .get();
-    expect(batch).toMatchObject({ attempts: 1, state: "leased", leaseRunnerId: "r1", lastErrorCode: "LEASE_EXPIRED" });
-    const late = await post(`/v1/runner/leases/${second.lease.id}/results`, "token-r2", losses(second));
-    expect([late.status, await errorCode(late)]).toEqual([409, "LEASE_NOT_HELD"]);
-    expect(await db.select().from(evaluations).where(eq(evaluations.window, 800))).toHaveLength(4);
-
-    // One gradient failing on the runner fails only its own evaluation, with its code.
-    const mixed = losses(retaken);
+  it("records one gradient failing on the runner as its own evaluation's error, with its code", async () => {
+    const { first, second } = await leasedToBoth();
+    await post(`/v1/runner/leases/${first.lease.id}/results`, "token-r1", losses(first));
+    const mixed = losses(second);
     mixed.evaluations[0] = {
-      submission_id: retaken.submissions[0]?.submission_id,
+      submission_id: second.submissions[0]?.submission_id,
       error: { code: "EVAL_NON_FINITE", message: "loss NaN" },
     } as never;
-    expect(await (await post(`/v1/runner/leases/${retaken.lease.id}/results`, "token-r1", mixed)).json()).toEqual({
+    expect(await (await post(`/v1/runner/leases/${second.lease.id}/results`, "token-r2", mixed)).json()).toEqual({
       recorded: 2,
       duplicate: false,
     });
     const failed = await db.select().from(evaluations).where(eq(evaluations.uid, 14)).get();
     expect(failed).toMatchObject({ errorCode: "EVAL_NON_FINITE", lossAfterOwn: null });
-    expect((await db.select().from(windows).where(eq(windows.window, 800)).get())?.state).toBe("evaluated");
   });
 
-  it("parks a batch whose leases keep expiring, and lets a runner give a lease back", async () => {
-    await seedWindow(801, [20]);
-    await dispatch();
-    for (let attempt = 1; attempt <= hparams.evaluation.max_attempts; attempt++) {
-      const order = (await (await post("/v1/runner/leases", "token-r1")).json()) as WorkOrder;
-      expect(order.lease.window).toBe(801);
-      await env.DB.prepare("UPDATE evaluation_batches SET lease_expires_at_ms = 1 WHERE lease_id = ?")
-        .bind(order.lease.id)
-        .run();
-    }
-    expect((await post("/v1/runner/leases", "token-r1")).status).toBe(204); // the last expiry parked it
-    const parked = await db
-      .select()
-      .from(evaluationBatches)
-      .where(and(eq(evaluationBatches.window, 801), eq(evaluationBatches.kind, "evaluate")))
-      .get();
-    expect(parked).toMatchObject({
-      state: "parked",
-      attempts: hparams.evaluation.max_attempts,
-      lastErrorCode: "LEASE_EXPIRED",
-    });
-
-    await seedWindow(802, [30]);
-    await dispatch();
-    const order = (await (await post("/v1/runner/leases", "token-r2")).json()) as WorkOrder;
-    const released = await post(`/v1/runner/leases/${order.lease.id}/release`, "token-r2");
-    expect(released.status).toBe(200);
-    const back = await db
-      .select()
-      .from(evaluationBatches)
-      .where(and(eq(evaluationBatches.window, 802), eq(evaluationBatches.kind, "evaluate")))
-      .get();
-    expect(back).toMatchObject({ state: "pending", attempts: 0, leaseId: null });
-    // a failure report counts as an attempt
-    const again = (await (await post("/v1/runner/leases", "token-r2")).json()) as WorkOrder;
-    await post(`/v1/runner/leases/${again.lease.id}/release`, "token-r2", {
-      error: { code: "INTERNAL", message: "out of memory" },
-    });
-    expect(
-      await db
-        .select()
-        .from(evaluationBatches)
-        .where(and(eq(evaluationBatches.window, 802), eq(evaluationBatches.kind, "evaluate")))
-        .get(),
-    ).toMatchObject({
-      state: "pending",
-      attempts: 1,
-      lastErrorCode: "INTERNAL",
-    });
+  it("marks the window evaluated once every batch's results are in", async () => {
+    const { first, second } = await leasedToBoth();
+    await post(`/v1/runner/leases/${first.lease.id}/results`, "token-r1", losses(first));
+    expect(await windowState(800)).toBe("evaluating");
+    await post(`/v1/runner/leases/${second.lease.id}/results`, "token-r2", losses(second));
+    expect(await windowState(800)).toBe("evaluated");
   });
 
-  it("refuses requests without a token, and results that do not cover the batch", async () => {
-    const anonymous = await app.call("/v1/runner/leases", { method: "POST" });
-    expect([anonymous.status, await errorCode(anonymous)]).toEqual([401, "UNAUTHORIZED"]);
-    const wrong = await post("/v1/runner/leases", "token-nobody");
-    expect(wrong.status).toBe(401);
+  it("refuses results that leave out a submission, carry an unknown code or a non-finite loss, recording nothing", async () => {
     await seedWindow(803, [40, 41]);
     await dispatch();
-    let order = (await (await post("/v1/runner/leases", "token-r1")).json()) as WorkOrder;
-    while (order.lease.window !== 803)
-      order = (await (await post("/v1/runner/leases", "token-r1")).json()) as WorkOrder;
+    const order = await lease("token-r1");
+    expect(order.lease.window).toBe(803);
     const partial = { evaluations: losses(order).evaluations.slice(1) };
     const res = await post(`/v1/runner/leases/${order.lease.id}/results`, "token-r1", partial);
     expect([res.status, await errorCode(res)]).toEqual([400, "BAD_REQUEST"]);

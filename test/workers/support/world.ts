@@ -1,7 +1,8 @@
 /**
  * The validator's world for workerd tests: the app over the real bindings (D1, R2, the queue),
- * a fake chain, put windows and a metagraph seeded as the clock and the cron record them, and a
- * published model manifest.
+ * a fake chain, a clock the test can move, put windows and a metagraph seeded as the clock and
+ * the cron record them, and a published model manifest. Every test starts from the empty,
+ * migrated world (setup/apply-migrations.ts) and seeds what it needs with these.
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -57,9 +58,33 @@ export function chainAtPutWindow(window: number, agoMs = 2000): FakeChain {
   return new FakeChain({ headNumber: opening + 1, anchor: { number: opening, atMs: Date.now() - agoMs } });
 }
 
-/** The app over the real bindings with a fake chain; `call` runs one request to completion. */
-export function testApp(chain: FakeChain) {
-  const app = createApp({ chain: () => chain });
+/**
+ * The app's clock in a test: real time plus however far the test has moved it on, so that what
+ * the app measures against `ctx.now()` (lease expiry, backoffs) can be made to pass without
+ * waiting or editing rows.
+ */
+export interface TestClock {
+  readonly now: () => number;
+  /** Moves the clock `ms` on. */
+  advance(ms: number): void;
+}
+
+export function testClock(): TestClock {
+  let offsetMs = 0;
+  return {
+    now: () => Date.now() + offsetMs,
+    advance: (ms) => {
+      offsetMs += ms;
+    },
+  };
+}
+
+/**
+ * The app over the real bindings with a fake chain, and the test's clock if it has one (real
+ * time otherwise); `call` runs one request to completion.
+ */
+export function testApp(chain: FakeChain, clock?: Pick<TestClock, "now">) {
+  const app = createApp({ chain: () => chain, now: clock?.now });
   return {
     async call(path: string, init?: RequestInit): Promise<Response> {
       const ctx = createExecutionContext();
