@@ -1,8 +1,8 @@
 // The window clock and its cron tick over D1, with the fake chain (docs/SPEC.md §1).
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
-import { chainHead, neurons, windows } from "../../schema/db/index.ts";
+import { beforeEach, describe, expect, it } from "vitest";
+import { neurons, windows } from "../../schema/db/index.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import {
   certainlyClosed,
@@ -15,9 +15,12 @@ import { workerContext } from "../../workers/context.ts";
 import { type ChainReport, firstBlockAfter, windowTick } from "../../workers/cron/window-tick.ts";
 import { FakeChain } from "./support/fake-chain.ts";
 import { miner, neuronOf } from "./support/miners.ts";
-import { db, testApp } from "./support/world.ts";
+import { resetState } from "./support/reset.ts";
+import { db, type TestClock, testApp, testClock } from "./support/world.ts";
 
 const w = getHparams("local").window;
+
+beforeEach(resetState);
 
 describe("window arithmetic", () => {
   it("follows the SPEC: windows of bpw blocks, put window of S from block (S+1)·bpw, inclusive bounds", () => {
@@ -39,8 +42,22 @@ describe("window arithmetic", () => {
 
 describe("window clock and tick", () => {
   const t0 = Date.now() - 700_000; // block 0, 700 s ago; a block every 3 s (block 200: 100 s ago)
-  const chain = new FakeChain({ headNumber: 200, anchor: { number: 0, atMs: t0 } });
-  const app = testApp(chain);
+  let chain: FakeChain;
+  let clock: TestClock;
+  const tick = () => windowTick(workerContext(env, () => chain, clock.now));
+
+  beforeEach(() => {
+    chain = new FakeChain({ headNumber: 200, anchor: { number: 0, atMs: t0 } });
+    clock = testClock();
+  });
+
+  /** The world of two ticks, at heads 200 and 201 (the head recorded: 201, just now). */
+  async function tickedAt201(): Promise<void> {
+    chain.neurons = [neuronOf(miner(1)), neuronOf(miner(2))];
+    await tick();
+    chain.headNumber = 201;
+    await tick();
+  }
 
   it("finds the first block past a deadline by bisection", async () => {
     const head = chain.ref(200);
@@ -49,9 +66,8 @@ describe("window clock and tick", () => {
     expect(await firstBlockAfter(chain, head.timestampMs, 0, head)).toBeNull();
   });
 
-  it("records put windows, states, seed blocks and the metagraph on a tick", async () => {
-    chain.neurons = [neuronOf(miner(1)), neuronOf(miner(2))];
-    const report = await windowTick(workerContext(env, () => chain));
+  it("records put windows, their states and seed blocks on a tick", async () => {
+    const report = await tick();
     // head 200 is in window 10; windows 8 and 9 have opening blocks (180, 200)
     expect((report.chain as ChainReport).putWindowsRecorded).toEqual([8, 9]);
     const row9 = await db.select().from(windows).where(eq(windows.window, 9)).get();
@@ -65,21 +81,35 @@ describe("window clock and tick", () => {
     expect((await db.select().from(windows).where(eq(windows.window, 8)).get())?.seedBlockHash).toBe(
       chain.ref(187).hash,
     );
+  });
+
+  it("syncs the metagraph on a tick, and deregistered uids leave it on the next sync", async () => {
+    chain.neurons = [neuronOf(miner(1)), neuronOf(miner(2))];
+    await tick();
     expect(await db.select().from(neurons)).toHaveLength(2);
-    // deregistered uids leave the metagraph on the next sync
     chain.neurons = [neuronOf(miner(2))];
     chain.headNumber = 201;
-    await windowTick(workerContext(env, () => chain));
+    await tick();
     expect((await db.select().from(neurons)).map((n) => n.uid)).toEqual([2]);
   });
 
-  it("serves the current window and the put windows around it, reading the chain once a block time", async () => {
+  it("serves the head the tick recorded under a block time ago as is, and reads the chain for an older one", async () => {
+    await tickedAt201();
+    const app = testApp(chain, clock);
     chain.headNumber = 205;
-    // the head the tick recorded under a block time ago is served as is…
     const cached = (await (await app.call("/v1/windows/current")).json()) as { block: number };
     expect(cached.block).toBe(201);
-    // …an older one is refreshed from the chain
-    await db.update(chainHead).set({ seenAtMs: Date.now() - 10_000 });
+    clock.advance(10_000); // the recorded head is now 10 s old
+    const res = await app.call("/v1/windows/current");
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { block: number }).block).toBe(205);
+  });
+
+  it("serves the current window and the put windows around it", async () => {
+    await tickedAt201();
+    const app = testApp(chain, clock);
+    chain.headNumber = 205;
+    clock.advance(10_000); // past the recorded head's block time: read from the chain
     const res = await app.call("/v1/windows/current");
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
@@ -91,6 +121,11 @@ describe("window clock and tick", () => {
       state: "closed",
     });
     expect(body.next_put_window).toEqual({ window: 10, opening_block: 220, expected_opens_at_ms: t0 + 660_000 });
+  });
+
+  it("serves a window the tick took to the end, and 404 for one never recorded", async () => {
+    await tickedAt201();
+    const app = testApp(chain, clock);
     const eight = (await (await app.call("/v1/windows/8")).json()) as Record<string, unknown>;
     // no submissions: copy detection, dispatch and scoring have nothing to do, so the tick took it to the end
     expect(eight).toMatchObject({
