@@ -1,15 +1,16 @@
 // The outer step through the runner API in workerd (real D1 and R2): queued when a window is
 // validated, leased before evaluation batches, its files checked and stored, its result recorded
-// once as the checkpoint of the next window; the next window's evaluation waits for it.
+// once as the checkpoint of the next window; the next window's evaluation waits for it. Each
+// test seeds its own windows (the manifests, θ_0 and the runner in a beforeEach).
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { WindowReportJson } from "../../schema/api/public.ts";
 import type { AdvanceOrder, AdvanceResult, WorkOrder } from "../../schema/api/runner.ts";
 import { checkpoints, modelAdvances, runners, submissions, uidStates, windows } from "../../schema/db/index.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import { AGGREGATE_FORMAT, readCheckpoint, writeCheckpoint } from "../../schema/model/checkpoint.ts";
-import { INITIAL_CHECKPOINT_KEY } from "../../schema/model/keys.ts";
+import { aggregateKey, checkpointKey, INITIAL_CHECKPOINT_KEY } from "../../schema/model/keys.ts";
 import { parameterSlots } from "../../schema/model/manifest.ts";
 import { dataArtifacts } from "../../scripts/artifacts/data-artifacts.ts";
 import { workerContext } from "../../workers/context.ts";
@@ -17,6 +18,7 @@ import { dispatchValidatedWindows } from "../../workers/evaluation/dispatch.ts";
 import { tokenHash } from "../../workers/runners/runner-auth.ts";
 import { rng, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { hex } from "./support/miners.ts";
+import { resetState } from "./support/reset.ts";
 import { chainAtPutWindow, db, publishManifest, testApp } from "./support/world.ts";
 
 const hparams = getHparams("local");
@@ -29,6 +31,21 @@ const initial = writeCheckpoint(new Float32Array(total).fill(0.5), TEST_MANIFEST
   window: 0,
   global_step: 0,
 });
+const corpus = new Uint8Array(200_000).map(() => Math.floor(rng(3)() * 256));
+const DATA = [...dataArtifacts(corpus, "synthetic.txt", hparams)];
+
+/** θ_701 and the aggregate of window 700, as a runner applying peers 3 and 4 would upload them. */
+const checkpoint = writeCheckpoint(new Float32Array(total).fill(0.25), TEST_MANIFEST, {
+  model: TEST_MANIFEST.model,
+  window: 701,
+  global_step: 1,
+});
+const aggregate = writeCheckpoint(
+  new Float32Array(total).fill(0.25),
+  TEST_MANIFEST,
+  { model: TEST_MANIFEST.model, window: 700, global_step: 1 },
+  AGGREGATE_FORMAT,
+);
 
 async function seedWindow(window: number, subs: { uid: number; status: "valid" | "invalid" | "copied" }[]) {
   const now = Date.now();
@@ -67,28 +84,60 @@ const put = async (leaseId: number, name: string, bytes: Uint8Array, sha?: strin
     "X-Templar-Sha256": sha ?? (await sha256(bytes)),
   });
 const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
+const results = (order: AdvanceOrder, body: unknown) =>
+  call("POST", `/v1/runner/leases/${order.lease.id}/results`, JSON.stringify(body));
 
-describe("the outer step", () => {
-  beforeAll(async () => {
-    await publishManifest();
-    await env.ARTIFACTS.put(INITIAL_CHECKPOINT_KEY, initial);
-    const corpus = new Uint8Array(200_000).map(() => Math.floor(rng(3)() * 256));
-    for (const [key, bytes] of dataArtifacts(corpus, "synthetic.txt", hparams)) await env.ARTIFACTS.put(key, bytes);
-    await db.insert(runners).values({ id: "adv", tokenHash: await tokenHash(TOKEN), createdAtMs: Date.now() });
-  });
+/** What the runner posts for window 700 after applying peers 3 and 4. */
+const result = async (): Promise<AdvanceResult> => ({
+  applied_uids: [3, 4],
+  heldout_loss_before: 5.5,
+  heldout_loss_after: 5.25,
+  checkpoint_sha256: await sha256(checkpoint),
+  aggregate_sha256: await sha256(aggregate),
+});
 
-  it("is leased first, gates the next window, and publishes θ_{S+1} once its files are in", async () => {
-    await seedWindow(700, [
-      { uid: 3, status: "valid" },
-      { uid: 4, status: "valid" },
-      { uid: 5, status: "invalid" },
-      { uid: 6, status: "copied" },
-    ]);
-    await seedWindow(701, [{ uid: 3, status: "valid" }]);
-    // 701 waits: θ_701 is not settled while 700's outer step is pending.
-    expect(await dispatchValidatedWindows(ctx())).toEqual([{ window: 700, batches: 1 }]);
+/**
+ * Window 700 (uids 3 and 4 valid, 5 invalid, 6 copied) and window 701 (uid 3) validated; 700
+ * dispatched; its outer step leased.
+ */
+async function outerStepOf700(): Promise<AdvanceOrder> {
+  await seedWindow(700, [
+    { uid: 3, status: "valid" },
+    { uid: 4, status: "valid" },
+    { uid: 5, status: "invalid" },
+    { uid: 6, status: "copied" },
+  ]);
+  await seedWindow(701, [{ uid: 3, status: "valid" }]);
+  await dispatchValidatedWindows(ctx());
+  return (await lease()) as AdvanceOrder;
+}
 
-    const order = (await lease()) as AdvanceOrder;
+/** Uploads θ_701 and the aggregate with the lease of window 700's outer step. */
+async function uploadFiles(order: AdvanceOrder): Promise<void> {
+  expect((await put(order.lease.id, "checkpoint", checkpoint)).status).toBe(201);
+  expect((await put(order.lease.id, "aggregate", aggregate)).status).toBe(201);
+}
+
+/** Window 700's outer step leased, its files uploaded and its result recorded: θ_701 published. */
+async function advancedFrom700(): Promise<AdvanceResult> {
+  const order = await outerStepOf700();
+  await uploadFiles(order);
+  const posted = await result();
+  expect(await (await results(order, posted)).json()).toEqual({ window: 701, duplicate: false });
+  return posted;
+}
+
+beforeEach(resetState);
+beforeEach(async () => {
+  await publishManifest();
+  await env.ARTIFACTS.put(INITIAL_CHECKPOINT_KEY, initial);
+  for (const [key, bytes] of DATA) await env.ARTIFACTS.put(key, bytes);
+  await db.insert(runners).values({ id: "adv", tokenHash: await tokenHash(TOKEN), createdAtMs: Date.now() });
+});
+
+describe("queueing and leasing the outer step", () => {
+  it("is leased first, with θ_S, the valid submissions as peers and the held-out draw; then the window's evaluation batch", async () => {
+    const order = await outerStepOf700();
     expect(order.kind).toBe("advance");
     expect(order).toMatchObject({ next_window: 701, outer_lr: 1, peer_mode: "unrated" });
     expect(order.checkpoint).toEqual({ window: 0, url: "/v1/checkpoints/700", global_step: 0 });
@@ -98,73 +147,17 @@ describe("the outer step", () => {
     ]);
     expect(order.heldout).toHaveLength(hparams.evaluation.heldout_samples);
     expect((await lease())?.kind).toBe("evaluate"); // then the window's evaluation batch
-
-    const next = new Float32Array(total).fill(0.25);
-    const checkpoint = writeCheckpoint(next, TEST_MANIFEST, {
-      model: TEST_MANIFEST.model,
-      window: 701,
-      global_step: 1,
-    });
-    const meta = { model: TEST_MANIFEST.model, window: 700, global_step: 1 };
-    const aggregate = writeCheckpoint(new Float32Array(total).fill(0.25), TEST_MANIFEST, meta, AGGREGATE_FORMAT);
-    const result: AdvanceResult = {
-      applied_uids: [3, 4],
-      heldout_loss_before: 5.5,
-      heldout_loss_after: 5.25,
-      checkpoint_sha256: await sha256(checkpoint),
-      aggregate_sha256: await sha256(aggregate),
-    };
-    const results = (body: unknown) =>
-      call("POST", `/v1/runner/leases/${order.lease.id}/results`, JSON.stringify(body));
-
-    // Results before the files, files that are not the model's, or bytes that are not the signed ones: refused.
-    const early = await results(result);
-    expect([early.status, await errorCode(early)]).toEqual([400, "BAD_REQUEST"]);
-    const wrongKind = await put(order.lease.id, "checkpoint", aggregate);
-    expect([wrongKind.status, await errorCode(wrongKind)]).toEqual([400, "BAD_REQUEST"]);
-    const forged = await put(order.lease.id, "checkpoint", checkpoint, "cd".repeat(32));
-    expect([forged.status, await errorCode(forged)]).toEqual([422, "SHA256_MISMATCH"]);
-    expect((await put(order.lease.id, "weights", checkpoint)).status).toBe(404);
-
-    expect((await put(order.lease.id, "checkpoint", checkpoint)).status).toBe(201);
-    expect((await put(order.lease.id, "aggregate", aggregate)).status).toBe(201);
-    const notPeer = await results({ ...result, applied_uids: [3, 5] });
-    expect([notPeer.status, await errorCode(notPeer)]).toEqual([400, "BAD_REQUEST"]);
-    expect(await (await results(result)).json()).toEqual({ window: 701, duplicate: false });
-    expect(await (await results({ ...result, heldout_loss_after: 1 })).json()).toEqual({
-      window: 701,
-      duplicate: true,
-    });
-
-    const rows = await db.select().from(checkpoints).orderBy(checkpoints.window);
-    expect(rows.map((r) => [r.window, r.objectKey, r.globalStep, r.advancedFrom])).toEqual([
-      [0, INITIAL_CHECKPOINT_KEY, 0, null],
-      [701, "checkpoints/701.safetensors", 1, 700],
-    ]);
-    expect(rows[0]?.heldOutBpb).toBeCloseTo(5.5 / Math.LN2, 12);
-    expect(rows[1]?.heldOutBpb).toBeCloseTo(5.25 / Math.LN2, 12);
-    expect(rows[0]?.sha256).toBe(await sha256(initial));
-
-    const served = await app.call("/v1/checkpoints/701");
-    expect(served.headers.get("X-Templar-Checkpoint-Window")).toBe("701");
-    expect(readCheckpoint(new Uint8Array(await served.arrayBuffer()), TEST_MANIFEST).params[0]).toBe(0.25);
-    expect((await app.call("/v1/checkpoints/700")).headers.get("X-Templar-Checkpoint-Window")).toBe("0");
-    expect(await sha256(new Uint8Array(await (await app.call("/v1/aggregates/700")).arrayBuffer()))).toBe(
-      result.aggregate_sha256,
-    );
-    const report = (await (await app.call("/v1/windows/700")).json()) as WindowReportJson;
-    expect(report.outer_step).toMatchObject({ peer_mode: "unrated", peers: [3, 4], applied_uids: [3, 4] });
-    expect(report.outer_step?.heldout_bpb_after).toBeCloseTo(5.25 / Math.LN2, 12);
-
-    // θ_701 settled: 701 is dispatched, and its evaluation runs on θ_701.
-    expect(await dispatchValidatedWindows(ctx())).toEqual([{ window: 701, batches: 1 }]);
-    await env.DB.prepare("UPDATE evaluation_batches SET state = 'done' WHERE kind = 'advance' AND window = 701").run();
-    let order701 = await lease();
-    while (order701 && (order701.kind !== "evaluate" || order701.lease.window !== 701)) order701 = await lease();
-    expect((order701 as WorkOrder).checkpoint).toEqual({ window: 701, url: "/v1/checkpoints/701" });
   });
 
-  it("takes the uids the weights pay once anyone is rated, and carries θ over when no peer is applied", async () => {
+  it("holds the next window back while the outer step that makes its θ is pending", async () => {
+    await seedWindow(700, [{ uid: 3, status: "valid" }]);
+    await seedWindow(701, [{ uid: 3, status: "valid" }]);
+    // 701 waits: θ_701 is not settled while 700's outer step is pending.
+    expect(await dispatchValidatedWindows(ctx())).toEqual([{ window: 700, batches: 1 }]);
+    expect((await db.select().from(windows).where(eq(windows.window, 701)).get())?.state).toBe("validated");
+  });
+
+  it("takes as peers the uids the weights pay once anyone is rated, and says why it skips the others", async () => {
     const state = (uid: number, finalScore: number, banWindowsLeft = 0) => ({
       uid,
       hotkey: `hk-${uid}`,
@@ -190,9 +183,120 @@ describe("the outer step", () => {
       { uid: 7, reason: "in the peer list without a valid submission" },
       { uid: 4, reason: "not in the peer list" },
     ]);
+  });
+});
 
-    let order = await lease();
-    while (order && (order.kind !== "advance" || order.lease.window !== 710)) order = await lease();
+describe("the outer step's files", () => {
+  it("refuses results posted before the files are uploaded", async () => {
+    const order = await outerStepOf700();
+    const early = await results(order, await result());
+    expect([early.status, await errorCode(early)]).toEqual([400, "BAD_REQUEST"]);
+  });
+
+  it("refuses a file that is not the one named (the aggregate as the checkpoint)", async () => {
+    const order = await outerStepOf700();
+    const wrongKind = await put(order.lease.id, "checkpoint", aggregate);
+    expect([wrongKind.status, await errorCode(wrongKind)]).toEqual([400, "BAD_REQUEST"]);
+  });
+
+  it("refuses bytes that are not the signed ones (SHA256_MISMATCH)", async () => {
+    const order = await outerStepOf700();
+    const forged = await put(order.lease.id, "checkpoint", checkpoint, "cd".repeat(32));
+    expect([forged.status, await errorCode(forged)]).toEqual([422, "SHA256_MISMATCH"]);
+  });
+
+  it("answers an artifact name it does not know with 404", async () => {
+    const order = await outerStepOf700();
+    expect((await put(order.lease.id, "weights", checkpoint)).status).toBe(404);
+  });
+
+  it("stores θ_{S+1} and the aggregate the lease uploads", async () => {
+    const order = await outerStepOf700();
+    await uploadFiles(order);
+    expect(
+      await sha256(new Uint8Array(await ((await env.ARTIFACTS.get(checkpointKey(701))) as R2ObjectBody).arrayBuffer())),
+    ).toBe(await sha256(checkpoint));
+    expect((await env.ARTIFACTS.head(aggregateKey(700)))?.size).toBe(aggregate.length);
+  });
+});
+
+describe("the outer step's result", () => {
+  it("refuses applied uids that are not the job's peers", async () => {
+    const order = await outerStepOf700();
+    await uploadFiles(order);
+    const notPeer = await results(order, { ...(await result()), applied_uids: [3, 5] });
+    expect([notPeer.status, await errorCode(notPeer)]).toEqual([400, "BAD_REQUEST"]);
+  });
+
+  it("records the result once: a repeat is a duplicate", async () => {
+    const order = await outerStepOf700();
+    await uploadFiles(order);
+    const posted = await result();
+    expect(await (await results(order, posted)).json()).toEqual({ window: 701, duplicate: false });
+    expect(await (await results(order, { ...posted, heldout_loss_after: 1 })).json()).toEqual({
+      window: 701,
+      duplicate: true,
+    });
+    const rows = await db.select().from(checkpoints).orderBy(checkpoints.window);
+    expect(rows[1]?.heldOutBpb).toBeCloseTo(5.25 / Math.LN2, 12);
+  });
+
+  it("records θ_{S+1} as the checkpoint of window S+1, and θ_S's measured held-out loss", async () => {
+    await advancedFrom700();
+    const rows = await db.select().from(checkpoints).orderBy(checkpoints.window);
+    expect(rows.map((r) => [r.window, r.objectKey, r.globalStep, r.advancedFrom])).toEqual([
+      [0, INITIAL_CHECKPOINT_KEY, 0, null],
+      [701, "checkpoints/701.safetensors", 1, 700],
+    ]);
+    expect(rows[0]?.heldOutBpb).toBeCloseTo(5.5 / Math.LN2, 12);
+    expect(rows[1]?.heldOutBpb).toBeCloseTo(5.25 / Math.LN2, 12);
+    expect(rows[0]?.sha256).toBe(await sha256(initial));
+  });
+
+  it("serves θ_{S+1} as window S+1's checkpoint, θ_S still for window S, and the aggregate", async () => {
+    const posted = await advancedFrom700();
+    const served = await app.call("/v1/checkpoints/701");
+    expect(served.headers.get("X-Templar-Checkpoint-Window")).toBe("701");
+    expect(readCheckpoint(new Uint8Array(await served.arrayBuffer()), TEST_MANIFEST).params[0]).toBe(0.25);
+    expect((await app.call("/v1/checkpoints/700")).headers.get("X-Templar-Checkpoint-Window")).toBe("0");
+    expect(await sha256(new Uint8Array(await (await app.call("/v1/aggregates/700")).arrayBuffer()))).toBe(
+      posted.aggregate_sha256,
+    );
+  });
+
+  it("shows the outer step in the window's report", async () => {
+    await advancedFrom700();
+    const report = (await (await app.call("/v1/windows/700")).json()) as WindowReportJson;
+    expect(report.outer_step).toMatchObject({ peer_mode: "unrated", peers: [3, 4], applied_uids: [3, 4] });
+    expect(report.outer_step?.heldout_bpb_after).toBeCloseTo(5.25 / Math.LN2, 12);
+  });
+
+  it("dispatches the next window once θ_{S+1} is recorded, and its evaluation runs on θ_{S+1}", async () => {
+    await advancedFrom700();
+    expect(await dispatchValidatedWindows(ctx())).toEqual([{ window: 701, batches: 1 }]);
+    await env.DB.prepare("UPDATE evaluation_batches SET state = 'done' WHERE kind = 'advance' AND window = 701").run();
+    // 700's evaluation batch goes first (the oldest window), then 701's.
+    expect((await lease())?.lease.window).toBe(700);
+    const order701 = (await lease()) as WorkOrder;
+    expect([order701.kind, order701.lease.window]).toEqual(["evaluate", 701]);
+    expect(order701.checkpoint).toEqual({ window: 701, url: "/v1/checkpoints/701" });
+  });
+
+  it("carries θ_S over as θ_{S+1} when no peer is applied", async () => {
+    // θ_710 is θ_701, as an earlier outer step recorded it.
+    await db.insert(checkpoints).values({
+      window: 701,
+      objectKey: checkpointKey(701),
+      sha256: await sha256(checkpoint),
+      sizeBytes: checkpoint.length,
+      globalStep: 1,
+      advancedFrom: 700,
+      createdAtMs: Date.now(),
+    });
+    await seedWindow(710, [{ uid: 3, status: "valid" }]);
+    await dispatchValidatedWindows(ctx());
+    const order = await lease();
+    expect([order?.kind, order?.lease.window]).toEqual(["advance", 710]);
     const posted = await call(
       "POST",
       `/v1/runner/leases/${order?.lease.id}/results`,
