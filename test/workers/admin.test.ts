@@ -1,8 +1,9 @@
-// Admin routes in workerd (real D1, R2, signatures): the token, pausing intake, re-running a window's evaluation.
+// Admin routes in workerd (real D1, R2, signatures): the token, pausing intake, re-running a
+// window's evaluation. Each test starts from the empty world and seeds what it needs.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import {
   adminActions,
   archivedEvaluations,
@@ -21,6 +22,7 @@ import { tokenHash } from "../../workers/runners/runner-auth.ts";
 import { scoreWindowInD1 } from "../../workers/scoring/window-scoring.ts";
 import { buildGradient, IDENTITY, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { miner, NETUID, uploadHeaders } from "./support/miners.ts";
+import { resetState } from "./support/reset.ts";
 import { chainAtPutWindow, db, publishManifest, recordPutWindow, registerMiners } from "./support/world.ts";
 
 const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
@@ -67,6 +69,8 @@ function upload(window: number) {
   });
 }
 
+beforeEach(resetState);
+
 describe("admin token", () => {
   it("without the ADMIN_TOKEN secret, admin routes are off (ADMIN_DISABLED, 503)", async () => {
     const res = await appWith({})("/v1/admin/intake", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
@@ -91,14 +95,16 @@ describe("admin token", () => {
 });
 
 describe("pausing intake", () => {
-  beforeAll(async () => {
+  beforeEach(async () => {
     await publishManifest();
     await registerMiners([carol], chain);
     await recordPutWindow(WINDOW, -1000, 60_000);
   });
 
-  it("refuses uploads with INTAKE_PAUSED (503) while paused, and lets them through once resumed", async () => {
-    const paused = await asAdmin("/v1/admin/intake/pause", { reason: "maintenance" });
+  const pause = () => asAdmin("/v1/admin/intake/pause", { reason: "maintenance" });
+
+  it("is recorded with its reason, and the intake state says so", async () => {
+    const paused = await pause();
     expect(paused.status).toBe(200);
     expect(((await paused.json()) as { intake: { paused: boolean } }).intake).toMatchObject({
       paused: true,
@@ -106,7 +112,10 @@ describe("pausing intake", () => {
     });
     const state = await call("/v1/admin/intake", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(((await state.json()) as { intake: { paused: boolean } }).intake.paused).toBe(true);
+  });
 
+  it("refuses uploads with INTAKE_PAUSED (503), storing nothing and charging no refusal to the miner", async () => {
+    await pause();
     const refused = await upload(WINDOW);
     expect(refused.status).toBe(503);
     const error = await errorOf(refused);
@@ -116,13 +125,19 @@ describe("pausing intake", () => {
     expect(await db.select().from(submissions).where(eq(submissions.window, WINDOW))).toEqual([]);
     expect((await env.GRADIENTS.list({ prefix: `gradients/${NETUID}/${WINDOW}/` })).objects).toEqual([]);
     expect(await db.select().from(uploadRefusals).where(eq(uploadRefusals.window, WINDOW))).toEqual([]);
-    // A multipart session cannot be opened either.
+  });
+
+  it("refuses to open a multipart session with INTAKE_PAUSED", async () => {
+    await pause();
     const session = await call(`/v1/gradients/${WINDOW}/${carol.uid}/multipart`, {
       method: "POST",
       headers: { ...uploadHeaders(carol, WINDOW, new Uint8Array(10)), "X-Templar-Size": "10" },
     });
     expect((await errorOf(session)).code).toBe("INTAKE_PAUSED");
+  });
 
+  it("lets uploads through once resumed, and logs the pause and the resume", async () => {
+    await pause();
     const resumed = await asAdmin("/v1/admin/intake/resume");
     expect(((await resumed.json()) as { intake: { paused: boolean } }).intake.paused).toBe(false);
     const accepted = await upload(WINDOW);
@@ -214,18 +229,21 @@ describe("re-running a window's evaluation", () => {
     return { activeLeaseId: activeLease?.id as number };
   }
 
-  beforeAll(async () => {
-    await db
-      .insert(runners)
-      .values({ id: "runner-a", tokenHash: await tokenHash("runner-a-token"), createdAtMs: now })
-      .onConflictDoNothing();
+  beforeEach(async () => {
+    await db.insert(runners).values({ id: "runner-a", tokenHash: await tokenHash("runner-a-token"), createdAtMs: now });
   });
 
-  it("puts every evaluation batch back to pending, archives the evaluations and revokes live leases", async () => {
+  /** Re-runs window W, seeded evaluating; returns the rerun summary and the lease it revoked. */
+  async function rerunW() {
     const { activeLeaseId } = await seedEvaluatedWindow(W, "evaluating");
     const res = await asAdmin(`/v1/admin/windows/${W}/rerun-evaluation`, { reason: "runner bug" });
     expect(res.status).toBe(200);
     const { rerun } = (await res.json()) as { rerun: Record<string, number | string> };
+    return { rerun, activeLeaseId };
+  }
+
+  it("puts every evaluation batch back to pending and clears the window's evaluations", async () => {
+    const { rerun } = await rerunW();
     expect(rerun).toMatchObject({
       window: W,
       state_before: "evaluating",
@@ -233,7 +251,6 @@ describe("re-running a window's evaluation", () => {
       evaluations_archived: 2,
       leases_revoked: 1,
     });
-
     const batches = await db.select().from(evaluationBatches).where(eq(evaluationBatches.window, W));
     expect(batches.map((b) => [b.state, b.attempts, b.leaseId, b.completedAtMs])).toEqual([
       ["pending", 0, null, null],
@@ -241,10 +258,10 @@ describe("re-running a window's evaluation", () => {
     ]);
     expect(await db.select().from(evaluations).where(eq(evaluations.window, W))).toEqual([]);
     expect((await db.select().from(windows).where(eq(windows.window, W)).get())?.state).toBe("evaluating");
-    const lease = await db.select().from(evaluationLeases).where(eq(evaluationLeases.id, activeLeaseId)).get();
-    expect(lease?.outcome).toBe("revoked");
+  });
 
-    // Nothing lost: each evaluation as it was, and each batch as it was, in the admin log.
+  it("loses nothing: each evaluation archived as it was, and each batch as it was in the admin log", async () => {
+    const { rerun } = await rerunW();
     const archived = await db
       .select()
       .from(archivedEvaluations)
@@ -265,8 +282,12 @@ describe("re-running a window's evaluation", () => {
       expect.objectContaining({ state: "done", attempts: 1 }),
       expect.objectContaining({ state: "leased", attempts: 2, last_error_code: "LEASE_EXPIRED" }),
     ]);
+  });
 
-    // The revoked lease's results are refused: the batch waits for a new lease.
+  it("revokes live leases: their results are refused, and the batch waits for a new lease", async () => {
+    const { activeLeaseId } = await rerunW();
+    const lease = await db.select().from(evaluationLeases).where(eq(evaluationLeases.id, activeLeaseId)).get();
+    expect(lease?.outcome).toBe("revoked");
     const late = await call(`/v1/runner/leases/${activeLeaseId}/results`, {
       method: "POST",
       headers: { Authorization: "Bearer runner-a-token", "Content-Type": "application/json" },
@@ -276,11 +297,13 @@ describe("re-running a window's evaluation", () => {
     expect((await errorOf(late)).code).toBe("LEASE_NOT_HELD");
   });
 
-  it("re-runs an evaluated window too, and refuses a scored, an undispatched or an unknown one", async () => {
+  it("re-runs an evaluated window too", async () => {
     await seedEvaluatedWindow(W + 1, "evaluated");
     const ok = await asAdmin(`/v1/admin/windows/${W + 1}/rerun-evaluation`);
     expect(((await ok.json()) as { rerun: { state_before: string } }).rerun.state_before).toBe("evaluated");
+  });
 
+  it("refuses a scored window (RERUN_REFUSED, 409) and changes nothing", async () => {
     await seedEvaluatedWindow(W + 2, "scored");
     const scored = await asAdmin(`/v1/admin/windows/${W + 2}/rerun-evaluation`);
     expect(scored.status).toBe(409);
@@ -299,7 +322,9 @@ describe("re-running a window's evaluation", () => {
       .from(evaluationBatches)
       .where(eq(evaluationBatches.window, W + 2));
     expect(states.map((b) => b.state)).toEqual(["done", "leased"]);
+  });
 
+  it("refuses a window not yet dispatched (RERUN_REFUSED), and answers an unknown one with 404", async () => {
     await recordPutWindow(W + 3, -1000, 60_000);
     const open = await asAdmin(`/v1/admin/windows/${W + 3}/rerun-evaluation`);
     expect((await errorOf(open)).code).toBe("RERUN_REFUSED");
