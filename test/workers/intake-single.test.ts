@@ -1,11 +1,14 @@
 // Single-request uploads through the Worker in workerd: real D1, R2, queue delivery and sr25519.
+// Each test starts from the empty world with the manifest and two registered miners.
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { runners, submissions } from "../../schema/db/index.ts";
+import { getHparams } from "../../schema/hparams.ts";
 import { tokenHash } from "../../workers/runners/runner-auth.ts";
 import { buildGradient, IDENTITY, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { FakeChain } from "./support/fake-chain.ts";
 import { hex, miner, NETUID, neuronOf, signUpload, uploadHeaders } from "./support/miners.ts";
+import { resetState } from "./support/reset.ts";
 import {
   chainAtPutWindow,
   db,
@@ -13,9 +16,11 @@ import {
   recordPutWindow,
   registerMiners,
   testApp,
+  testClock,
   verdictOf,
 } from "./support/world.ts";
 
+const hparams = getHparams("local");
 const alice = miner(3, "alice");
 const bob = miner(4, "bob");
 const outsider = miner(9, "outsider");
@@ -50,19 +55,29 @@ async function errorCode(res: Response): Promise<string> {
   return ((await res.json()) as { error: { code: string } }).error.code;
 }
 
-describe("single upload", () => {
-  const chain = chainAtPutWindow(100);
-  const app = testApp(chain);
+beforeEach(resetState);
 
-  beforeAll(async () => {
+describe("single upload", () => {
+  let chain: FakeChain;
+  let app: ReturnType<typeof testApp>;
+
+  beforeEach(async () => {
+    chain = chainAtPutWindow(100);
+    app = testApp(chain);
     await publishManifest();
     await registerMiners([alice, bob], chain);
   });
 
-  it("is accepted in the put window, validated by the consumer, and private until the window closes", async () => {
+  /** Alice's upload for window 100, in its put window. */
+  async function uploadInWindow() {
     await recordPutWindow(100, -1000, 60_000);
     const file = fileOf(alice, 100);
     const res = await put(app, 100, alice.uid, file, uploadHeaders(alice, 100, file));
+    return { file, res };
+  }
+
+  it("is accepted in the put window, and recorded as received", async () => {
+    const { file, res } = await uploadInWindow();
     expect(res.status).toBe(202);
     const { submission } = (await res.json()) as { submission: Record<string, unknown> };
     expect(submission).toMatchObject({
@@ -73,13 +88,19 @@ describe("single upload", () => {
       size_bytes: file.length,
     });
     expect(submission.received_at_ms).toBeGreaterThan(Date.now() - 10_000);
+  });
 
+  it("is validated by the consumer: valid, with its tensor digest and parameter sample", async () => {
+    await uploadInWindow();
     const verdict = await verdictOf(app, 100, alice.uid);
     expect(verdict).toMatchObject({ status: "valid", error: null });
     const row = await db.select().from(submissions).get();
     expect(row?.tensorDigest).toMatch(/^[0-9a-f]{64}$/);
     expect(row?.paramSample).toHaveProperty("tok_emb");
+  });
 
+  it("is served to runners only until the put window closes, then to anyone", async () => {
+    const { file } = await uploadInWindow();
     // Before the close: runners only.
     const anonymous = await app.call(`/v1/gradients/100/${alice.uid}`);
     expect(anonymous.status).toBe(401);
@@ -183,11 +204,33 @@ describe("single upload", () => {
     const fresh = new FakeChain({ headNumber: 107 * 20 + 1, anchor: { number: 107 * 20, atMs: Date.now() - 2000 } });
     fresh.neurons = [alice, bob, newcomer].map(neuronOf);
     const freshApp = testApp(fresh);
-    await new Promise((r) => setTimeout(r, 3100)); // past the local profile's 3 s refresh interval
     const file = fileOf(newcomer, 106);
     const res = await put(freshApp, 106, newcomer.uid, file, uploadHeaders(newcomer, 106, file));
     expect(res.status).toBe(202);
     expect(fresh.calls.metagraph).toBe(1);
+  });
+
+  it("refreshes the metagraph again once the refresh interval has passed on the app's clock", async () => {
+    await recordPutWindow(106, -1000, 60_000);
+    const newcomer = miner(12, "newcomer");
+    const clock = testClock();
+    const clockedApp = testApp(chain, clock);
+    const file = fileOf(newcomer, 106);
+    const before = chain.calls.metagraph;
+    // The newcomer is not on chain yet: one refresh, then refused.
+    const first = await put(clockedApp, 106, newcomer.uid, file, uploadHeaders(newcomer, 106, file));
+    expect(await errorCode(first)).toBe("HOTKEY_UNREGISTERED");
+    expect(chain.calls.metagraph).toBe(before + 1);
+    // It registers; within the interval the validator does not look again…
+    chain.neurons = [alice, bob, newcomer].map(neuronOf);
+    const within = await put(clockedApp, 106, newcomer.uid, file, uploadHeaders(newcomer, 106, file));
+    expect(await errorCode(within)).toBe("HOTKEY_UNREGISTERED");
+    expect(chain.calls.metagraph).toBe(before + 1);
+    // …and once the interval has passed, it does, and finds it.
+    clock.advance(hparams.intake.metagraph_refresh_seconds * 1000);
+    const after = await put(clockedApp, 106, newcomer.uid, file, uploadHeaders(newcomer, 106, file));
+    expect(after.status).toBe(202);
+    expect(chain.calls.metagraph).toBe(before + 2);
   });
 
   it("refuses early and late uploads with their own codes, records them, and stores nothing", async () => {
