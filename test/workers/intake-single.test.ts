@@ -15,6 +15,7 @@ import {
   publishManifest,
   recordPutWindow,
   registerMiners,
+  type TestClock,
   testApp,
   testClock,
   verdictOf,
@@ -59,11 +60,13 @@ beforeEach(resetState);
 
 describe("single upload", () => {
   let chain: FakeChain;
+  let clock: TestClock;
   let app: ReturnType<typeof testApp>;
 
   beforeEach(async () => {
     chain = chainAtPutWindow(100);
-    app = testApp(chain);
+    clock = testClock();
+    app = testApp(chain, clock);
     await publishManifest();
     await registerMiners([alice, bob], chain);
   });
@@ -115,8 +118,8 @@ describe("single upload", () => {
     expect(new Uint8Array(await asRunner.arrayBuffer())).toEqual(file);
     const wrongToken = await app.call(`/v1/gradients/100/${alice.uid}`, { headers: { Authorization: "Bearer guess" } });
     expect(wrongToken.status).toBe(401);
-    // After the close: anyone.
-    await recordPutWindow(100, -60_000, -1000);
+    // After the close (60 s on): anyone.
+    clock.advance(61_000);
     expect((await app.call(`/v1/gradients/100/${alice.uid}`)).status).toBe(200);
   });
 
@@ -213,22 +216,20 @@ describe("single upload", () => {
   it("refreshes the metagraph again once the refresh interval has passed on the app's clock", async () => {
     await recordPutWindow(106, -1000, 60_000);
     const newcomer = miner(12, "newcomer");
-    const clock = testClock();
-    const clockedApp = testApp(chain, clock);
     const file = fileOf(newcomer, 106);
     const before = chain.calls.metagraph;
     // The newcomer is not on chain yet: one refresh, then refused.
-    const first = await put(clockedApp, 106, newcomer.uid, file, uploadHeaders(newcomer, 106, file));
+    const first = await put(app, 106, newcomer.uid, file, uploadHeaders(newcomer, 106, file));
     expect(await errorCode(first)).toBe("HOTKEY_UNREGISTERED");
     expect(chain.calls.metagraph).toBe(before + 1);
     // It registers; within the interval the validator does not look again…
     chain.neurons = [alice, bob, newcomer].map(neuronOf);
-    const within = await put(clockedApp, 106, newcomer.uid, file, uploadHeaders(newcomer, 106, file));
+    const within = await put(app, 106, newcomer.uid, file, uploadHeaders(newcomer, 106, file));
     expect(await errorCode(within)).toBe("HOTKEY_UNREGISTERED");
     expect(chain.calls.metagraph).toBe(before + 1);
     // …and once the interval has passed, it does, and finds it.
     clock.advance(hparams.intake.metagraph_refresh_seconds * 1000);
-    const after = await put(clockedApp, 106, newcomer.uid, file, uploadHeaders(newcomer, 106, file));
+    const after = await put(app, 106, newcomer.uid, file, uploadHeaders(newcomer, 106, file));
     expect(after.status).toBe(202);
     expect(chain.calls.metagraph).toBe(before + 2);
   });
