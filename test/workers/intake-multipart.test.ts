@@ -1,17 +1,21 @@
-// Multipart uploads through the R2 binding in workerd, under the session's signature.
+// Multipart uploads through the R2 binding in workerd, under the session's signature. Each test
+// starts from the empty world with the manifest and two registered miners.
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { multipartUploads } from "../../schema/db/index.ts";
 import type { ModelManifest } from "../../schema/model/manifest.ts";
 import { buildGradient, IDENTITY } from "../shared/fixtures/gradients.ts";
 import { miner, NETUID, uploadHeaders } from "./support/miners.ts";
+import { resetState } from "./support/reset.ts";
 import {
   chainAtPutWindow,
   db,
   publishManifest,
   recordPutWindow,
   registerMiners,
+  type TestClock,
   testApp,
+  testClock,
   verdictOf,
 } from "./support/world.ts";
 
@@ -38,12 +42,17 @@ async function json<T>(res: Response): Promise<T> {
   return (await res.json()) as T;
 }
 
+beforeEach(resetState);
+
 describe("multipart upload", () => {
   const chain = chainAtPutWindow(200);
-  const app = testApp(chain);
+  let clock: TestClock;
+  let app: ReturnType<typeof testApp>;
   const base = (window: number, uid: number) => `/v1/gradients/${window}/${uid}/multipart`;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
+    clock = testClock();
+    app = testApp(chain, clock);
     await publishManifest(WIDE);
     await registerMiners([carol, dave], chain);
   });
@@ -175,7 +184,7 @@ describe("multipart upload", () => {
     ]);
   });
 
-  it("refuses a session opened outside the put window, and one opened twice with one signature", async () => {
+  it("refuses a session opened before its put window, and opens it with the same signature once the window opens", async () => {
     await recordPutWindow(204, 20_000, 38_000);
     const file = fileOf(carol, 204);
     const headers = { ...uploadHeaders(carol, 204, file), "X-Templar-Size": String(file.length) };
@@ -184,7 +193,14 @@ describe("multipart upload", () => {
       425,
       "UPLOAD_TOO_EARLY",
     ]);
+    clock.advance(21_000); // the put window is open
+    expect((await app.call(base(204, carol.uid), { method: "POST", headers })).status).toBe(201);
+  });
+
+  it("refuses a second session opened with one signature (SIGNATURE_REPLAYED)", async () => {
     await recordPutWindow(204, -1000, 60_000);
+    const file = fileOf(carol, 204);
+    const headers = { ...uploadHeaders(carol, 204, file), "X-Templar-Size": String(file.length) };
     expect((await app.call(base(204, carol.uid), { method: "POST", headers })).status).toBe(201);
     const twice = await app.call(base(204, carol.uid), { method: "POST", headers });
     expect((await json<{ error: { code: string } }>(twice)).error.code).toBe("SIGNATURE_REPLAYED");
