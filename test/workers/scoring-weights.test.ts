@@ -1,9 +1,10 @@
 // Scoring evaluated windows into D1 and taking weight sets to the chain, in workerd with the
 // real D1 and R2 bindings. The chain is the fake of support/fake-chain.ts (workerd cannot run the
 // subtensor runtime); test/node/weights-e2e.test.ts runs the same cron against the real runtime.
+// Each test starts from the empty world with θ_0, a runner, the metagraph and a clock of its own.
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import {
   checkpointSamples,
   copyFlags,
@@ -31,6 +32,7 @@ import { advanceWeights, backoffMs } from "../../workers/weights/weight-submissi
 import { rng, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { FakeChain } from "./support/fake-chain.ts";
 import { miner, neuronOf } from "./support/miners.ts";
+import { resetState } from "./support/reset.ts";
 import { db, registerMiners, testApp } from "./support/world.ts";
 
 const hp = getHparams("local");
@@ -46,6 +48,9 @@ const thetaSample = Object.fromEntries(
     .map((s) => [s.spec.name, Array.from(theta.subarray(s.offset + 10, s.offset + 12))]),
 );
 
+const theta0 = writeCheckpoint(theta, TEST_MANIFEST, { model: TEST_MANIFEST.model, window: 0, global_step: 0 });
+
+/** The clock every context of a test runs on: set at the start of each test, moved by the test. */
 let clockMs = Date.now();
 let chain: FakeChain;
 const ctx = (secret: string | undefined = VALIDATOR_SECRET) =>
@@ -100,12 +105,12 @@ async function evaluation(window: number, uid: number, submissionId: number, sco
   });
 }
 
-beforeAll(async () => {
+beforeEach(resetState);
+
+beforeEach(async () => {
+  clockMs = Date.now();
   await env.ARTIFACTS.put(MODEL_MANIFEST_KEY, JSON.stringify(TEST_MANIFEST));
-  await env.ARTIFACTS.put(
-    INITIAL_CHECKPOINT_KEY,
-    writeCheckpoint(theta, TEST_MANIFEST, { model: TEST_MANIFEST.model, window: 0, global_step: 0 }),
-  );
+  await env.ARTIFACTS.put(INITIAL_CHECKPOINT_KEY, theta0);
   await db.insert(runners).values({ id: "r1", tokenHash: "ab".repeat(32), createdAtMs: clockMs });
   const batch = await db
     .insert(evaluationBatches)
@@ -119,9 +124,6 @@ beforeAll(async () => {
     .returning({ id: evaluationLeases.id })
     .get();
   leaseId = lease.id;
-});
-
-beforeEach(async () => {
   chain = new FakeChain({ headNumber: 1000, anchor: { number: 1000, atMs: clockMs }, blockMs: 3000 });
   const neurons = [
     { ...neuronOf(miner(0)), hotkey: validator.address, stakeRao: 10n ** 12n, validatorPermit: true },
@@ -134,8 +136,13 @@ beforeEach(async () => {
 });
 
 describe("scoring evaluated windows", () => {
-  it("scores a window into lines and states, reads θ_S once, and makes the weights window's set", async () => {
-    const W = 4000;
+  const W = 4000;
+
+  /**
+   * Window W evaluated: uids 2 and 3 improving, 7 worse than random, 4 invalid, 6 valid but not
+   * evaluated (its batch was parked), 5 a near copy of 6, and the validator's uid 0 refused late.
+   */
+  async function seedEvaluatedWindow(): Promise<void> {
     await evaluatedWindow(W);
     await evaluation(W, 2, await submission(W, 2, "valid"), 0.02, 0.03);
     await evaluation(W, 3, await submission(W, 3, "valid"), 0.01, 0.02);
@@ -163,14 +170,24 @@ describe("scoring evaluated windows", () => {
       message: "late",
       receivedAtMs: clockMs,
     });
+  }
 
+  /** Window W seeded and scored; its lines by uid. */
+  async function scoredWindow() {
+    await seedEvaluatedWindow();
+    await scoreEvaluatedWindows(ctx());
+    return new Map((await db.select().from(windowScores).where(eq(windowScores.window, W))).map((l) => [l.uid, l]));
+  }
+
+  it("scores an evaluated window, with a line per uid and a match, and marks it scored", async () => {
+    await seedEvaluatedWindow();
     const scored = await scoreEvaluatedWindows(ctx());
     expect(scored).toEqual([{ window: W, lines: 7, matchSize: 3, weightSetId: expect.any(Number) }]);
     expect((await db.select().from(windows).where(eq(windows.window, W)).get())?.state).toBe("scored");
+  });
 
-    const lines = new Map(
-      (await db.select().from(windowScores).where(eq(windowScores.window, W))).map((l) => [l.uid, l]),
-    );
+  it("scores evaluated uids by their gradient, improving ones above zero, one worse than random at or below it", async () => {
+    const lines = await scoredWindow();
     expect([...lines.keys()].sort()).toEqual([0, 2, 3, 4, 5, 6, 7]);
     expect(lines.get(2)).toMatchObject({
       outcome: "evaluated",
@@ -184,13 +201,20 @@ describe("scoring evaluated windows", () => {
     expect(lines.get(2)?.finalScore).toBeGreaterThan(lines.get(3)?.finalScore as number);
     expect(lines.get(3)?.finalScore).toBeGreaterThan(0);
     expect(lines.get(7)?.finalScore).toBeLessThanOrEqual(0); // own improved less than random: BMA < 0
+  });
+
+  it("gives invalid, copied, unevaluated and refused uids lines with their codes and penalties", async () => {
+    const lines = await scoredWindow();
     expect(lines.get(4)).toMatchObject({ outcome: "invalid", code: "INDEX_OUT_OF_RANGE" });
     expect(lines.get(5)).toMatchObject({ outcome: "copied", code: "COPY_NEAR" });
     expect(lines.get(5)?.penalties[0]).toMatchObject({ kind: "copy_high" });
     expect(lines.get(6)).toMatchObject({ outcome: "not_evaluated", penalties: [] });
     expect(lines.get(0)).toMatchObject({ outcome: "refused", code: "UPLOAD_TOO_LATE" });
     expect(lines.get(0)?.penalties[0]).toMatchObject({ kind: "late" });
+  });
 
+  it("keeps each uid's state from its line", async () => {
+    const lines = await scoredWindow();
     const states = new Map((await db.select().from(uidStates)).map((s) => [s.uid, s]));
     expect(states.get(2)).toMatchObject({
       bma: 0.05,
@@ -198,12 +222,17 @@ describe("scoring evaluated windows", () => {
       mu: lines.get(2)?.mu,
       updatedWindow: W,
     });
+  });
 
-    // θ_0's sample was read from R2 with ranged gets and kept.
+  it("reads θ_S's parameter sample from R2 with ranged gets, and keeps it", async () => {
+    await scoredWindow();
     const sample = await db.select().from(checkpointSamples).where(eq(checkpointSamples.window, 0)).get();
     expect(sample?.sample).toEqual(thetaSample);
     expect(sample?.stepEma).toBeNull();
+  });
 
+  it("makes the weights window's set: pending, burn first, summing to 1", async () => {
+    await scoredWindow();
     const set = await db.select().from(weightSets).where(eq(weightSets.window, W)).get();
     expect(set).toMatchObject({ status: "pending", uids: [1, 2, 3], gather: [2, 3], reserve: [], versionKey: "0" });
     expect(set?.weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
@@ -225,12 +254,6 @@ describe("scoring evaluated windows", () => {
 });
 
 describe("setting weights", () => {
-  // D1 persists across the tests of a file: each test starts with no weight sets.
-  beforeEach(async () => {
-    await db.delete(weightSetEvents);
-    await db.delete(weightSets);
-  });
-
   async function pendingSet(window: number, uids = [1, 2, 3], values = [65535, 43690, 21845]) {
     return db
       .insert(weightSets)
@@ -428,26 +451,35 @@ describe("setting weights", () => {
 });
 
 describe("the scores and weights API", () => {
-  it("serves a window's lines, a uid's history, the weight preview and the weight sets", async () => {
-    const W = 4300;
-    await db.delete(weightSetEvents);
-    await db.delete(weightSets);
+  const W = 4300;
+  let app: ReturnType<typeof testApp>;
+
+  /** Windows W − 1 (uid 2) and W (uids 2 and 3) scored; W is a weights window. */
+  beforeEach(async () => {
+    await evaluatedWindow(W - 1);
+    await evaluation(W - 1, 2, await submission(W - 1, 2, "valid"), 0.02, 0.04);
     await evaluatedWindow(W);
     await evaluation(W, 2, await submission(W, 2, "valid"), 0.03, 0.05);
     await evaluation(W, 3, await submission(W, 3, "valid"), 0.01, 0.02);
     await scoreEvaluatedWindows(ctx());
-    const app = testApp(chain);
+    app = testApp(chain);
+  });
 
+  it("serves a window's lines", async () => {
     const window = (await (await app.call(`/v1/scores/${W}`)).json()) as { scores: { uid: number; outcome: string }[] };
     expect(window.scores.filter((l) => l.outcome === "evaluated").map((l) => l.uid)).toEqual([2, 3]);
+  });
 
+  it("serves a uid's history, newest first, up to the limit", async () => {
     const history = (await (await app.call("/v1/miners/2/scores?limit=2")).json()) as {
       scores: { window: number; final_score: number; penalties: unknown[] }[];
     };
     expect(history.scores[0]).toMatchObject({ window: W, penalties: [] });
     expect(history.scores).toHaveLength(2);
     expect(history.scores[1]?.window).toBeLessThan(W);
+  });
 
+  it("previews the latest weights: the burn uid first, summing to 1, over the latest set's uids", async () => {
     const { preview } = (await (await app.call("/v1/weights/latest")).json()) as {
       preview: { window: number; weights: { uid: number; tier: string; weight: number; value: number }[] };
     };
@@ -456,7 +488,9 @@ describe("the scores and weights API", () => {
     expect(preview.weights.map((w) => w.weight).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     const set = await db.select().from(weightSets).where(eq(weightSets.window, W)).get();
     expect(preview.weights.map((w) => w.uid).sort((a, b) => a - b)).toEqual(set?.uids);
+  });
 
+  it("lists the weight sets, newest first", async () => {
     const sets = (await (await app.call("/v1/weights/sets?limit=1")).json()) as { weight_sets: { window: number }[] };
     expect(sets.weight_sets.map((s) => s.window)).toEqual([W]);
   });
