@@ -22,7 +22,6 @@ import { tokenHash } from "../../workers/runners/runner-auth.ts";
 import { scoreWindowInD1 } from "../../workers/scoring/window-scoring.ts";
 import { buildGradient, IDENTITY, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { miner, NETUID, uploadHeaders } from "./support/miners.ts";
-import { resetState } from "./support/reset.ts";
 import { chainAtPutWindow, db, publishManifest, recordPutWindow, registerMiners } from "./support/world.ts";
 
 const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
@@ -68,8 +67,6 @@ function upload(window: number) {
     headers: { ...uploadHeaders(carol, window, file), "Content-Length": String(file.length) },
   });
 }
-
-beforeEach(resetState);
 
 describe("admin token", () => {
   it("without the ADMIN_TOKEN secret, admin routes are off (ADMIN_DISABLED, 503)", async () => {

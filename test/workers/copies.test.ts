@@ -1,8 +1,10 @@
 // Copy detection end to end in workerd: uploads in one put window, the window clock's tick after
 // it closes (seed block from the fake chain), fingerprints through the real queue, then flags.
+// Put windows open and close by editing their rows, not by a test clock: the queue consumer (copy
+// detection among its work) runs on the Worker's own clock (Date.now), which a test cannot move.
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { encodeGradient } from "../../schema/codec/encode.ts";
 import { copyFlags, windows } from "../../schema/db/index.ts";
@@ -47,7 +49,7 @@ describe("copy detection", () => {
     expect((await verdictOf(app, window, m.uid)).status).toBe("valid");
   }
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     await publishManifest();
     await registerMiners(everyone, chain);
   });

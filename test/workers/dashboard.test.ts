@@ -1,5 +1,7 @@
+// The dashboard pages, served by the Worker in workerd over a seeded history (test/shared/fixtures/
+// dashboard.ts, seeded before each test), and its SVG line chart.
 import { env, exports } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { getHparams } from "../../schema/hparams.ts";
 import { lineChart } from "../../workers/dashboard/line-chart.ts";
 import {
@@ -26,7 +28,7 @@ function section(html: string, attr: string, tag: string): string {
 }
 
 describe("dashboard", () => {
-  beforeAll(async () => {
+  beforeEach(async () => {
     const statements = dashboardFixtureSql(Date.now(), w.blocks_per_window, w.block_time_ms);
     await env.DB.batch(statements.map((s) => env.DB.prepare(s)));
   });

@@ -13,7 +13,6 @@ import { workerContext } from "../../workers/context.ts";
 import { dispatchValidatedWindows } from "../../workers/evaluation/dispatch.ts";
 import { tokenHash } from "../../workers/runners/runner-auth.ts";
 import { rng } from "../shared/fixtures/gradients.ts";
-import { resetState } from "./support/reset.ts";
 import { chainAtPutWindow, db, type TestClock, testApp, testClock } from "./support/world.ts";
 
 const hparams = getHparams("local");
@@ -102,7 +101,6 @@ const batchOf = (window: number) =>
 const windowState = async (window: number) =>
   (await db.select().from(windows).where(eq(windows.window, window)).get())?.state;
 
-beforeEach(resetState);
 beforeEach(async () => {
   clock = testClock();
   app = testApp(chain, clock);

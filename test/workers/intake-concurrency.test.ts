@@ -1,7 +1,7 @@
 // 64 miners uploading at once into one put window: every upload recorded, validated, none lost.
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { submissions } from "../../schema/db/index.ts";
 import { buildGradient, IDENTITY, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { miner, NETUID, uploadHeaders } from "./support/miners.ts";
@@ -12,7 +12,7 @@ const miners = Array.from({ length: 64 }, (_, i) => miner(100 + i, `swarm-${i}`)
 const app = testApp(chainAtPutWindow(W));
 
 describe("64 concurrent miners", () => {
-  beforeAll(async () => {
+  beforeEach(async () => {
     await publishManifest();
     await registerMiners(miners);
     await recordPutWindow(W, -1000, 120_000);

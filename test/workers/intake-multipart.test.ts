@@ -6,7 +6,6 @@ import { multipartUploads } from "../../schema/db/index.ts";
 import type { ModelManifest } from "../../schema/model/manifest.ts";
 import { buildGradient, IDENTITY } from "../shared/fixtures/gradients.ts";
 import { miner, NETUID, uploadHeaders } from "./support/miners.ts";
-import { resetState } from "./support/reset.ts";
 import {
   chainAtPutWindow,
   db,
@@ -41,8 +40,6 @@ function fileOf(m: ReturnType<typeof miner>, window: number): Uint8Array {
 async function json<T>(res: Response): Promise<T> {
   return (await res.json()) as T;
 }
-
-beforeEach(resetState);
 
 describe("multipart upload", () => {
   const chain = chainAtPutWindow(200);

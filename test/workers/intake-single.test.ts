@@ -8,7 +8,6 @@ import { tokenHash } from "../../workers/runners/runner-auth.ts";
 import { buildGradient, IDENTITY, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { FakeChain } from "./support/fake-chain.ts";
 import { hex, miner, NETUID, neuronOf, signUpload, uploadHeaders } from "./support/miners.ts";
-import { resetState } from "./support/reset.ts";
 import {
   chainAtPutWindow,
   db,
@@ -55,8 +54,6 @@ function put(
 async function errorCode(res: Response): Promise<string> {
   return ((await res.json()) as { error: { code: string } }).error.code;
 }
-
-beforeEach(resetState);
 
 describe("single upload", () => {
   let chain: FakeChain;

@@ -18,7 +18,9 @@ const erin = miner(7, "erin");
 const identity = { ...IDENTITY, netuid: NETUID, uid: erin.uid, hotkey: erin.hotkey };
 const app = testApp(chainAtPutWindow(300));
 
-// Each case has its own window, so they run concurrently (each waits on real queue delivery).
+// Each case has its own window, so they run concurrently (each waits on real queue delivery, up to
+// the consumer's 1 s batch timeout). Concurrent tests are not reset one by one (setup/apply-
+// migrations.ts): they share the manifest and the miner seeded once below, and nothing else.
 describe.concurrent("validation consumer verdicts", () => {
   beforeAll(async () => {
     await publishManifest();

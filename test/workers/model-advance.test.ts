@@ -18,7 +18,6 @@ import { dispatchValidatedWindows } from "../../workers/evaluation/dispatch.ts";
 import { tokenHash } from "../../workers/runners/runner-auth.ts";
 import { rng, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { hex } from "./support/miners.ts";
-import { resetState } from "./support/reset.ts";
 import { chainAtPutWindow, db, publishManifest, testApp } from "./support/world.ts";
 
 const hparams = getHparams("local");
@@ -127,7 +126,6 @@ async function advancedFrom700(): Promise<AdvanceResult> {
   return posted;
 }
 
-beforeEach(resetState);
 beforeEach(async () => {
   await publishManifest();
   await env.ARTIFACTS.put(INITIAL_CHECKPOINT_KEY, initial);

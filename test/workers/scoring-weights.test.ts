@@ -32,7 +32,6 @@ import { advanceWeights, backoffMs } from "../../workers/weights/weight-submissi
 import { rng, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { FakeChain } from "./support/fake-chain.ts";
 import { miner, neuronOf } from "./support/miners.ts";
-import { resetState } from "./support/reset.ts";
 import { db, registerMiners, testApp } from "./support/world.ts";
 
 const hp = getHparams("local");
@@ -104,8 +103,6 @@ async function evaluation(window: number, uid: number, submissionId: number, sco
     createdAtMs: clockMs,
   });
 }
-
-beforeEach(resetState);
 
 beforeEach(async () => {
   clockMs = Date.now();

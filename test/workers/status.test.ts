@@ -15,13 +15,10 @@ import {
 } from "../../schema/db/index.ts";
 import { summarizeLatencies } from "../../workers/status/latency-summary.ts";
 import type { ValidatorStatus } from "../../workers/status/validator-status.ts";
-import { resetState } from "./support/reset.ts";
 import { chainAtPutWindow, db, testApp } from "./support/world.ts";
 
 const T0 = 1_800_000_000_000;
 const app = testApp(chainAtPutWindow(50));
-
-beforeEach(resetState);
 
 /** Window w: put window closes at T0 + w·60 s. */
 async function seedWindow(window: number, state: (typeof windows.$inferInsert)["state"]) {

@@ -15,12 +15,9 @@ import { workerContext } from "../../workers/context.ts";
 import { type ChainReport, firstBlockAfter, windowTick } from "../../workers/cron/window-tick.ts";
 import { FakeChain } from "./support/fake-chain.ts";
 import { miner, neuronOf } from "./support/miners.ts";
-import { resetState } from "./support/reset.ts";
 import { db, type TestClock, testApp, testClock } from "./support/world.ts";
 
 const w = getHparams("local").window;
-
-beforeEach(resetState);
 
 describe("window arithmetic", () => {
   it("follows the SPEC: windows of bpw blocks, put window of S from block (S+1)·bpw, inclusive bounds", () => {

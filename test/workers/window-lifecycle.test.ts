@@ -2,7 +2,7 @@
 // (legal ones succeed once with the rows they imply, illegal ones are refused with a stable code
 // and write nothing), each transition's condition, and two writers racing for one transition.
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { WINDOW_STATES, type WindowState } from "../../schema/db/index.ts";
 import {
   commitTransition,
@@ -13,7 +13,6 @@ import {
   windowState,
   windowsReadyFor,
 } from "../../workers/windows/window-lifecycle.ts";
-import { resetState } from "./support/reset.ts";
 
 const NOW = 1_800_000_000_000;
 const ctx = { d1: env.DB, now: () => NOW };
@@ -63,8 +62,6 @@ const transitions = async () =>
 const cases = NAMES.flatMap((name) => WINDOW_STATES.map((state) => ({ name, state })));
 const legal = cases.filter((c) => startsFrom(c.name, c.state));
 const illegal = cases.filter((c) => !startsFrom(c.name, c.state));
-
-beforeEach(resetState);
 
 describe("each legal transition", () => {
   it("covers every transition and every state", () => {

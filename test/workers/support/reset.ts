@@ -1,6 +1,7 @@
 /**
- * Each workerd test file has storage of its own; within a file, `resetState()` in a beforeEach
- * gives every test the freshly migrated, empty world instead of what earlier tests left.
+ * Each workerd test file has storage of its own; within a file, `resetState()` before each test
+ * (setup/apply-migrations.ts registers it for the whole workers project) gives every test the
+ * freshly migrated, empty world instead of what earlier tests left.
  */
 import { env } from "cloudflare:workers";
 
