@@ -32,7 +32,7 @@ export async function registerMiners(miners: readonly Miner[], chain?: FakeChain
   await storeMetagraph(db, { block: { number: 1, hash: "0x01", timestampMs: Date.now() }, neurons }, Date.now());
 }
 
-/** Records the put window of a window, relative to now, as the window clock would. */
+/** Records the put window of a window, relative to now (real time, where a testClock starts), as the window clock would. */
 export async function recordPutWindow(window: number, opensInMs: number, closesInMs: number): Promise<void> {
   const now = Date.now();
   await db
@@ -60,8 +60,10 @@ export function chainAtPutWindow(window: number, agoMs = 2000): FakeChain {
 
 /**
  * The app's clock in a test: real time plus however far the test has moved it on, so that what
- * the app measures against `ctx.now()` (lease expiry, backoffs) can be made to pass without
- * waiting or editing rows.
+ * the app measures against `ctx.now()` (lease expiry, the recorded head's age, put windows, the
+ * metagraph refresh interval) can be made to pass without waiting or editing rows. Give the same
+ * clock to testApp and to any workerContext the test builds. The queue consumer (real queue
+ * delivery) runs on the Worker's own clock, Date.now, which no test can move.
  */
 export interface TestClock {
   readonly now: () => number;
