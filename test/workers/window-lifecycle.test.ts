@@ -3,6 +3,7 @@
 // and write nothing), each transition's condition, and two writers racing for one transition.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import architecture from "../../docs/ARCHITECTURE.md?raw";
 import { WINDOW_STATES, type WindowState } from "../../schema/db/index.ts";
 import {
   commitTransition,
@@ -180,5 +181,17 @@ describe("two concurrent attempts at the same transition", () => {
     expect(lost?.reason).toMatchObject({ code: "WINDOW_STATE_CONFLICT" });
     expect(await transitions()).toHaveLength(1);
     expect(await impliedRows()).toBe(1);
+  });
+});
+
+describe("docs/ARCHITECTURE.md", () => {
+  it("lists every transition with the states it goes from and to", () => {
+    const rows = new Map(
+      [...architecture.matchAll(/^\| `([a-z_]+)` \| ([a-z_, ]+) \| ([a-z_]+) \|/gm)].map((m) => [
+        m[1],
+        { from: m[2]?.split(", "), to: m[3] },
+      ]),
+    );
+    expect(rows).toEqual(new Map(NAMES.map((name) => [name, { from: [...rule(name).from], to: rule(name).to }])));
   });
 });

@@ -1,6 +1,6 @@
 /**
  * A chain for workerd tests. Mocked because workerd cannot spawn the chopsticks process that
- * runs the real subtensor runtime, and workerd tests must never dial an endpoint (toolchain P5).
+ * runs the real subtensor runtime, and workerd tests must never dial an endpoint (docs/TOOLCHAIN.md §3).
  * The real client, PolkadotChainClient, is tested against that runtime in test/node/, and the
  * cron Worker setting weights through it inside workerd in test/node/weights-e2e.test.ts.
  *
