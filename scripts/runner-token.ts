@@ -11,10 +11,19 @@ import { parseArgs } from "node:util";
 import { ROOT } from "./artifacts/files.ts";
 import { type WranglerTarget, wrangler } from "./dev/wrangler-dev.ts";
 
+/**
+ * A fresh runner token: 256 random bits in base64url behind a prefix, which keeps it from
+ * starting with "-" (a CLI reads `--token -x…` as an option: one bare token in 64 did, and the
+ * runner refused to start).
+ */
+export function newRunnerToken(): string {
+  return `rt_${randomBytes(32).toString("base64url")}`;
+}
+
 /** Registers runner `id` in the D1 of `target`; resolves with its bearer token (shown once, never stored). */
 export async function registerRunner(id: string, target: WranglerTarget, label = id): Promise<string> {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new Error("a runner id is 1-64 of [A-Za-z0-9_.-]");
-  const token = randomBytes(32).toString("base64url");
+  const token = newRunnerToken();
   const hash = createHash("sha256").update(token).digest("hex");
   await wrangler(
     [

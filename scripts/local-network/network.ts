@@ -139,7 +139,7 @@ export async function startLocalNetwork(opts: NetworkOptions): Promise<LocalNetw
     });
 
     const token = await registerRunner("local-runner", persist);
-    processes.push(startProcess(logDir, "runner", "gpu-runner/main.ts", ["--url", dev.url, "--token", token]));
+    processes.push(startProcess(logDir, "runner", "gpu-runner/main.ts", ["--url", dev.url, `--token=${token}`]));
 
     const miners: NetworkMiner[] = [];
     for (const [i, spec] of opts.lineup.entries()) {

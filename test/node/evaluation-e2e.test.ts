@@ -58,7 +58,7 @@ function runner(
   token: string,
   args: string[] = [],
 ): { child: ChildProcess; lines: string[]; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["gpu-runner/main.ts", "--url", url, "--token", token, ...args], {
+  const child = spawn(process.execPath, ["gpu-runner/main.ts", "--url", url, `--token=${token}`, ...args], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });
