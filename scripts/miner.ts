@@ -8,8 +8,9 @@
  * SECRET_URI is the hotkey's secret URI (a mnemonic or 0x seed with an optional derivation path,
  * or `//Name` on the development phrase); it may also come from $TEMPLAR_MINER_HOTKEY. Personas
  * (scripts/miner/personas.ts): honest (default), free-rider, noise, late, wrong-data, replayer,
- * copier (with --copy-from: the victim miner's work dir). SIGINT/SIGTERM stop after the current
- * window; a second signal exits at once.
+ * copier (with --copy-from: the victim miner's work dir), aggregate-replayer, random-delta,
+ * huge-values, lazy, small-batch. SIGINT/SIGTERM stop after the current window; a second signal
+ * exits at once.
  */
 import path from "node:path";
 import { parseArgs } from "node:util";

@@ -100,10 +100,11 @@ export function readCheckpointHeader(
 export function readCheckpoint(
   bytes: Uint8Array,
   manifest: ModelManifest,
+  format: ParameterFileFormat = CHECKPOINT_FORMAT,
 ): { params: Float32Array; metadata: CheckpointMetadata } {
   const n = checkpointHeaderLength(bytes);
   if (8 + n > bytes.length) throw bad("header runs past the end");
-  const { layout, metadata } = readCheckpointHeader(bytes.subarray(8, 8 + n), manifest, bytes.length);
+  const { layout, metadata } = readCheckpointHeader(bytes.subarray(8, 8 + n), manifest, bytes.length, format);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const { slots, total } = parameterSlots(manifest);
   const params = new Float32Array(total);

@@ -8,7 +8,7 @@ import { ValidatorApi } from "../../gpu-runner/validator-api.ts";
 import type { PutWindowJson, SubmissionJson, WindowReportJson } from "../../schema/api/public.ts";
 import { EdgeError, isErrorCode } from "../../schema/errors.ts";
 import type { Hparams } from "../../schema/hparams.ts";
-import { readCheckpoint } from "../../schema/model/checkpoint.ts";
+import { AGGREGATE_FORMAT, readCheckpoint } from "../../schema/model/checkpoint.ts";
 import type { ModelManifest } from "../../schema/model/manifest.ts";
 
 /** `GET /v1/windows/current` (docs/SPEC.md §7.2). */
@@ -74,6 +74,17 @@ export class MinerApi {
     const base = { window: header === null ? metadata.window : Number(header), params };
     this.#checkpoint = { etag, base };
     return base;
+  }
+
+  /** The dense aggregate of window `window`'s outer step, or undefined if none was published. */
+  async aggregate(window: number, manifest: ModelManifest): Promise<Float32Array | undefined> {
+    try {
+      const { bytes } = await this.api.download(`/v1/aggregates/${window}`);
+      return readCheckpoint(bytes, manifest, AGGREGATE_FORMAT).params;
+    } catch (e) {
+      if (e instanceof EdgeError && e.code === "NOT_FOUND") return undefined;
+      throw e;
+    }
   }
 
   /** What the validator knows of a window (its state is `put_closed` until copy detection has run). */

@@ -12,7 +12,16 @@
  *   window's metadata (an exact copy of an earlier window);
  * - copier: another miner's upload of the same window under its own metadata, sent after it:
  *   bit for bit on even windows, with slightly perturbed values (same top-k indices, another
- *   tensor hash) on odd ones.
+ *   tensor hash) on odd ones;
+ * - aggregate-replayer: the previous window's published aggregate (`GET /v1/aggregates/{S−1}`)
+ *   as its own gradient (no training; it moves the model the way it already moved);
+ * - random-delta: a dense random delta, uniform in ±(inner_lr · inner_steps), fresh each window;
+ * - huge-values: a well-formed file whose values are finite but absurd (±3e38);
+ * - lazy: honest, but one inner step instead of the profile's;
+ * - small-batch: honest, but each inner step on 1/8 of the batch.
+ *
+ * lazy and small-batch do train on their own data, only less: the validator may pay them, but
+ * less than a miner that does the whole work.
  */
 import type { ParamLayout } from "../../schema/codec/chunking.ts";
 import { packCodes } from "../../schema/codec/codes2bit.ts";
@@ -27,7 +36,20 @@ import type { ModelManifest } from "../../schema/model/manifest.ts";
 import type { TrainedGradient } from "./trainer.ts";
 import type { WorkDir } from "./work-dir.ts";
 
-export const PERSONAS = ["honest", "free-rider", "noise", "late", "wrong-data", "replayer", "copier"] as const;
+export const PERSONAS = [
+  "honest",
+  "free-rider",
+  "noise",
+  "late",
+  "wrong-data",
+  "replayer",
+  "copier",
+  "aggregate-replayer",
+  "random-delta",
+  "huge-values",
+  "lazy",
+  "small-batch",
+] as const;
 export type PersonaName = (typeof PERSONAS)[number];
 
 /** What a persona may use to produce its window's upload. */
@@ -43,8 +65,10 @@ export interface PersonaContext {
   readonly pool: readonly number[];
   /** The pool another uid would have in this window. */
   poolOf(uid: number): number[];
-  /** Honest training (inner steps, error feedback, compression) on `pool`. */
-  train(pool: readonly number[]): Promise<TrainedGradient>;
+  /** Honest training (inner steps, error feedback, compression) on `pool`, `batchSize` samples a step (the profile's by default). */
+  train(pool: readonly number[], batchSize?: number): Promise<TrainedGradient>;
+  /** The dense aggregate the validator published for the window before, if there is one. */
+  previousAggregate(): Promise<Float32Array | undefined>;
   /** This miner's work dir (its earlier uploads). */
   readonly workDir: WorkDir;
   /** The victim's work dir, for the copier. */
@@ -141,6 +165,64 @@ export async function copier(ctx: PersonaContext): Promise<PersonaUpload> {
   };
 }
 
+/** Sends the aggregate of the window before as its own gradient (all zeros while there is none). */
+export async function aggregateReplayer(ctx: PersonaContext): Promise<PersonaUpload> {
+  const aggregate = await ctx.previousAggregate();
+  const dense = aggregate ?? new Float32Array(ctx.theta.length);
+  const note = aggregate ? `aggregate of window ${ctx.identity.window - 1}` : "no aggregate yet: zeros";
+  return { file: encodeDense(ctx, dense), losses: [], send: "in-put-window", note };
+}
+
+/** Sends a dense delta uniform in ±(inner_lr · inner_steps · outer_lr), without training. */
+export async function randomDelta(ctx: PersonaContext): Promise<PersonaUpload> {
+  const t = ctx.hparams.training;
+  const scale = t.inner_learning_rate * t.inner_steps * t.outer_learning_rate;
+  const dense = new Float32Array(ctx.theta.length);
+  for (let i = 0; i < dense.length; i++) dense[i] = scale * (2 * ctx.random() - 1);
+  return { file: encodeDense(ctx, dense), losses: [], send: "in-put-window", note: `uniform ±${scale.toPrecision(2)}` };
+}
+
+/** The largest magnitude huge-values sends: finite in float32 (max ≈ 3.4e38), absurd as a step. */
+export const HUGE_VALUE = 3e38;
+
+/**
+ * Sends a well-formed file whose every lookup value is ±3e38 (no shift), without training: each
+ * value finite, the step absurd.
+ */
+export async function hugeValues(ctx: PersonaContext): Promise<PersonaUpload> {
+  const dense = new Float32Array(ctx.theta.length);
+  const gauss = gaussian(ctx.random);
+  for (let i = 0; i < dense.length; i++) dense[i] = gauss();
+  const { params } = encodeGradient({ ...denseRequest(ctx), gradient: dense });
+  const huge = params.map((p) => ({
+    ...p,
+    lookup: Float32Array.from(p.lookup, (v) => (v < 0 ? -HUGE_VALUE : HUGE_VALUE)),
+    shift: 0,
+  }));
+  return {
+    file: writeGradientFile(huge, ctx.layouts, metadataOf(ctx)),
+    losses: [],
+    send: "in-put-window",
+    note: `values ±${HUGE_VALUE}`,
+  };
+}
+
+/** Trains honestly on its own pool, but one inner step (the pool's first batch) instead of the profile's. */
+export async function lazy(ctx: PersonaContext): Promise<PersonaUpload> {
+  const trained = await ctx.train(ctx.pool.slice(0, ctx.hparams.training.batch_size));
+  return { file: trained.file, losses: trained.losses, send: "in-put-window", note: "1 inner step" };
+}
+
+/** How much smaller the small-batch persona's batch is than the profile's. */
+export const SMALL_BATCH_DIVISOR = 8;
+
+/** Trains honestly on its own pool, every inner step on 1/8 of the batch. */
+export async function smallBatch(ctx: PersonaContext): Promise<PersonaUpload> {
+  const batch = Math.max(1, Math.floor(ctx.hparams.training.batch_size / SMALL_BATCH_DIVISOR));
+  const trained = await ctx.train(ctx.pool, batch);
+  return { file: trained.file, losses: trained.losses, send: "in-put-window", note: `batches of ${batch}` };
+}
+
 /** Every persona by its `--persona` name. */
 export const PERSONA_FUNCTIONS: Readonly<Record<PersonaName, Persona>> = {
   honest,
@@ -150,19 +232,22 @@ export const PERSONA_FUNCTIONS: Readonly<Record<PersonaName, Persona>> = {
   "wrong-data": wrongData,
   replayer,
   copier,
+  "aggregate-replayer": aggregateReplayer,
+  "random-delta": randomDelta,
+  "huge-values": hugeValues,
+  lazy,
+  "small-batch": smallBatch,
 };
+
+/** What encoding a dense gradient under this window's identity takes, but the gradient. */
+function denseRequest(ctx: PersonaContext) {
+  const { compression, sync } = ctx.hparams;
+  return { identity: ctx.identity, parameters: ctx.theta, layouts: ctx.layouts, compression, sync };
+}
 
 /** The file of a dense gradient (no error feedback) under this window's identity. */
 function encodeDense(ctx: PersonaContext, dense: Float32Array): Uint8Array {
-  const { compression, sync } = ctx.hparams;
-  return encodeGradient({
-    identity: ctx.identity,
-    gradient: dense,
-    parameters: ctx.theta,
-    layouts: ctx.layouts,
-    compression,
-    sync,
-  }).file;
+  return encodeGradient({ ...denseRequest(ctx), gradient: dense }).file;
 }
 
 /** This window's `__metadata__`, param_sample taken from θ_base as an honest miner's is. */

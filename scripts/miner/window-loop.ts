@@ -58,7 +58,8 @@ export class Miner {
   readonly manifest: ModelManifest;
   readonly #api: MinerApi;
   readonly #data: DatasetReader;
-  readonly #trainer: Trainer;
+  /** The inner training per batch size (the profile's; the small-batch persona's own). */
+  readonly #trainers = new Map<number, Promise<Trainer>>();
   readonly #layouts: readonly ParamLayout[];
   readonly #trainSamples: number;
   readonly #workDir: WorkDir;
@@ -76,13 +77,13 @@ export class Miner {
     trainSamples: number,
     trainer: Trainer,
   ) {
+    this.#trainers.set(hparams.training.batch_size, Promise.resolve(trainer));
     this.options = options;
     this.#api = api;
     this.hparams = hparams;
     this.manifest = manifest;
     this.#data = data;
     this.#trainSamples = trainSamples;
-    this.#trainer = trainer;
     this.#layouts = gradientLayout(manifest, hparams.compression);
     this.#workDir = new WorkDir(options.workDir);
     this.#copyFrom = options.copyFrom === undefined ? undefined : new WorkDir(options.copyFrom);
@@ -235,19 +236,31 @@ export class Miner {
       layouts: this.#layouts,
       pool: poolOf(identity.uid),
       poolOf,
-      train: (pool) =>
-        this.#trainer.trainWindow({
+      train: async (pool, batchSize = training.batch_size) =>
+        (await this.#trainerFor(batchSize)).trainWindow({
           theta,
           pool,
           samples: (ids) => this.#data.samples("train", ids),
           identity,
           onStep: (step, steps, loss) => this.options.progress.update(identity.window, step, steps, loss),
         }),
+      previousAggregate: () => this.#api.aggregate(identity.window - 1, this.manifest),
       workDir: this.#workDir,
       copyFrom: this.#copyFrom,
       until: (what, check) => this.#until(identity.window, what, check),
       random: Math.random,
     };
+  }
+
+  /** The trainer for inner steps of `batchSize` samples, opened on first use. */
+  #trainerFor(batchSize: number): Promise<Trainer> {
+    let trainer = this.#trainers.get(batchSize);
+    if (!trainer) {
+      const hparams = { ...this.hparams, training: { ...this.hparams.training, batch_size: batchSize } };
+      trainer = Trainer.create(hparams, this.options.device);
+      this.#trainers.set(batchSize, trainer);
+    }
+    return trainer;
   }
 
   /** Polls `check` until it gives a value; throws once the put window of `window` has closed. */
@@ -333,7 +346,7 @@ export class Miner {
   }
 
   async close(): Promise<void> {
-    await this.#trainer.release();
+    for (const trainer of this.#trainers.values()) await (await trainer).release();
   }
 }
 

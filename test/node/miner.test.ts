@@ -26,10 +26,12 @@ import { minerPool } from "../../schema/sampling/assignment.ts";
 import { dataArtifacts } from "../../scripts/artifacts/data-artifacts.ts";
 import { modelArtifacts } from "../../scripts/artifacts/model-artifacts.ts";
 import {
+  HUGE_VALUE,
   PERSONA_FUNCTIONS,
   PERSONAS,
   type PersonaContext,
   type PersonaName,
+  SMALL_BATCH_DIVISOR,
   WRONG_DATA_UID_OFFSET,
 } from "../../scripts/miner/personas.ts";
 import { Trainer } from "../../scripts/miner/trainer.ts";
@@ -56,6 +58,7 @@ const samples = async (ids: readonly number[]) =>
 const { inner_steps, batch_size } = hparams.training;
 const poolOf = (uid: number, window: number) => minerPool(uid, window, train.samples, inner_steps * batch_size);
 const NETUID = 2;
+const HUGE_VALUE_F32 = Math.fround(HUGE_VALUE);
 const dirs: string[] = [];
 const tempDir = () => {
   const dir = mkdtempSync(path.join(tmpdir(), "miner-test-"));
@@ -143,12 +146,18 @@ describe("trainer", () => {
 });
 
 describe("personas", () => {
-  let trainer: Trainer;
+  const trainers = new Map<number, Promise<Trainer>>();
+  const trainerFor = (batch: number) => {
+    if (!trainers.has(batch))
+      trainers.set(batch, Trainer.create({ ...hparams, training: { ...hparams.training, batch_size: batch } }));
+    return trainers.get(batch) as Promise<Trainer>;
+  };
   const hotkey = hotkeySignerFromSecret("//MinerPersonas").address;
-  beforeAll(async () => {
-    trainer = await Trainer.create(hparams);
+  /** The aggregate the personas' validator "published" for the window before, if any. */
+  let published: Float32Array | undefined;
+  afterAll(async () => {
+    for (const t of trainers.values()) await (await t).release();
   });
-  afterAll(async () => trainer?.release());
 
   function context(window: number, uid: number, workDir: WorkDir, copyFrom?: WorkDir): PersonaContext {
     const identity = { netuid: NETUID, window, uid, hotkey, base_window: window - 1 };
@@ -160,7 +169,9 @@ describe("personas", () => {
       layouts,
       pool: poolOf(uid, window),
       poolOf: (other) => poolOf(other, window),
-      train: (pool) => trainer.trainWindow({ theta: theta0, pool, samples, identity }),
+      train: async (pool, batch = batch_size) =>
+        (await trainerFor(batch)).trainWindow({ theta: theta0, pool, samples, identity }),
+      previousAggregate: async () => published,
       workDir,
       copyFrom,
       until: async (what, check) => {
@@ -194,7 +205,8 @@ describe("personas", () => {
     for (const name of PERSONAS) {
       const { upload } = await produce(name, 7, 5, new WorkDir(tempDir()), victim);
       expect(upload.send, name).toBe(name === "late" ? "after-put-window" : "in-put-window");
-      expect(upload.losses.length > 0, name).toBe(["honest", "late", "wrong-data", "replayer"].includes(name));
+      const trains = ["honest", "late", "wrong-data", "replayer", "lazy", "small-batch"];
+      expect(upload.losses.length > 0, name).toBe(trains.includes(name));
     }
   });
 
@@ -258,6 +270,65 @@ describe("personas", () => {
       for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differ++;
       expect(differ).toBeGreaterThan(0);
     }
+  });
+
+  it("aggregate-replayer sends the published aggregate of the window before, zeros while there is none", async () => {
+    published = undefined;
+    const none = await produce("aggregate-replayer", 8, 5, new WorkDir(tempDir()));
+    expect(decodeFlat(none.file.params).every((v) => v === 0)).toBe(true);
+    published = randomValues(rng(8), theta0.length, 1e-3);
+    const replayed = await produce("aggregate-replayer", 9, 5, new WorkDir(tempDir()));
+    // What it sends is the aggregate, compressed as any dense gradient is.
+    const compressed = encodeGradient({
+      identity: { netuid: NETUID, window: 9, uid: 5, hotkey, base_window: 8 },
+      gradient: published,
+      parameters: theta0,
+      layouts,
+      compression: hparams.compression,
+      sync: hparams.sync,
+    });
+    expect(decodeFlat(replayed.file.params)).toEqual(decodeFlat(compressed.params));
+    published = undefined;
+  });
+
+  it("random-delta sends a dense uniform delta of a gradient's scale, another each window", async () => {
+    const { inner_learning_rate, outer_learning_rate } = hparams.training;
+    const bound = inner_learning_rate * inner_steps * outer_learning_rate;
+    const a = decodeFlat((await produce("random-delta", 4, 5, new WorkDir(tempDir()))).file.params);
+    const b = decodeFlat((await produce("random-delta", 5, 5, new WorkDir(tempDir()))).file.params);
+    const nonZero = a.filter((v) => v !== 0);
+    expect(nonZero.length).toBeGreaterThan(0);
+    // top-k keeps each chunk's largest: what survives lies near the bound, never past it (quantized to 4 bins)
+    expect(Math.max(...nonZero.map(Math.abs))).toBeLessThanOrEqual(bound * 1.01);
+    expect(Math.max(...nonZero.map(Math.abs))).toBeGreaterThan(bound * 0.5);
+    expect(a).not.toEqual(b);
+  });
+
+  it("huge-values writes a valid file whose values are finite but ±3e38", async () => {
+    const huge = await produce("huge-values", 4, 5, new WorkDir(tempDir()));
+    for (const p of huge.file.params) {
+      expect([...p.lookup].every((v) => Math.abs(v) === HUGE_VALUE_F32)).toBe(true);
+      expect(p.shift).toBe(0);
+    }
+  });
+
+  it("lazy takes one inner step on its pool's first batch; small-batch every step on 1/8 of the batch", async () => {
+    const seen: { pool: number[]; batch: number | undefined }[] = [];
+    for (const name of ["lazy", "small-batch"] as const) {
+      const ctx = context(4, 5, new WorkDir(tempDir()));
+      const upload = await PERSONA_FUNCTIONS[name]({
+        ...ctx,
+        train: (pool, batch) => {
+          seen.push({ pool: [...pool], batch });
+          return ctx.train(pool, batch);
+        },
+      });
+      expect(upload.losses, name).toHaveLength(name === "lazy" ? 1 : inner_steps);
+    }
+    expect(seen).toEqual([
+      { pool: poolOf(5, 4).slice(0, batch_size), batch: undefined },
+      { pool: poolOf(5, 4), batch: batch_size / SMALL_BATCH_DIVISOR },
+    ]);
   });
 
   it("copier gives up when the victim never uploads", async () => {
