@@ -9,7 +9,13 @@ import type { ValidatorApi } from "./validator-api.ts";
 
 export type SplitName = keyof DataManifest["splits"];
 
-export class DatasetReader {
+/** Where samples come from: the validator's HTTP API (DatasetReader), or the artifacts on disk. */
+export interface SampleReader {
+  /** The tokens of samples `ids` of a split, concatenated (ids.length × (seq_len + 1) bytes). */
+  samples(split: SplitName, ids: readonly number[]): Promise<Uint8Array>;
+}
+
+export class DatasetReader implements SampleReader {
   readonly #api: ValidatorApi;
   #manifest: Promise<DataManifest> | undefined;
   readonly #shards = new Map<SplitName, Promise<Uint8Array[]>>();

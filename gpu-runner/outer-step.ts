@@ -15,7 +15,7 @@ import { EdgeError } from "../schema/errors.ts";
 import type { Hparams } from "../schema/hparams.ts";
 import { AGGREGATE_FORMAT, readCheckpoint, writeCheckpoint } from "../schema/model/checkpoint.ts";
 import type { ModelManifest } from "../schema/model/manifest.ts";
-import type { DatasetReader } from "./dataset-reader.ts";
+import type { DatasetReader, SampleReader } from "./dataset-reader.ts";
 import type { LossSession } from "./model/loss-session.ts";
 import type { ValidatorApi } from "./validator-api.ts";
 
@@ -30,7 +30,7 @@ export interface OuterStepTools {
 
 /** Mean loss (nats) of `params` over held-out samples `ids`, one session batch at a time. */
 export async function heldoutLoss(
-  tools: OuterStepTools,
+  tools: { readonly session: LossSession; readonly data: SampleReader },
   params: Float32Array,
   ids: readonly number[],
 ): Promise<number> {
@@ -67,6 +67,20 @@ async function peerGradients(tools: OuterStepTools, order: AdvanceOrder) {
   return { applied, layouts };
 }
 
+/** The outer step itself: the peers' aggregate, and θ_{S+1} = θ_S − outer_lr · aggregate. */
+export function applyOuterStep(
+  theta: Float32Array,
+  peers: readonly (readonly CompressedParam[])[],
+  layouts: readonly ParamLayout[],
+  useDct: boolean,
+  outerLr: number,
+): { readonly aggregate: Float32Array; readonly next: Float32Array } {
+  const aggregate = aggregateGradients(peers, layouts, useDct);
+  const next = new Float32Array(theta.length);
+  for (let i = 0; i < theta.length; i++) next[i] = (theta[i] as number) - outerLr * (aggregate[i] as number);
+  return { aggregate, next };
+}
+
 /** Runs an advance order to the point of posting: uploads θ_{S+1} and the aggregate, returns the result. */
 export async function runOuterStep(tools: OuterStepTools, order: AdvanceOrder): Promise<AdvanceResult> {
   const t0 = performance.now();
@@ -84,13 +98,13 @@ export async function runOuterStep(tools: OuterStepTools, order: AdvanceOrder): 
       total_ms: performance.now() - t0,
     };
   }
-  const aggregate = aggregateGradients(
+  const { aggregate, next } = applyOuterStep(
+    theta,
     applied.map((a) => a.params),
     layouts,
     tools.hparams.compression.use_dct,
+    order.outer_lr,
   );
-  const next = new Float32Array(theta.length);
-  for (let i = 0; i < theta.length; i++) next[i] = (theta[i] as number) - order.outer_lr * (aggregate[i] as number);
   const lossAfter = await heldoutLoss(tools, next, order.heldout);
   if (!Number.isFinite(lossAfter))
     throw new EdgeError("EVAL_NON_FINITE", `held-out loss of θ_${order.next_window} is ${lossAfter}`);

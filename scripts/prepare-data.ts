@@ -11,9 +11,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { getHparams } from "../schema/hparams.ts";
 import { dataArtifacts } from "./artifacts/data-artifacts.ts";
-import { artifactsDir, ROOT, writeArtifacts } from "./artifacts/files.ts";
-
-export const DEFAULT_CORPUS = path.resolve(ROOT, "../shared/data/tinyshakespeare.txt");
+import { DEFAULT_CORPUS } from "./artifacts/ensure-artifacts.ts";
+import { artifactsDir, writeArtifacts } from "./artifacts/files.ts";
 
 const { values } = parseArgs({
   options: { profile: { type: "string", default: "local" }, corpus: { type: "string" }, out: { type: "string" } },

@@ -6,15 +6,11 @@
  * Every process it starts is stopped by stop().
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { ApiPromise } from "@polkadot/api";
-import { DATA_MANIFEST_KEY } from "../../schema/data/dataset.ts";
-import { getHparams } from "../../schema/hparams.ts";
-import { MODEL_MANIFEST_KEY } from "../../schema/model/keys.ts";
-import { dataArtifacts } from "../artifacts/data-artifacts.ts";
-import { artifactsDir, ROOT, writeArtifacts } from "../artifacts/files.ts";
-import { modelArtifacts } from "../artifacts/model-artifacts.ts";
+import { ensureArtifacts } from "../artifacts/ensure-artifacts.ts";
+import { ROOT } from "../artifacts/files.ts";
 import { stopChild } from "../dev/child-processes.ts";
 import { migrate, startWranglerDev, type WranglerDev } from "../dev/wrangler-dev.ts";
 import { accountUris, type LocalChain, startLocalChain } from "../local-chain/chopsticks.ts";
@@ -25,7 +21,6 @@ import { registerRunner } from "../runner-token.ts";
 import type { MinerSpec, Persona } from "./lineup.ts";
 
 export const PROFILE = "local";
-const CORPUS = path.resolve(ROOT, "../shared/data/tinyshakespeare.txt");
 /** How often the cron handler is triggered (wrangler dev runs scheduled handlers only on request). */
 const TICK_MS = 2000;
 
@@ -53,18 +48,6 @@ export interface NetworkOptions {
   readonly log: (line: string) => void;
 }
 
-/** The model and data artifacts of the local profile, built on first use. */
-export function ensureArtifacts(log: (line: string) => void): string {
-  const dir = artifactsDir(PROFILE);
-  if (!existsSync(path.join(dir, MODEL_MANIFEST_KEY)) || !existsSync(path.join(dir, DATA_MANIFEST_KEY))) {
-    const hparams = getHparams(PROFILE);
-    log(`building the ${PROFILE} model and data into ${path.relative(ROOT, dir)}`);
-    writeArtifacts(dir, modelArtifacts(hparams));
-    writeArtifacts(dir, dataArtifacts(new Uint8Array(readFileSync(CORPUS)), path.basename(CORPUS), hparams));
-  }
-  return dir;
-}
-
 /** Starts a Node script of this repository with its output in `logDir/name.log`. */
 function startProcess(logDir: string, name: string, script: string, args: readonly string[]): ChildProcess {
   const out = createWriteStream(path.join(logDir, `${name}.log`));
@@ -88,7 +71,7 @@ export async function startLocalNetwork(opts: NetworkOptions): Promise<LocalNetw
     rmSync(opts.dir, { recursive: true, force: true });
     const logDir = path.join(opts.dir, "logs");
     mkdirSync(logDir, { recursive: true });
-    const artifacts = ensureArtifacts(log);
+    const artifacts = ensureArtifacts(PROFILE, log);
 
     log("starting the subtensor runtime (chopsticks)");
     const names = opts.lineup.map((m) => m.name);

@@ -58,12 +58,15 @@ export class Trainer {
   readonly optimizer: AdamW;
   readonly errorFeedback: ErrorFeedback;
   readonly #session: GradientSession;
+  /** False for a session another owner releases (trainers of a simulation share one). */
+  readonly #ownsSession: boolean;
 
-  private constructor(hparams: Hparams, session: GradientSession, total: number) {
+  private constructor(hparams: Hparams, session: GradientSession, total: number, ownsSession: boolean) {
     const t = hparams.training;
     this.hparams = hparams;
     this.layouts = gradientLayout(transformerManifest(hparams.model), hparams.compression);
     this.#session = session;
+    this.#ownsSession = ownsSession;
     this.optimizer = new AdamW(total, {
       learningRate: t.inner_learning_rate,
       beta1: t.inner_beta1,
@@ -74,10 +77,14 @@ export class Trainer {
     this.errorFeedback = new ErrorFeedback(total, t.momentum_decay, t.outer_learning_rate);
   }
 
-  /** Opens the loss-and-gradient session for the profile's model and batch size on `device`. */
-  static async create(hparams: Hparams, device: Device = "cpu"): Promise<Trainer> {
-    const session = await GradientSession.create(hparams.model, hparams.training.batch_size, device);
-    return new Trainer(hparams, session, parameterSlots(transformerManifest(hparams.model)).total);
+  /**
+   * A trainer with optimizer and error-feedback state of its own, on a loss-and-gradient session
+   * for the profile's model and batch size: `shared` (stateless: its owner releases it), or one of
+   * its own opened on `device`.
+   */
+  static async create(hparams: Hparams, device: Device = "cpu", shared?: GradientSession): Promise<Trainer> {
+    const session = shared ?? (await GradientSession.create(hparams.model, hparams.training.batch_size, device));
+    return new Trainer(hparams, session, parameterSlots(transformerManifest(hparams.model)).total, !shared);
   }
 
   /** AdamW inner steps from a copy of θ_base on `pool`, one batch_size slice per step. */
@@ -122,6 +129,6 @@ export class Trainer {
   }
 
   async release(): Promise<void> {
-    await this.#session.release();
+    if (this.#ownsSession) await this.#session.release();
   }
 }

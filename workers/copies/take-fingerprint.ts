@@ -4,8 +4,7 @@
  */
 import { eq } from "drizzle-orm";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
-import { tensorName } from "../../schema/codec/gradient-format.ts";
-import { unpack12 } from "../../schema/codec/pack12.ts";
+import { fingerprintOf, fingerprintReads } from "../../schema/copies/fingerprint.ts";
 import { fingerprintSample } from "../../schema/copies/fingerprint-sample.ts";
 import { copyFingerprints, submissions, windows } from "../../schema/db/index.ts";
 import { loadModelManifest } from "../artifacts.ts";
@@ -32,32 +31,19 @@ export async function takeFingerprint(ctx: WorkerContext, submissionId: number):
 
   const layouts = gradientLayout(await loadModelManifest(ctx.artifacts), ctx.config.hparams.compression);
   const sample = fingerprintSample(win.seed, layouts, ctx.config.hparams.copy.fingerprint_chunks);
-  const reads: { param: string; chunk: number; offset: number; length: number; k: number }[] = [];
-  for (const layout of layouts) {
-    const range = sub.tensorRanges[tensorName(layout.name, "idxs")];
-    for (const chunk of sample.get(layout.name) ?? []) {
-      if (!range) throw new Error(`submission ${sub.id}: no range for ${layout.name}.idxs`);
-      reads.push({
-        param: layout.name,
-        chunk,
-        offset: range[0] + chunk * layout.idxBytesPerChunk,
-        length: layout.idxBytesPerChunk,
-        k: layout.k,
-      });
-    }
-  }
-  const fingerprint: Record<string, { k: number; chunks: Record<number, number[]> }> = {};
+  const reads = fingerprintReads(layouts, sample, sub.tensorRanges);
+  const bytes: Uint8Array[] = [];
   for (let i = 0; i < reads.length; i += PARALLEL_READS) {
-    await Promise.all(
+    const batch = await Promise.all(
       reads.slice(i, i + PARALLEL_READS).map(async (r) => {
         const part = await ctx.gradients.get(sub.objectKey, { range: { offset: r.offset, length: r.length } });
         if (!part) throw new Error(`submission ${sub.id}: object ${sub.objectKey} is missing`);
-        const bytes = new Uint8Array(await part.arrayBuffer());
-        fingerprint[r.param] ??= { k: r.k, chunks: {} };
-        fingerprint[r.param].chunks[r.chunk] = Array.from(unpack12(bytes, r.k));
+        return new Uint8Array(await part.arrayBuffer());
       }),
     );
+    bytes.push(...batch);
   }
+  const fingerprint = fingerprintOf(reads, bytes);
   await ctx.db
     .insert(copyFingerprints)
     .values({

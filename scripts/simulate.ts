@@ -1,0 +1,122 @@
+/**
+ * `npm run simulate`: the incentive mechanism measured without chain or wrangler. A lineup of
+ * miners (the reference miner's training and personas) and the validator's own code (validation,
+ * copy detection, the runner's evaluation, scoring, peer list, weights, the outer step) run
+ * window after window, seed after seed, one seed per core; a line per window on stderr.
+ *
+ *   npm run simulate -- [--seeds 3] [--windows 24] [--json FILE] [--profile local]
+ *                       [--lineup honest=4,copier,free-rider,…] [--jobs N] [--samples]
+ *
+ * The default lineup is `npm start`'s: 4 honest miners and one of every other persona (a copier
+ * copies the first honest miner). --samples keeps each evaluation's per-sample losses in FILE.
+ */
+import { writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import { ensureArtifacts } from "./artifacts/ensure-artifacts.ts";
+import { lineup, type MinerSpec } from "./local-network/lineup.ts";
+import { PERSONAS, type PersonaName } from "./miner/personas.ts";
+import type { SeedOptions } from "./simulate/run-seed.ts";
+import type { SeedResult, SimulationResult } from "./simulate/simulation-result.ts";
+
+function usage(message: string): never {
+  console.error(`simulate: ${message}`);
+  process.exit(2);
+}
+
+/** `honest=4,copier,lazy` → specs named Miner01…; a copier copies the first honest miner. */
+export function parseLineup(text: string): MinerSpec[] {
+  const specs: MinerSpec[] = [];
+  const name = () => `Miner${String(specs.length + 1).padStart(2, "0")}`;
+  for (const part of text.split(",").filter(Boolean)) {
+    const [persona, count = "1"] = part.split("=");
+    if (!(PERSONAS as readonly string[]).includes(persona as string))
+      usage(`unknown persona ${JSON.stringify(persona)} (known: ${PERSONAS.join(", ")})`);
+    if (!/^[1-9]\d*$/.test(count)) usage(`${part}: a count is a positive integer`);
+    for (let i = 0; i < Number(count); i++) specs.push({ name: name(), persona: persona as PersonaName });
+  }
+  const victim = specs.find((s) => s.persona === "honest")?.name;
+  return specs.map((s) => {
+    if (s.persona !== "copier") return s;
+    if (!victim) usage("a copier needs an honest miner to copy");
+    return { ...s, copies: victim };
+  });
+}
+
+const positive = (v: string | undefined, what: string, fallback: number) => {
+  if (v === undefined) return fallback;
+  if (!/^[1-9]\d*$/.test(v)) usage(`${what} takes a positive integer, got ${v}`);
+  return Number(v);
+};
+
+if (import.meta.main) {
+  let values: ReturnType<typeof parse>;
+  function parse() {
+    return parseArgs({
+      options: {
+        seeds: { type: "string" },
+        windows: { type: "string" },
+        json: { type: "string" },
+        profile: { type: "string", default: "local" },
+        lineup: { type: "string" },
+        jobs: { type: "string" },
+        samples: { type: "boolean", default: false },
+      },
+    }).values;
+  }
+  try {
+    values = parse();
+  } catch (e) {
+    usage((e as Error).message);
+  }
+  const seeds = positive(values.seeds, "--seeds", 3);
+  const windows = positive(values.windows, "--windows", 24);
+  const jobs = Math.min(seeds, positive(values.jobs, "--jobs", availableParallelism()));
+  const specs = values.lineup ? parseLineup(values.lineup) : lineup(4);
+  const profile = values.profile as string;
+  const artifacts = ensureArtifacts(profile, (line) => console.error(line));
+
+  const started = performance.now();
+  console.error(
+    `simulating ${seeds} seed(s) × ${windows} windows of the ${profile} profile, ${specs.length} miners, ${jobs} at a time`,
+  );
+  const results: SeedResult[] = [];
+  const queue = Array.from({ length: seeds }, (_, i) => i + 1);
+  const runOne = async (): Promise<void> => {
+    for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) {
+      const workerData: SeedOptions = {
+        seed,
+        windows,
+        profile,
+        lineup: specs,
+        artifacts,
+        sampleLosses: values.samples,
+      };
+      const result = await new Promise<SeedResult>((resolve, reject) => {
+        const worker = new Worker(new URL("./simulate/seed-worker.ts", import.meta.url), { workerData });
+        worker.on("message", (m: { progress?: string; result?: SeedResult }) => {
+          if (m.progress) console.error(m.progress);
+          if (m.result) resolve(m.result);
+        });
+        worker.on("error", reject);
+        worker.on("exit", (code) => code !== 0 && reject(new Error(`seed ${seed}: worker exited with ${code}`)));
+      });
+      results.push(result);
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, runOne));
+  const wall = (performance.now() - started) / 1000;
+  const out: SimulationResult = {
+    profile,
+    lineup: specs.map((s) => s.persona),
+    wall_seconds: wall,
+    seeds: results.sort((a, b) => a.seed - b.seed),
+  };
+  if (values.json) {
+    writeFileSync(values.json, `${JSON.stringify(out)}\n`);
+    console.error(`results written to ${path.resolve(values.json)}`);
+  }
+  console.error(`wall time ${wall.toFixed(1)} s for ${seeds} × ${windows} windows`);
+}
