@@ -65,7 +65,8 @@ export function checkSeed(seed: SeedResult): ClaimFailure[] {
     const paid = share(w, (u) => u.persona !== "burn");
     const trainers = share(w, (u) => OWN_DATA_TRAINERS.includes(u.persona));
     if (!(paid > 0)) fail(1, w.window, "nothing paid");
-    else if (trainers < 0.99 * paid) fail(1, w.window, `own-data trainers hold ${((100 * trainers) / paid).toFixed(1)}% of the paid weight`);
+    else if (trainers < 0.99 * paid)
+      fail(1, w.window, `own-data trainers hold ${((100 * trainers) / paid).toFixed(1)}% of the paid weight`);
     for (const u of w.uids.filter((x) => x.persona === "honest" && !(x.weight > 0)))
       fail(2, w.window, `honest uid ${u.uid} has no weight`);
   }
@@ -78,14 +79,21 @@ export function checkSeed(seed: SeedResult): ClaimFailure[] {
     }
   }
 
-  const meanWeight = (uid: number) => sum(after.map((w) => w.uids.find((u) => u.uid === uid)?.weight ?? 0)) / after.length;
-  const uidsOf = (persona: string) => [...new Set(seed.windows.flatMap((w) => w.uids.filter((u) => u.persona === persona).map((u) => u.uid)))];
+  const meanWeight = (uid: number) =>
+    sum(after.map((w) => w.uids.find((u) => u.uid === uid)?.weight ?? 0)) / after.length;
+  const uidsOf = (persona: string) => [
+    ...new Set(seed.windows.flatMap((w) => w.uids.filter((u) => u.persona === persona).map((u) => u.uid))),
+  ];
   const honestMin = Math.min(...uidsOf("honest").map(meanWeight));
   for (const persona of ["lazy", "small-batch"]) {
     for (const uid of uidsOf(persona)) {
       const mean = meanWeight(uid);
       if (after.length && !(mean < honestMin))
-        fail(4, 0, `${persona} uid ${uid} mean weight ${mean.toFixed(4)} ≥ the least-paid honest miner's ${honestMin.toFixed(4)}`);
+        fail(
+          4,
+          0,
+          `${persona} uid ${uid} mean weight ${mean.toFixed(4)} ≥ the least-paid honest miner's ${honestMin.toFixed(4)}`,
+        );
     }
   }
 
@@ -95,7 +103,8 @@ export function checkSeed(seed: SeedResult): ClaimFailure[] {
     const genesis = !seed.windows.slice(0, i).some((x) => x.uids.some((u) => u.final_score > 0));
     for (const u of w.uids.filter((x) => x.peer)) {
       const e = u.evidence;
-      if (e?.outcome !== "evaluated") fail(5, w.window, `peer uid ${u.uid} (${u.persona}) was ${e?.outcome ?? "not scored"}`);
+      if (e?.outcome !== "evaluated")
+        fail(5, w.window, `peer uid ${u.uid} (${u.persona}) was ${e?.outcome ?? "not scored"}`);
       else if (genesis ? !((e.gradient_score ?? 0) > 0) : !ratedBefore.has(u.uid))
         fail(
           5,
