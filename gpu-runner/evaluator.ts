@@ -6,7 +6,10 @@
  * per window. A gradient that fails fails only its own evaluation, with a code.
  */
 import { createHash } from "node:crypto";
+import { aggregateGradients } from "../schema/codec/aggregate.ts";
+import { gradientLayout, type ParamLayout } from "../schema/codec/chunking.ts";
 import { applyGradient, UndoLog } from "../schema/codec/decode.ts";
+import type { CompressedParam } from "../schema/codec/gradient-format.ts";
 import { readGradientFile } from "../schema/codec/read.ts";
 import type { ValidationOptions } from "../schema/codec/validate.ts";
 import { EdgeError } from "../schema/errors.ts";
@@ -39,6 +42,8 @@ export class Evaluator {
   readonly data: DatasetReader;
   #theta: { etag: string; params: Float32Array } | undefined;
   readonly #randomBefore = new Map<string, MeasuredLosses>();
+  /** The reference step of the latest window and the random samples' losses after it, by key. */
+  #reference: { key: string; step: ReferenceStep; randomAfter: MeasuredLosses } | undefined;
 
   private constructor(api: ValidatorApi, hparams: Hparams, manifest: ModelManifest, session: LossSession) {
     this.#api = api;
@@ -97,14 +102,56 @@ export class Evaluator {
       beforeRandom = await this.session.losses(theta, random);
       this.#randomBefore.set(randomKey, beforeRandom);
     }
+    const reference = await this.#referenceOf(order, theta, random, randomKey);
     const out: Evaluation[] = [];
     for (const item of order.submissions) {
       if (stopping()) throw new Interrupted();
-      const e = await this.#evaluateOne(order, item, theta, random, beforeRandom);
+      const e = await this.#evaluateOne(order, item, theta, random, beforeRandom, reference);
       out.push(e);
       progress(out.length, order.submissions.length, e);
     }
     return out;
+  }
+
+  /** A submission's file, checked against its signed SHA-256 (a mismatch is a fault between R2 and here, not the miner's). */
+  async #gradient(item: { gradient_url: string; sha256: string; uid: number }): Promise<Uint8Array> {
+    const { bytes } = await this.#api.download(item.gradient_url);
+    if (createHash("sha256").update(bytes).digest("hex") !== item.sha256) {
+      throw new Error(`gradient of uid ${item.uid}: SHA-256 differs from the submission's`);
+    }
+    return bytes;
+  }
+
+  /**
+   * The window's reference step (the aggregate of every dispatched gradient that decodes) and the
+   * random samples' losses after it, computed once per window and θ.
+   */
+  async #referenceOf(order: WorkOrder, theta: Float32Array, random: Uint8Array, randomKey: string) {
+    const key = `${randomKey}:${order.reference.map((r) => r.sha256).join(",")}`;
+    if (this.#reference?.key === key) return this.#reference;
+    const gradients = [];
+    for (const r of order.reference) {
+      try {
+        const bytes = await this.#gradient(r);
+        gradients.push(
+          readGradientFile(bytes, {
+            manifest: this.manifest,
+            hparams: this.hparams,
+            expect: { netuid: order.netuid, window: order.lease.window, uid: r.uid, hotkey: r.hotkey },
+          }).params,
+        );
+      } catch (e) {
+        if (!(e instanceof EdgeError)) throw e; // a file the codec refuses is left out, as its evaluation fails
+      }
+    }
+    const step = ReferenceStep.of(
+      gradients,
+      gradientLayout(this.manifest, this.hparams.compression),
+      this.hparams.compression.use_dct,
+      order.eval_lr,
+    );
+    this.#reference = step ? { key, step, randomAfter: await step.losses(this.session, theta, random) } : undefined;
+    return this.#reference;
   }
 
   async #evaluateOne(
@@ -113,13 +160,10 @@ export class Evaluator {
     theta: Float32Array,
     random: Uint8Array,
     beforeRandom: MeasuredLosses,
+    reference: { step: ReferenceStep; randomAfter: MeasuredLosses } | undefined,
   ): Promise<Evaluation> {
     const t0 = performance.now();
-    const { bytes } = await this.#api.download(item.gradient_url);
-    if (createHash("sha256").update(bytes).digest("hex") !== item.sha256) {
-      // not the submission's bytes: a fault between R2 and here, not the miner's
-      throw new Error(`gradient of uid ${item.uid}: SHA-256 differs from the submission's`);
-    }
+    const bytes = await this.#gradient(item);
     const own = await this.#samples(item.own.samples);
     const result = await measureGradient({
       session: this.session,
@@ -134,12 +178,57 @@ export class Evaluator {
       own,
       random,
       beforeRandom,
+      ...(reference ? { reference } : {}),
     });
     return { submission_id: item.submission_id, ...result, total_ms: performance.now() - t0 };
   }
 
   async close(): Promise<void> {
     await this.session.release();
+  }
+}
+
+/**
+ * The window's reference step (★, docs/SPEC.md §2.4): θ − eval_lr · the crowd's direction (the
+ * norm-clipped mean of every valid gradient of the window). Its loss on a sample says how much
+ * any useful step of this window improves that sample, so a miner's own-sample improvement can be
+ * compared, sample by sample, with what the crowd's step does to the same samples.
+ */
+export class ReferenceStep {
+  /**
+   * The step of a window's gradients (their compressed parameters): the outer step's aggregation
+   * (schema/codec/aggregate.ts: each clipped to the median norm, then averaged), so no one
+   * gradient steers it. Null when there are none or the mean is not finite.
+   */
+  static of(
+    gradients: readonly (readonly CompressedParam[])[],
+    layouts: readonly ParamLayout[],
+    useDct: boolean,
+    evalLr: number,
+  ): ReferenceStep | null {
+    if (gradients.length === 0) return null;
+    const direction = aggregateGradients(gradients, layouts, useDct);
+    return direction.every(Number.isFinite) ? new ReferenceStep(direction, evalLr) : null;
+  }
+
+  readonly #direction: Float32Array;
+  readonly #evalLr: number;
+
+  constructor(direction: Float32Array, evalLr: number) {
+    this.#direction = direction;
+    this.#evalLr = evalLr;
+  }
+
+  /** The losses of `tokens` after the reference step from θ (θ is restored bit for bit). */
+  async losses(session: LossSession, theta: Float32Array, tokens: Uint8Array): Promise<MeasuredLosses> {
+    const saved = Float32Array.from(theta);
+    try {
+      for (let i = 0; i < theta.length; i++)
+        theta[i] = (theta[i] as number) - this.#evalLr * (this.#direction[i] as number);
+      return await session.losses(theta, tokens);
+    } finally {
+      theta.set(saved);
+    }
   }
 }
 
@@ -154,6 +243,8 @@ export interface GradientMeasurement {
   readonly random: Uint8Array;
   /** The random samples' losses on θ_S, measured once per window. */
   readonly beforeRandom: MeasuredLosses;
+  /** The window's reference step, and the random samples' losses after it (measured once per window). */
+  readonly reference?: { readonly step: ReferenceStep; readonly randomAfter: MeasuredLosses };
 }
 
 /** A batch's mean loss and each sequence's. */
@@ -180,6 +271,7 @@ export async function measureGradient(m: GradientMeasurement): Promise<Omit<Eval
     const t5 = performance.now();
     undo.restore(m.theta);
     const t6 = performance.now();
+    const referenceOwn = m.reference && (await m.reference.step.losses(m.session, m.theta, m.own));
     const measured = [beforeOwn, afterOwn, afterRandom];
     if (!measured.every((x) => Number.isFinite(x.loss) && x.perSample.every(Number.isFinite))) {
       throw new EdgeError("EVAL_NON_FINITE", `losses ${measured.map((x) => x.loss).join(", ")}`);
@@ -194,6 +286,9 @@ export async function measureGradient(m: GradientMeasurement): Promise<Omit<Eval
         own_after: afterOwn.perSample,
         random_before: m.beforeRandom.perSample,
         random_after: afterRandom.perSample,
+        ...(m.reference && referenceOwn
+          ? { reference_own_after: referenceOwn.perSample, reference_random_after: m.reference.randomAfter.perSample }
+          : {}),
       },
       decode_ms: t2 - t1,
       apply_ms: t4 - t3,

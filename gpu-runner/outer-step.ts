@@ -2,12 +2,11 @@
  * A window's outer step on a runner (docs/SPEC.md, "The outer step"): download θ_S and the peers'
  * gradients, aggregate them (lower-median norm clip, scatter-mean: schema/codec/aggregate.ts),
  * θ_{S+1} = θ_S − outer_lr · aggregate, measure the held-out loss of both, upload θ_{S+1} and the
- * aggregate, and report. While nobody is rated ("unrated" peers) a gradient whose norm is zero or
- * not finite is left out: it would only dilute the mean.
+ * aggregate, and report. The Worker chose the peers from their evaluations: every one is applied.
  */
 import { createHash } from "node:crypto";
 import type { AdvanceOrder, AdvanceResult } from "../schema/api/runner.ts";
-import { aggregateGradients, dequantizedNorm } from "../schema/codec/aggregate.ts";
+import { aggregateGradients } from "../schema/codec/aggregate.ts";
 import type { ParamLayout } from "../schema/codec/chunking.ts";
 import type { CompressedParam } from "../schema/codec/gradient-format.ts";
 import { readGradientFile } from "../schema/codec/read.ts";
@@ -58,10 +57,6 @@ async function peerGradients(tools: OuterStepTools, order: AdvanceOrder) {
       expect: { netuid: order.netuid, window: order.lease.window, uid: peer.uid, hotkey: peer.hotkey },
     });
     layouts = file.layouts;
-    if (order.peer_mode === "unrated") {
-      const norm = Math.hypot(...file.params.map((p, i) => dequantizedNorm(p, file.layouts[i] as ParamLayout)));
-      if (!(norm > 0) || !Number.isFinite(norm)) continue;
-    }
     applied.push({ uid: peer.uid, params: file.params });
   }
   return { applied, layouts };

@@ -21,6 +21,13 @@ export async function reproduce(api: ValidatorApi, window: number, uid: number, 
   const { evaluation } = await api.json<{ evaluation: EvaluationJson }>(`/v1/evaluations/${window}/${uid}`);
   const { submission } = await api.json<{ submission: SubmissionJson }>(`/v1/submissions/${window}/${uid}`);
   const { netuid } = await api.json<{ netuid: number }>("/v1/health");
+  // The window's reference step: the gradients of the uids the record names, in submission order.
+  const reference = await Promise.all(
+    evaluation.reference_uids.map(async (u) => {
+      const s = (await api.json<{ submission: SubmissionJson }>(`/v1/submissions/${window}/${u}`)).submission;
+      return { uid: u, hotkey: s.hotkey, sha256: s.sha256, gradient_url: `/v1/gradients/${window}/${u}` };
+    }),
+  );
   const order: WorkOrder = {
     kind: "evaluate",
     lease: { id: 0, batch_id: evaluation.batch_id, window, expires_at_ms: 0 },
@@ -39,6 +46,7 @@ export async function reproduce(api: ValidatorApi, window: number, uid: number, 
         own: { seed: Number(evaluation.own_seed), samples: evaluation.own_samples as number[] },
       },
     ],
+    reference: reference.map((r, i) => ({ submission_id: i, ...r })),
   };
   const evaluator = await Evaluator.open(api, device);
   try {

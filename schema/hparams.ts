@@ -146,6 +146,14 @@ export interface ScoringHparams {
    * random samples' by this many standard errors (Welch's t); 0 is Templar's comparison of means.
    */
   readonly indicator_z: number;
+  /** ★ Own-data evidence (docs/SPEC.md §2.5): how fast older windows' statistics are forgotten (λ). */
+  readonly evidence_decay: number;
+  /** Each window's statistic is clipped to ±this before it is added. */
+  readonly evidence_z_clip: number;
+  /** Evidence (in standard errors) at and below which the final score is 0. */
+  readonly evidence_pay_from: number;
+  /** Evidence from which the final score is paid in full; linear between. */
+  readonly evidence_pay_full: number;
 }
 
 export interface WeightHparams {
@@ -244,6 +252,10 @@ const DEFAULT: Hparams = {
     overlap_high_slash: 0.5,
     score_zero_threshold: 1e-4,
     indicator_z: 2,
+    evidence_decay: 0.9,
+    evidence_z_clip: 5,
+    evidence_pay_from: 3.5,
+    evidence_pay_full: 8,
   },
   weights: {
     burn_uid: 1,

@@ -52,6 +52,8 @@ export interface EvaluationJson {
   readonly own_samples: number[] | null;
   readonly random_samples: number[] | null;
   readonly eval_lr: number | null;
+  /** ★ The uids whose gradients made the window's reference step (its dispatched submissions). */
+  readonly reference_uids: number[];
   readonly decode_ms: number | null;
   readonly apply_ms: number | null;
   readonly forward_ms: number | null;

@@ -36,10 +36,25 @@ export const sampleLosses = z
     own_after: sampleList,
     random_before: sampleList,
     random_after: sampleList,
+    reference_own_after: sampleList
+      .optional()
+      .meta({ description: "each own sample's loss after the window's reference step (docs/SPEC.md §2.4)" }),
+    reference_random_after: sampleList
+      .optional()
+      .meta({ description: "each random sample's loss after the window's reference step" }),
   })
-  .refine((s) => s.own_before.length === s.own_after.length && s.random_before.length === s.random_after.length, {
-    error: "sample_losses must hold own_before/own_after and random_before/random_after as equal-length lists",
-  });
+  .refine(
+    (s) =>
+      s.own_before.length === s.own_after.length &&
+      s.random_before.length === s.random_after.length &&
+      (s.reference_own_after === undefined) === (s.reference_random_after === undefined) &&
+      (s.reference_own_after === undefined || s.reference_own_after.length === s.own_before.length) &&
+      (s.reference_random_after === undefined || s.reference_random_after.length === s.random_before.length),
+    {
+      error:
+        "sample_losses must hold own and random lists (and the reference's, if any) of equal length, before and after",
+    },
+  );
 
 /** One submission's outcome as a runner reports it: the four losses, or an error with a catalog code. */
 export const evaluationResult = z

@@ -35,6 +35,12 @@ export interface WorkOrder {
   readonly eval_lr: number;
   readonly random: Draw;
   readonly submissions: readonly WorkItem[];
+  /**
+   * ★ The window's reference step: every valid, non-copied submission of the window (those of
+   * every batch), aggregated as the outer step aggregates peers and applied at eval_lr. Each
+   * submission's own samples, and the random ones, are measured after it too (docs/SPEC.md §2.4).
+   */
+  readonly reference: readonly AdvancePeer[];
 }
 
 /** One peer submission of an outer step. */
@@ -60,7 +66,7 @@ export interface AdvanceOrder {
   /** The window θ_{S+1} is for (S+1). */
   readonly next_window: number;
   readonly outer_lr: number;
-  /** "unrated": nobody is rated yet, so peers whose gradient norm is zero or not finite are left out. */
+  /** "unrated": genesis, nobody rated positive yet (peers: the gradients that improved the random samples' loss). */
   readonly peer_mode: "rated" | "unrated";
   readonly peers: readonly AdvancePeer[];
   /** Held-out sample ids (the `heldout` split) both losses are measured on. */

@@ -41,10 +41,14 @@ export const windowScores = sqliteTable(
     randomImprovement: real("random_improvement"),
     /** +1 if own improvement beat random improvement, −1 otherwise. */
     indicator: integer("indicator"),
-    /** Welch's t of own vs random per-sample improvement (null: compared by means only). */
+    /** The own-data statistic: own vs random per-sample improvement in standard errors (null: compared by means only). */
     indicatorT: real("indicator_t"),
+    /** Templar's BMA of the indicator, kept for comparison (not in the final score). */
     bmaBefore: real("bma_before").notNull(),
     bma: real("bma").notNull(),
+    /** ★ Own-data evidence after this window (standard errors), and the share of the final score it earns. */
+    evidence: real("evidence").notNull().default(0),
+    payFactor: real("pay_factor").notNull().default(0),
     /** Steps behind θ_S and the sync factor it gives (null: not measured yet). */
     stepsBehind: real("steps_behind"),
     syncScore: real("sync_score"),
@@ -68,6 +72,9 @@ export const uidStates = sqliteTable("uid_states", {
   /** The hotkey this state belongs to: a new registrant at the uid starts fresh. */
   hotkey: text("hotkey").notNull(),
   bma: real("bma").notNull(),
+  /** ★ Own-data evidence: the decayed sum of per-window statistics and of their squared weights. */
+  evidenceSum: real("evidence_sum").notNull().default(0),
+  evidenceWeight: real("evidence_weight").notNull().default(0),
   stepsBehind: real("steps_behind"),
   syncScore: real("sync_score"),
   finalScore: real("final_score").notNull(),

@@ -8,13 +8,15 @@
  *    invalid or failed evaluation (positive final → 0), copied (by grade), refused or absent
  *    (×0.75, reset after `reset_inactivity_windows` windows in a row);
  * 2. the OpenSkill match of the uids evaluated in this window, if there are at least two:
- *    final = ordinal × max(0, BMA) × sync (fewer than two: ratings and finals stay);
+ *    final = ordinal × pay factor of the own-data evidence × sync (fewer than two: ratings and
+ *    finals stay);
  * 3. the out-of-sync slash; then positive finals below `score_zero_threshold` become 0.
  */
 import type { CopyGrade } from "../db/intake.ts";
-import type { Hparams } from "../hparams.ts";
+import type { Hparams, ScoringHparams } from "../hparams.ts";
 import { type EvaluationLosses, measureGradient, nextBma } from "./gradient-score.ts";
 import { ordinal, type Rating, rateMatch } from "./openskill-match.ts";
+import { addEvidence, evidenceOf, payFactor } from "./own-data-evidence.ts";
 import { type ParamSample, stepsBehind, syncScore } from "./sync-score.ts";
 import { freshState, type Penalty, reset, slash, type UidScoreState, zeroFinal } from "./uid-score-state.ts";
 
@@ -82,6 +84,9 @@ export interface UidWindowLine {
   readonly indicatorT: number | null;
   readonly bmaBefore: number;
   readonly bma: number;
+  /** ★ The own-data evidence after this window, and the share of the final score it earns. */
+  readonly evidence: number;
+  readonly payFactor: number;
   readonly stepsBehind: number | null;
   readonly syncScore: number | null;
   readonly ratingBefore: Rating | null;
@@ -171,6 +176,7 @@ export function scoreWindow(input: WindowScoringInput): WindowScoring {
         const m = measureGradient(outcome.losses, hp.scoring.indicator_z);
         d.measures = m;
         state.bma = nextBma(state.bma, m.indicator, hp.scoring.binary_score_ma_alpha);
+        if (m.indicatorT !== null) Object.assign(state, addEvidence(state, m.indicatorT, hp.scoring));
         const x = outcome.paramSample
           ? stepsBehind(outcome.paramSample, input.theta.sample, input.theta.stepEma, hp.training.outer_learning_rate)
           : Number.POSITIVE_INFINITY;
@@ -227,7 +233,7 @@ export function scoreWindow(input: WindowScoringInput): WindowScoring {
     results.forEach((r, i) => {
       const p = players[i] as Draft;
       p.state.rating = r.after;
-      p.state.finalScore = ordinal(r.after) * Math.max(0, p.state.bma) * (p.state.syncScore ?? 0);
+      p.state.finalScore = ordinal(r.after) * payFactor(evidenceOf(p.state), hp.scoring) * (p.state.syncScore ?? 0);
       p.matched = true;
     });
   }
@@ -254,7 +260,7 @@ export function scoreWindow(input: WindowScoringInput): WindowScoring {
 
   const states = new Map<number, UidScoreState>();
   for (const d of drafts) if (d.kept) states.set(d.uid, d.state);
-  return { lines: drafts.map(line), states, matchSize: players.length >= 2 ? players.length : 0 };
+  return { lines: drafts.map((d) => line(d, hp.scoring)), states, matchSize: players.length >= 2 ? players.length : 0 };
 }
 
 function draft(
@@ -282,7 +288,7 @@ function draft(
   };
 }
 
-function line(d: Draft): UidWindowLine {
+function line(d: Draft, scoring: ScoringHparams): UidWindowLine {
   const s = d.state;
   const kept = d.kept;
   return {
@@ -298,6 +304,8 @@ function line(d: Draft): UidWindowLine {
     indicatorT: d.measures?.indicatorT ?? null,
     bmaBefore: d.before.bma,
     bma: kept ? s.bma : 0,
+    evidence: kept ? evidenceOf(s) : 0,
+    payFactor: kept ? payFactor(evidenceOf(s), scoring) : 0,
     stepsBehind: kept ? s.stepsBehind : null,
     syncScore: kept ? s.syncScore : null,
     ratingBefore: d.before.rating,

@@ -10,7 +10,11 @@ export interface UidScoreState {
   readonly uid: number;
   /** The hotkey this state belongs to: a new registrant at the uid starts fresh. */
   readonly hotkey: string;
+  /** Templar's binary moving average of the indicator: kept for comparison, not in the final score. */
   bma: number;
+  /** ★ The own-data evidence (own-data-evidence.ts): decayed sum of the per-window statistics, and of their squared weights. */
+  evidenceSum: number;
+  evidenceWeight: number;
   /** Null until the uid's first evaluation (and after a reset). */
   stepsBehind: number | null;
   syncScore: number | null;
@@ -56,6 +60,8 @@ export function freshState(uid: number, hotkey: string): UidScoreState {
     uid,
     hotkey,
     bma: 0,
+    evidenceSum: 0,
+    evidenceWeight: 0,
     stepsBehind: null,
     syncScore: null,
     finalScore: 0,
@@ -85,6 +91,8 @@ export function zeroFinal(state: UidScoreState, kind: PenaltyKind, reason: strin
 /** Forgets scores, rating and activity (Templar's reset_peer); a ban in progress stays. */
 export function reset(state: UidScoreState, kind: PenaltyKind, reason: string): Penalty {
   state.bma = 0;
+  state.evidenceSum = 0;
+  state.evidenceWeight = 0;
   state.stepsBehind = null;
   state.syncScore = null;
   state.finalScore = 0;

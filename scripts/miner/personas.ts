@@ -14,7 +14,8 @@
  *   bit for bit on even windows, with slightly perturbed values (same top-k indices, another
  *   tensor hash) on odd ones;
  * - aggregate-replayer: the previous window's published aggregate (`GET /v1/aggregates/{S−1}`)
- *   as its own gradient (no training; it moves the model the way it already moved);
+ *   as its own gradient (no training; it moves the model the way it already moved); nothing
+ *   while there is none;
  * - random-delta: a dense random delta, uniform in ±(inner_lr · inner_steps), fresh each window;
  * - huge-values: a well-formed file whose values are finite but absurd (±3e38);
  * - lazy: honest, but one inner step instead of the profile's;
@@ -81,7 +82,8 @@ export interface PersonaContext {
 
 /** A persona's upload for the window. */
 export interface PersonaUpload {
-  readonly file: Uint8Array;
+  /** Null: nothing to send this window. */
+  readonly file: Uint8Array | null;
   /** The inner steps' losses; empty when the persona did not train. */
   readonly losses: readonly number[];
   /** In the put window (everyone but `late`), or once it has closed. */
@@ -165,12 +167,12 @@ export async function copier(ctx: PersonaContext): Promise<PersonaUpload> {
   };
 }
 
-/** Sends the aggregate of the window before as its own gradient (all zeros while there is none). */
+/** Sends the aggregate of the window before as its own gradient; nothing while there is none. */
 export async function aggregateReplayer(ctx: PersonaContext): Promise<PersonaUpload> {
   const aggregate = await ctx.previousAggregate();
-  const dense = aggregate ?? new Float32Array(ctx.theta.length);
-  const note = aggregate ? `aggregate of window ${ctx.identity.window - 1}` : "no aggregate yet: zeros";
-  return { file: encodeDense(ctx, dense), losses: [], send: "in-put-window", note };
+  if (!aggregate) return { file: null, losses: [], send: "in-put-window", note: "no aggregate to replay yet" };
+  const note = `aggregate of window ${ctx.identity.window - 1}`;
+  return { file: encodeDense(ctx, aggregate), losses: [], send: "in-put-window", note };
 }
 
 /** Sends a dense delta uniform in ±(inner_lr · inner_steps · outer_lr), without training. */

@@ -169,6 +169,8 @@ export class Miner {
       const upload = await PERSONA_FUNCTIONS[persona](this.#context(identity, base.params));
       losses = upload.losses;
       if (losses.length > 0) this.#trainMs = performance.now() - started;
+      if (upload.file === null) return { outcome: { window, baseWindow, persona, losses, note: upload.note } };
+      const file = upload.file;
       const put = await this.#untilPutWindow(window, upload.send === "after-put-window" ? "closed" : "open");
       if (upload.send === "in-put-window" && put !== "open") {
         return { outcome: { window, baseWindow, persona, losses, note: `missed the put window of ${window}` } };
@@ -176,12 +178,12 @@ export class Miner {
       const sent = await uploadGradient(
         signer,
         { url: this.#api.url, netuid: cur.netuid, window, uid },
-        upload.file,
+        file,
         this.hparams.limits,
       );
       if (!sent.accepted) return { outcome: { window, baseWindow, persona, losses, upload: sent, note: upload.note } };
       const s = sent.submission;
-      this.#workDir.recordUpload(upload.file, {
+      this.#workDir.recordUpload(file, {
         window,
         uid,
         sha256: s.sha256,

@@ -106,6 +106,8 @@ export async function runSeed(o: SeedOptions, progress: (line: string) => void):
                 indicator_t: l.indicatorT,
                 indicator: l.indicator,
                 bma: l.bma,
+                evidence: l.evidence,
+                pay_factor: l.payFactor,
                 ordinal: l.ordinal,
                 sync_score: l.syncScore,
                 penalties: l.penalties.map((p) => p.kind),

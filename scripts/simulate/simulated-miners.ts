@@ -137,6 +137,7 @@ export class MinerFleet {
         },
         random: lcg(seed * 1_000_003 + window * 1009 + miner.uid),
       });
+      if (upload.file === null) continue;
       const late = upload.send === "after-put-window";
       out.push({ uid: miner.uid, hotkey: miner.hotkey, file: upload.file, late });
       // Received in time: the miner keeps what it sent (a replayer and a copier read it back).

@@ -9,10 +9,9 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { SampleReader } from "../../gpu-runner/dataset-reader.ts";
-import { type MeasuredLosses, measureGradient } from "../../gpu-runner/evaluator.ts";
+import { type MeasuredLosses, measureGradient, ReferenceStep } from "../../gpu-runner/evaluator.ts";
 import type { LossSession } from "../../gpu-runner/model/loss-session.ts";
 import { applyOuterStep, heldoutLoss } from "../../gpu-runner/outer-step.ts";
-import { dequantizedNorm } from "../../schema/codec/aggregate.ts";
 import type { ParamLayout } from "../../schema/codec/chunking.ts";
 import { sampleParams } from "../../schema/codec/encode.ts";
 import type { CompressedParam } from "../../schema/codec/gradient-format.ts";
@@ -25,6 +24,7 @@ import { EdgeError } from "../../schema/errors.ts";
 import type { Hparams } from "../../schema/hparams.ts";
 import type { ModelManifest } from "../../schema/model/manifest.ts";
 import { heldoutSamples, minerPool, ownSamples, randomSamples } from "../../schema/sampling/assignment.ts";
+import { relativeImprovement } from "../../schema/scoring/gradient-score.ts";
 import { choosePeers, type PeerList } from "../../schema/scoring/peer-list.ts";
 import {
   scoreWindow,
@@ -90,6 +90,8 @@ export class SimulatedValidator {
   #weights: ReadonlyMap<number, number>;
   #nextSubmissionId = 1;
   #aggregate: Float32Array | undefined;
+  /** Whether any uid has had a positive final score yet (genesis ends with the first). */
+  #everRated = false;
 
   constructor(o: ValidatorOptions, theta0: Float32Array) {
     this.#o = o;
@@ -170,13 +172,21 @@ export class SimulatedValidator {
     return worst;
   }
 
-  /** Every valid, non-copied submission evaluated on θ_S, as a runner evaluates a batch. */
+  /** Every valid, non-copied submission evaluated on θ_S, as a runner evaluates a batch, against the window's reference step. */
   async #evaluate(accepted: readonly Received[], window: number, seedHash: string) {
-    const { hparams, manifest, session, data, trainSamples, netuid } = this.#o;
+    const { hparams, manifest, session, data, trainSamples, netuid, layouts } = this.#o;
     const poolSize = hparams.training.inner_steps * hparams.training.batch_size;
     const random = randomSamples(seedHash, trainSamples, hparams.evaluation.random_samples);
     const randomTokens = await data.samples("train", random.samples);
     const beforeRandom: MeasuredLosses = await session.losses(this.#theta, randomTokens);
+    const evalLr = hparams.training.outer_learning_rate * hparams.evaluation.eval_lr_factor;
+    const step = ReferenceStep.of(
+      accepted.map((r) => readGradientFile(r.upload.file, { manifest, hparams }).params),
+      layouts,
+      hparams.compression.use_dct,
+      evalLr,
+    );
+    const reference = step ? { step, randomAfter: await step.losses(session, this.#theta, randomTokens) } : undefined;
     const out = new Map<number, Awaited<ReturnType<typeof measureGradient>>>();
     for (const r of accepted) {
       const uid = r.upload.uid;
@@ -193,29 +203,25 @@ export class SimulatedValidator {
           theta: this.#theta,
           bytes: r.upload.file,
           validation: { manifest, hparams, expect: { netuid, window, uid, hotkey: r.upload.hotkey } },
-          evalLr: hparams.training.outer_learning_rate * hparams.evaluation.eval_lr_factor,
+          evalLr,
           own: await data.samples("train", own.samples),
           random: randomTokens,
           beforeRandom,
+          ...(reference ? { reference } : {}),
         }),
       );
     }
     return out;
   }
 
-  /** The outer step of the window: the peers' gradients into θ_{S+1} (unrated peers with a zero or non-finite norm left out, as the runner does). */
+  /** The outer step of the window: the peers' gradients into θ_{S+1}. */
   #outerStep(peers: PeerList, byUid: ReadonlyMap<number, Received>): number[] {
     const { hparams, layouts } = this.#o;
-    const applied: { uid: number; params: CompressedParam[] }[] = [];
-    for (const peer of peers.peers) {
-      const r = byUid.get(peer.uid) as Received;
-      const { params } = readGradientFile(r.upload.file, { manifest: this.#o.manifest, hparams });
-      if (peers.mode === "unrated") {
-        const norm = Math.hypot(...params.map((p, i) => dequantizedNorm(p, layouts[i] as ParamLayout)));
-        if (!(norm > 0) || !Number.isFinite(norm)) continue;
-      }
-      applied.push({ uid: peer.uid, params });
-    }
+    const applied: { uid: number; params: CompressedParam[] }[] = peers.peers.map((peer) => ({
+      uid: peer.uid,
+      params: readGradientFile((byUid.get(peer.uid) as Received).upload.file, { manifest: this.#o.manifest, hparams })
+        .params,
+    }));
     if (applied.length === 0) return [];
     const { aggregate, next } = applyOuterStep(
       this.#theta,
@@ -243,17 +249,27 @@ export class SimulatedValidator {
     const copied = this.#copies(valid, window, seedHash);
     const accepted = valid.filter((r) => !copied.has(r.submissionId));
 
-    // The outer step's peers are chosen once the window is validated, from the states before it.
+    const evaluations = await this.#evaluate(accepted, window, seedHash);
+    // The outer step's peers are chosen once the window is evaluated, from the states before its scoring.
     const finals = new Map([...this.#states].map(([uid, s]) => [uid, s.finalScore]));
     const banned = new Set([...this.#states].filter(([, s]) => s.banWindowsLeft > 0).map(([uid]) => uid));
     const peers = choosePeers(
-      accepted.map((r) => ({ uid: r.upload.uid, submissionId: r.submissionId })),
+      accepted.map((r) => {
+        const e = evaluations.get(r.upload.uid);
+        const ok = e !== undefined && !e.error;
+        return {
+          uid: r.upload.uid,
+          submissionId: r.submissionId,
+          evaluated: ok,
+          gradientScore: ok ? relativeImprovement(e.loss_before_random as number, e.loss_after_random as number) : null,
+        };
+      }),
       finals,
       banned,
+      this.#everRated,
       hparams.weights,
     );
 
-    const evaluations = await this.#evaluate(accepted, window, seedHash);
     const thetaS = this.#thetaSample;
     const heldout = heldoutSamples(heldoutCount, hparams.evaluation.heldout_samples);
     const tools = { session, data };
@@ -270,6 +286,7 @@ export class SimulatedValidator {
       theta: thetaS,
     });
     this.#states = new Map(scoring.states);
+    this.#everRated ||= [...scoring.states.values()].some((s) => s.finalScore > 0);
     if (window % hparams.weights.windows_per_weights === 0) {
       const finalsAfter = new Map([...scoring.states].map(([uid, s]) => [uid, s.finalScore]));
       this.#weights = weightSetOf(finalsAfter, hparams.weights).vector.weights;
@@ -333,6 +350,8 @@ export class SimulatedValidator {
               ownAfter: s.own_after,
               randomBefore: s.random_before,
               randomAfter: s.random_after,
+              referenceOwnAfter: s.reference_own_after ?? null,
+              referenceRandomAfter: s.reference_random_after ?? null,
             },
           },
           paramSample: (r.report as ValidationReport).metadata.param_sample,

@@ -15,6 +15,9 @@ export interface UidEvidence {
   readonly indicator_t: number | null;
   readonly indicator: number | null;
   readonly bma: number;
+  /** ★ The own-data evidence after the window (standard errors) and the share of the final score it earns. */
+  readonly evidence: number;
+  readonly pay_factor: number;
   readonly ordinal: number | null;
   readonly sync_score: number | null;
   readonly penalties: readonly string[];
@@ -34,6 +37,8 @@ export interface UidRecord {
     readonly ownAfter: readonly number[];
     readonly randomBefore: readonly number[];
     readonly randomAfter: readonly number[];
+    readonly referenceOwnAfter?: readonly number[] | null;
+    readonly referenceRandomAfter?: readonly number[] | null;
   };
 }
 

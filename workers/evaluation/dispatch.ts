@@ -1,8 +1,8 @@
 /**
  * Evaluation dispatch (docs/SPEC.md, "Runners"): a validated window's valid, non-copied
- * submissions are cut into batches of `batch_submissions`, queued beside the window's outer step,
- * in the transaction that moves the window on (dispatch, or skip_evaluation when there is nothing
- * to evaluate). Runners then lease them (leases/job-leases.ts).
+ * submissions are cut into batches of `batch_submissions` in the transaction that moves the window
+ * on; runners then lease them (leases/job-leases.ts). A window with nothing to evaluate skips
+ * evaluation, and its outer step (no peers) is queued at once.
  */
 import type { WorkerContext } from "../context.ts";
 import { log } from "../logging/log.ts";
@@ -19,7 +19,7 @@ export async function dispatchValidatedWindows(ctx: WorkerContext): Promise<{ wi
       .bind(window)
       .all<{ id: number }>();
     const now = ctx.now();
-    const statements: D1PreparedStatement[] = await queueAdvance(ctx, window);
+    const statements: D1PreparedStatement[] = subs.results.length ? [] : await queueAdvance(ctx, window);
     for (let i = 0; i < subs.results.length; i += size) {
       statements.push(
         ctx.d1

@@ -1,7 +1,7 @@
 /** Recorded evaluations as the public API shows them (GET /v1/evaluations/{window}/{uid}). */
 import { and, eq } from "drizzle-orm";
 import type { EvaluationJson } from "../../schema/api/public.ts";
-import { evaluations } from "../../schema/db/index.ts";
+import { evaluationBatches, evaluationBatchItems, evaluations, submissions } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import type { WorkerContext } from "../context.ts";
 import { evaluationJson } from "../http/json.ts";
@@ -14,5 +14,15 @@ export async function recordedEvaluation(ctx: WorkerContext, window: number, uid
     .where(and(eq(evaluations.window, window), eq(evaluations.uid, uid)))
     .get();
   if (!row) throw new EdgeError("NOT_FOUND", `no evaluation of uid ${uid} in window ${window}`);
-  return evaluationJson(row);
+  const reference = await ctx.db
+    .select({ uid: submissions.uid })
+    .from(evaluationBatchItems)
+    .innerJoin(evaluationBatches, eq(evaluationBatches.id, evaluationBatchItems.batchId))
+    .innerJoin(submissions, eq(submissions.id, evaluationBatchItems.submissionId))
+    .where(and(eq(evaluationBatches.window, window), eq(evaluationBatches.kind, "evaluate")))
+    .orderBy(submissions.id);
+  return evaluationJson(
+    row,
+    reference.map((r) => r.uid),
+  );
 }

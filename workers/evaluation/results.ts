@@ -10,7 +10,8 @@ import type { WorkerContext } from "../context.ts";
 import { parseRequest } from "../http/validate.ts";
 import { completeJob, resultsJob } from "../leases/job-leases.ts";
 import { log } from "../logging/log.ts";
-import { tryTransition } from "../windows/window-lifecycle.ts";
+import { queueAdvance } from "../model/model-advance.ts";
+import { isReady, tryTransition } from "../windows/window-lifecycle.ts";
 import { windowDraws } from "./work-order.ts";
 
 const LOSSES = ["loss_before_own", "loss_after_own", "loss_before_random", "loss_after_random"] as const;
@@ -26,9 +27,13 @@ export function checkResults(body: unknown, items: readonly number[]): Evaluatio
   return results;
 }
 
-/** Moves a window to "evaluated" once none of its batches is pending or leased; true if this call did. */
+/**
+ * Moves a window to "evaluated" once none of its batches is pending or leased, queueing its outer
+ * step with peers chosen from the evaluations; true if this call did.
+ */
 export async function completeWindowIfDone(ctx: WorkerContext, window: number): Promise<boolean> {
-  const done = (await tryTransition(ctx, "complete", window)) !== null;
+  if (!(await isReady(ctx, "complete", window))) return false;
+  const done = (await tryTransition(ctx, "complete", window, await queueAdvance(ctx, window))) !== null;
   if (done) log.info("window.evaluated", { window });
   return done;
 }

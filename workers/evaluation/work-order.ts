@@ -4,9 +4,9 @@
  * (docs/SPEC.md, "Data"). Everything is derived from D1, the dataset manifest and the window's
  * seed block hash, so anyone can recompute it.
  */
-import { desc, eq, inArray, lte } from "drizzle-orm";
+import { and, desc, eq, inArray, lte } from "drizzle-orm";
 import type { WorkOrder } from "../../schema/api/runner.ts";
-import { checkpoints, evaluationBatchItems, submissions, windows } from "../../schema/db/index.ts";
+import { checkpoints, evaluationBatches, evaluationBatchItems, submissions, windows } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import { INITIAL_CHECKPOINT_KEY } from "../../schema/model/keys.ts";
 import { minerPool, ownSamples, randomSamples } from "../../schema/sampling/assignment.ts";
@@ -77,6 +77,13 @@ export async function workOrder(ctx: WorkerContext, lease: Lease): Promise<WorkO
     .orderBy(submissions.id);
   const draws = await windowDraws(ctx, lease.window);
   const base = await baseCheckpoint(ctx, lease.window);
+  const reference = await ctx.db
+    .select({ id: submissions.id, uid: submissions.uid, hotkey: submissions.hotkey, sha256: submissions.sha256 })
+    .from(evaluationBatchItems)
+    .innerJoin(evaluationBatches, eq(evaluationBatches.id, evaluationBatchItems.batchId))
+    .innerJoin(submissions, eq(submissions.id, evaluationBatchItems.submissionId))
+    .where(and(eq(evaluationBatches.window, lease.window), eq(evaluationBatches.kind, "evaluate")))
+    .orderBy(submissions.id);
   const { hparams, netuid } = ctx.config;
   return {
     kind: "evaluate",
@@ -93,6 +100,14 @@ export async function workOrder(ctx: WorkerContext, lease: Lease): Promise<WorkO
       size_bytes: s.size,
       gradient_url: `/v1/gradients/${lease.window}/${s.uid}`,
       own: draws.own(s.uid),
+    })),
+    // Every batch of the window lists the same submissions: the window's dispatched ones.
+    reference: reference.map((s) => ({
+      submission_id: s.id,
+      uid: s.uid,
+      hotkey: s.hotkey,
+      sha256: s.sha256,
+      gradient_url: `/v1/gradients/${lease.window}/${s.uid}`,
     })),
   };
 }

@@ -39,8 +39,8 @@ export function putWindowJson(p: PutWindow, nowMs: number): PutWindowJson {
   };
 }
 
-/** A recorded evaluation: every figure, the seeds and samples, who measured it and how long it took. */
-export function evaluationJson(e: typeof evaluations.$inferSelect): EvaluationJson {
+/** A recorded evaluation: every figure, the seeds and samples, the reference's uids, who measured it and how long it took. */
+export function evaluationJson(e: typeof evaluations.$inferSelect, referenceUids: number[]): EvaluationJson {
   return {
     submission_id: e.submissionId,
     window: e.window,
@@ -58,6 +58,7 @@ export function evaluationJson(e: typeof evaluations.$inferSelect): EvaluationJs
     own_samples: e.ownSamples,
     random_samples: e.randomSamples,
     eval_lr: e.evalLr,
+    reference_uids: referenceUids,
     decode_ms: e.decodeMs,
     apply_ms: e.applyMs,
     forward_ms: e.forwardMs,

@@ -1,18 +1,20 @@
 /**
- * The outer step of window S, run by a gpu-runner: when S is validated its peers are chosen and
- * an "advance" job is queued next to the evaluation batches (leased first: miners wait for
- * θ_{S+1}); the runner uploads θ_{S+1} and the dense aggregate, then posts what it measured, and
- * θ_{S+1} is published as the checkpoint of window S+1. Without peers θ_{S+1} = θ_S, still
- * published (with its measured held-out loss), so miners always learn what to train from.
+ * The outer step of window S, run by a gpu-runner: when S is evaluated its peers are chosen (by
+ * the evaluations and the ratings) and an "advance" job is queued (leased before any evaluation
+ * batch: miners wait for θ_{S+1}); the runner uploads θ_{S+1} and the dense aggregate, then posts
+ * what it measured, and θ_{S+1} is published as the checkpoint of window S+1. Without peers
+ * θ_{S+1} = θ_S, still published (with its measured held-out loss), so miners always learn what
+ * to train from.
  */
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, gt, inArray } from "drizzle-orm";
 import type { AdvanceOrder } from "../../schema/api/runner.ts";
 import { type AdvanceResult, advanceResultBody } from "../../schema/api/runner-requests.ts";
-import { modelAdvances, submissions, uidStates } from "../../schema/db/index.ts";
+import { evaluations, modelAdvances, submissions, uidStates, windowScores } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import { AGGREGATE_FORMAT, CHECKPOINT_FORMAT, readCheckpointHeader } from "../../schema/model/checkpoint.ts";
 import { aggregateKey, checkpointKey } from "../../schema/model/keys.ts";
 import { heldoutSamples } from "../../schema/sampling/assignment.ts";
+import { relativeImprovement } from "../../schema/scoring/gradient-score.ts";
 import { choosePeers } from "../../schema/scoring/peer-list.ts";
 import { loadDataManifest, loadModelManifest } from "../artifacts.ts";
 import type { WorkerContext } from "../context.ts";
@@ -26,29 +28,55 @@ export const ADVANCE_ARTIFACTS = { checkpoint: CHECKPOINT_FORMAT, aggregate: AGG
 export type AdvanceArtifact = keyof typeof ADVANCE_ARTIFACTS;
 
 /**
- * Statements that queue window S's outer step (for the D1 batch that dispatches S): the job,
- * then its peer list, which names the job as the newest batch of the transaction.
+ * Statements that queue window S's outer step, for the transaction that completes S's evaluation
+ * (or skips it): the job, then its peer list (schema/scoring/peer-list.ts), chosen from S's
+ * evaluations and the uid states before S is scored. A window whose outer step is already queued
+ * (its evaluation re-run by an operator) gets no second one.
  */
 export async function queueAdvance(ctx: WorkerContext, window: number): Promise<D1PreparedStatement[]> {
-  const [valid, states] = await Promise.all([
+  const [candidates, states, rated] = await Promise.all([
     ctx.db
-      .select({ uid: submissions.uid, submissionId: submissions.id })
+      .select({
+        uid: submissions.uid,
+        submissionId: submissions.id,
+        evaluated: evaluations.submissionId,
+        errorCode: evaluations.errorCode,
+        lossBeforeRandom: evaluations.lossBeforeRandom,
+        lossAfterRandom: evaluations.lossAfterRandom,
+      })
       .from(submissions)
+      .leftJoin(evaluations, eq(evaluations.submissionId, submissions.id))
       .where(and(eq(submissions.window, window), eq(submissions.status, "valid")))
       .orderBy(submissions.uid),
     ctx.db.select().from(uidStates),
+    ctx.db.select({ uid: windowScores.uid }).from(windowScores).where(gt(windowScores.finalScore, 0)).limit(1).get(),
   ]);
   const list = choosePeers(
-    valid,
+    candidates.map((c) => {
+      const ok =
+        c.evaluated !== null &&
+        c.errorCode === null &&
+        Number.isFinite(c.lossBeforeRandom) &&
+        Number.isFinite(c.lossAfterRandom);
+      return {
+        uid: c.uid,
+        submissionId: c.submissionId,
+        evaluated: ok,
+        gradientScore: ok ? relativeImprovement(c.lossBeforeRandom as number, c.lossAfterRandom as number) : null,
+      };
+    }),
     new Map(states.map((s) => [s.uid, s.finalScore])),
     new Set(states.filter((s) => s.banWindowsLeft > 0).map((s) => s.uid)),
+    rated !== undefined,
     ctx.config.hparams.weights,
   );
   const now = ctx.now();
   return [
     ctx.d1
       .prepare(
-        "INSERT INTO evaluation_batches (window, kind, state, attempts, created_at_ms) VALUES (?, 'advance', 'pending', 0, ?)",
+        `INSERT INTO evaluation_batches (window, kind, state, attempts, created_at_ms)
+         SELECT ?1, 'advance', 'pending', 0, ?2
+         WHERE NOT EXISTS (SELECT 1 FROM evaluation_batches WHERE window = ?1 AND kind = 'advance')`,
       )
       .bind(window, now),
     ctx.d1

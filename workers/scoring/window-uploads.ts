@@ -81,6 +81,8 @@ export async function windowUploads(ctx: WorkerContext, window: number): Promise
             ownAfter: s.sampleLosses.own_after,
             randomBefore: s.sampleLosses.random_before,
             randomAfter: s.sampleLosses.random_after,
+            referenceOwnAfter: s.sampleLosses.reference_own_after ?? null,
+            referenceRandomAfter: s.sampleLosses.reference_random_after ?? null,
           },
         },
         paramSample: s.paramSample,

@@ -29,9 +29,13 @@ export interface TransitionRule {
   readonly implies: string;
 }
 
-/** θ_S is settled: the outer step of S−1 is done or given up (parked), or there is none. */
+/**
+ * θ_S is settled: window S−1 is not still being validated or evaluated (its outer step is queued
+ * when it is evaluated), and its outer step is done or given up (parked), or there is none.
+ */
 const outerStepSettled = (w: string) =>
-  `NOT EXISTS (SELECT 1 FROM evaluation_batches WHERE kind = 'advance' AND window = ${w} - 1 AND state IN ('pending', 'leased'))`;
+  `NOT EXISTS (SELECT 1 FROM windows prev WHERE prev.window = ${w} - 1 AND prev.state IN ('put_closed', 'validated', 'evaluating'))
+   AND NOT EXISTS (SELECT 1 FROM evaluation_batches WHERE kind = 'advance' AND window = ${w} - 1 AND state IN ('pending', 'leased'))`;
 
 export const WINDOW_TRANSITIONS = {
   close_put: {
@@ -50,15 +54,15 @@ export const WINDOW_TRANSITIONS = {
     from: ["validated"],
     to: "evaluating",
     when: outerStepSettled,
-    whenText: "the outer step of the window before is done or parked",
-    implies: "the outer step's job and peer list, the evaluation batches and their items (the cron tick)",
+    whenText: "the window before is evaluated and its outer step done or parked",
+    implies: "the evaluation batches and their items (the cron tick)",
   },
   skip_evaluation: {
     from: ["validated"],
     to: "evaluated",
     when: outerStepSettled,
-    whenText: "the outer step of the window before is done or parked",
-    implies: "the outer step's job and peer list: no valid submission to evaluate (the cron tick)",
+    whenText: "the window before is evaluated and its outer step done or parked",
+    implies: "the outer step's job and its (empty) peer list: no valid submission to evaluate (the cron tick)",
   },
   complete: {
     from: ["evaluating"],
@@ -66,7 +70,7 @@ export const WINDOW_TRANSITIONS = {
     when: (w) =>
       `NOT EXISTS (SELECT 1 FROM evaluation_batches WHERE window = ${w} AND kind = 'evaluate' AND state IN ('pending', 'leased'))`,
     whenText: "no evaluation batch of the window is pending or leased",
-    implies: "nothing else (a runner's results, the cron tick)",
+    implies: "the outer step's job and its peer list, chosen from the evaluations (a runner's results, the cron tick)",
   },
   score: {
     from: ["evaluated"],
@@ -115,6 +119,21 @@ export async function windowState(
 }
 
 const sqlList = (states: readonly string[]) => states.map((s) => `'${s}'`).join(", ");
+
+/** Whether `window` can take `name` now (in one of its from-states, its condition met): the guard's rule, read without writing. */
+export async function isReady(
+  ctx: Pick<WorkerContext, "d1" | "now">,
+  name: WindowTransition,
+  window: number,
+): Promise<boolean> {
+  const rule: TransitionRule = WINDOW_TRANSITIONS[name];
+  const when = rule.when?.("w.window") ?? "1";
+  const row = await ctx.d1
+    .prepare(`SELECT 1 AS ready FROM windows w WHERE window = ?1 AND state IN (${sqlList(rule.from)}) AND ${when}`)
+    .bind(window, ...(when.includes("?2") ? [ctx.now()] : []))
+    .first<{ ready: number }>();
+  return row !== null;
+}
 
 /** The windows `name` can take now (in one of its from-states, its condition met), oldest first. */
 export async function windowsReadyFor(
