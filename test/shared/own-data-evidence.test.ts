@@ -61,7 +61,10 @@ describe("the evidence", () => {
       const es = evidenceAfter(Array.from({ length: 12 }, () => 4 + draw()));
       expect(es.slice(2).every((e) => payFactor(e, scoring) > 0)).toBe(true);
     }
-    expect(payFactor(evidenceAfter([4, 4, 4])[2] as number, scoring)).toBe(1);
+    // a steady 4: E = 4, 5.65, 6.90, 7.95, 8.84 → paid 11%, 48%, 76%, 99%, then in full
+    const steady = evidenceAfter([4, 4, 4, 4, 4]).map((e) => payFactor(e, scoring));
+    expect(steady.slice(0, 4).every((f, i) => f > 0 && f < 1 && f > (steady[i - 1] ?? 0))).toBe(true);
+    expect(steady[4]).toBe(1);
   });
 
   it("pays nothing up to evidence_pay_from, all from evidence_pay_full, linearly between", () => {

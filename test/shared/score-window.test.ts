@@ -1,5 +1,6 @@
-// One window's scoring, end to end on the pure module: finals from the match, every penalty,
-// the 2025 exploit (negative gradient score × negative BMA) and the zero-gradient property.
+// One window's scoring, end to end on the pure module: finals from the match and the own-data
+// evidence, every penalty, the 2025 exploit (negative gradient score × negative BMA) and the
+// zero-gradient property.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PROFILES } from "../../schema/hparams.ts";
@@ -18,13 +19,32 @@ const THETA = { sample: { w: [0.5, -0.25], v: [1, 2] }, stepEma: null };
 const hotkey = (uid: number) => `hotkey-${uid}`;
 const metagraph = new Map(Array.from({ length: 64 }, (_, uid) => [uid, hotkey(uid)]));
 
+/** Eight samples a side whose relative improvements are `mean` ± 0.002 (before 2, after 2·(1 − x)). */
+function around(mean: number): { before: number[]; after: number[] } {
+  const xs = Array.from({ length: 8 }, (_, i) => mean + (i % 2 ? 0.002 : -0.002));
+  return { before: xs.map(() => 2), after: xs.map((x) => 2 * (1 - x)) };
+}
+/** The own-data statistic of `around(own)` against `around(random)`: (own − random) / 0.00107. */
+const STATISTIC_PER_UNIT = 1 / Math.sqrt((2 * (8 * 0.002 ** 2)) / 7 / 8);
+
 let nextSubmission = 1;
-/** An evaluated upload whose random loss drops by `score` (relative) and own loss by `own`. */
+/**
+ * An evaluated upload whose random loss drops by `score` (relative) and own loss by `own`, each
+ * over eight samples: own − random = 0.01 is about 9 standard errors, past evidence_z_clip.
+ */
 function evaluated(score: number, own = score + 0.01, paramSample = THETA.sample): UploadOutcome {
+  const o = around(own);
+  const r = around(score);
   return {
     kind: "evaluated",
     submissionId: nextSubmission++,
-    losses: { lossBeforeOwn: 2, lossAfterOwn: 2 * (1 - own), lossBeforeRandom: 2, lossAfterRandom: 2 * (1 - score) },
+    losses: {
+      lossBeforeOwn: 2,
+      lossAfterOwn: 2 * (1 - own),
+      lossBeforeRandom: 2,
+      lossAfterRandom: 2 * (1 - score),
+      samples: { ownBefore: o.before, ownAfter: o.after, randomBefore: r.before, randomAfter: r.after },
+    },
     paramSample,
   };
 }
@@ -66,6 +86,8 @@ function scored(uid: number, finalScore = 2, bma = 0.4): UidScoreState {
     ...freshState(uid, hotkey(uid)),
     finalScore,
     bma,
+    evidenceSum: 10,
+    evidenceWeight: 2,
     syncScore: 1,
     stepsBehind: 0,
     rating: { mu: 30, sigma: 5 },
@@ -73,7 +95,7 @@ function scored(uid: number, finalScore = 2, bma = 0.4): UidScoreState {
 }
 
 describe("scoring a window", () => {
-  it("rates the window's evaluated uids and sets final = ordinal × max(0, BMA) × sync", () => {
+  it("rates the window's evaluated uids and sets final = ordinal × pay factor of the evidence × sync", () => {
     const { results, states } = run([{ 3: evaluated(0.02), 4: evaluated(-0.01), 5: evaluated(0.005, 0) }]);
     const [r] = results as [WindowScoring];
     expect(r.matchSize).toBe(3);
@@ -83,12 +105,16 @@ describe("scoring a window", () => {
       expect(l.matched).toBe(true);
       expect(l.syncScore).toBe(1);
       expect(l.stepsBehind).toBe(0);
-      expect(s.finalScore).toBe(ordinal(s.rating as { mu: number; sigma: number }) * Math.max(0, s.bma) * 1);
+      expect(s.finalScore).toBe(ordinal(s.rating as { mu: number; sigma: number }) * lineOf(r, uid).payFactor * 1);
     }
-    // uid 5 improved its own samples less than random ones: indicator −1, BMA −0.05, final 0.
-    expect(lineOf(r, 5)).toMatchObject({ indicator: -1, bma: -0.05, finalScore: 0 });
-    expect(lineOf(r, 3)).toMatchObject({ indicator: 1, bma: 0.05 });
-    expect(lineOf(r, 3).finalScore).toBeCloseTo(2.695645388513391 * 0.05, 12); // the first OpenSkill vector
+    // uid 5 improved its own samples 0.005 less than random ones: indicator −1, evidence −4.7, final 0.
+    expect(lineOf(r, 5)).toMatchObject({ indicator: -1, bma: -0.05, payFactor: 0, finalScore: 0 });
+    expect(lineOf(r, 5).evidence).toBeCloseTo(-0.005 * STATISTIC_PER_UNIT, 6);
+    // uid 3 by 0.01 more: about 9 standard errors, clipped to 5: a third of the way from 3.5 to 8.
+    expect(lineOf(r, 3).indicatorT).toBeCloseTo(0.01 * STATISTIC_PER_UNIT, 6);
+    expect(lineOf(r, 3)).toMatchObject({ indicator: 1, bma: 0.05, evidence: 5 });
+    expect(lineOf(r, 3).payFactor).toBeCloseTo(1 / 3, 12);
+    expect(lineOf(r, 3).finalScore).toBeCloseTo(2.695645388513391 / 3, 12); // the first OpenSkill vector
     expect(lineOf(r, 4).finalScore).toBeLessThan(0);
   });
 
@@ -118,6 +144,7 @@ describe("scoring a window", () => {
     expect(l3.penalties).toEqual([expect.objectContaining({ kind: "out_of_sync", factor: 0.75 })]);
     expect(l3.finalScore / l2.finalScore).toBeCloseTo(syncAt(4) * 0.75, 6);
     expect(l3.bma).toBeCloseTo(0.05 * 0.75, 12);
+    expect(l3.evidence).toBe(l2.evidence); // a slash bites the final score, not the evidence
   });
 
   it("slashes a missing uid ×0.75 per window and drops it after 3 windows in a row", () => {
@@ -191,9 +218,9 @@ describe("scoring a window", () => {
     const start = new Map([2, 3, 4].map((u) => [u, scored(u)]));
     const { results, states } = run([{ 2: copied("high"), 3: copied("max"), 4: copied("mega") }], start);
     const r = results[0] as WindowScoring;
-    expect(lineOf(r, 2)).toMatchObject({ finalScore: 1, bma: 0.2 });
-    expect(lineOf(r, 3)).toMatchObject({ finalScore: 0, bma: 0, rating: null });
-    expect(lineOf(r, 4)).toMatchObject({ finalScore: 0, bma: 0, rating: null });
+    expect(lineOf(r, 2)).toMatchObject({ finalScore: 1, bma: 0.2, evidence: 10 / Math.SQRT2 });
+    expect(lineOf(r, 3)).toMatchObject({ finalScore: 0, bma: 0, evidence: 0, rating: null });
+    expect(lineOf(r, 4)).toMatchObject({ finalScore: 0, bma: 0, evidence: 0, rating: null });
     expect(states.get(4)?.banWindowsLeft).toBe(200);
     expect(lineOf(r, 4).penalties[0]?.reason).toMatch(/COPY_NEAR: overlap 0\.900 with uid 20 \(grade mega\)/);
 
