@@ -2,8 +2,9 @@
  * The validator's weights, from its public API.
  *
  *   npm run weights -- --dry-run [--url URL]   the vector it would set now (after its latest
- *                                              scored window), the scores behind it, and the
- *                                              penalties of that window
+ *                                              scored window), the scores behind it, each uid's
+ *                                              own-data evidence and why it is paid what it is
+ *                                              (or not at all), and the window's penalties
  *   npm run weights [--url URL] [--limit N]    the latest weight sets and their way to the chain
  *
  * Nothing is sent to the chain: the cron Worker sets weights.
@@ -47,28 +48,28 @@ export function printPreview(p: WeightsPreviewJson, top: number): void {
     `Weights the validator would set after window ${p.window} (netuid ${p.netuid}, version_key ${p.version_key}):`,
   );
   console.log(`  burn: uid ${p.burn_uid} gets ${p.burn_rate}; the rest goes to miners with a positive final score\n`);
-  console.log("    uid  tier     weight  u16    final    ordinal  BMA     sync    behind");
+  console.log("    uid  tier     weight  u16    final    ordinal  evidence  pay     sync    behind");
   const maxWeight = Math.max(...p.weights.map((w) => w.weight));
   for (const w of p.weights) {
     console.log(
       `  ${String(w.uid).padStart(5)}  ${w.tier.padEnd(7)}  ${w.weight.toFixed(4)}  ${String(w.value).padStart(5)}  ` +
-        `${num(w.final_score).padStart(7)}  ${num(w.ordinal, 3).padStart(7)}  ${num(w.bma, 3).padStart(6)}  ` +
+        `${num(w.final_score).padStart(7)}  ${num(w.ordinal, 3).padStart(7)}  ${num(w.evidence, 2).padStart(8)}  ` +
+        `${num(w.pay_factor, 3).padStart(6)}  ` +
         `${num(w.sync_score, 3).padStart(6)}  ${num(w.steps_behind, 2).padStart(6)}  ${bar(w.weight / maxWeight)}`,
     );
   }
   const miners = p.weights.filter((w) => w.tier !== "burn");
-  console.log(`\nTop contributors (final = ordinal × max(0, BMA) × sync):`);
-  for (const w of miners.slice(0, top)) {
-    console.log(
-      `  uid ${w.uid}: ${(w.weight * 100).toFixed(2)}% — final ${num(w.final_score)} = ` +
-        `${num(w.ordinal, 3)} × ${num(Math.max(0, w.bma ?? 0), 3)} × ${num(w.sync_score, 3)}`,
-    );
-  }
+  console.log(`\nTop contributors (final = rating × pay factor of the own-data evidence × sync):`);
+  for (const w of miners.slice(0, top))
+    console.log(`  uid ${w.uid}: ${(w.weight * 100).toFixed(2)}% — ${w.explanation ?? "no state"}`);
   if (!miners.length) console.log("  none: no miner has a positive final score, everything is burned");
   console.log(`\nPenalties applied in window ${p.window}:`);
   for (const x of p.penalties) console.log(`  uid ${x.uid}: ${x.kind} ×${x.factor} — ${x.reason}`);
   if (!p.penalties.length) console.log("  none");
-  if (p.unpaid_uids.length) console.log(`\nScored but unpaid (final ≤ 0): uids ${p.unpaid_uids.join(", ")}`);
+  if (p.unpaid.length) {
+    console.log("\nScored but unpaid (final ≤ 0):");
+    for (const u of p.unpaid) console.log(`  uid ${u.uid}: evidence ${num(u.evidence, 2)} — ${u.explanation}`);
+  }
   if (p.latest_set) console.log(`\nLatest weight set: ${describeSet(p.latest_set)}`);
 }
 

@@ -89,10 +89,14 @@ export interface ScoreLineJson {
   readonly own_improvement: number | null;
   readonly random_improvement: number | null;
   readonly indicator: number | null;
-  /** Welch's t of own vs random per-sample improvement (section 2.5); null when decided by means. */
+  /** The own-data statistic of this evaluation (section 2.4): standard errors; null when decided by means. */
   readonly indicator_t: number | null;
+  /** Templar's BMA of the indicator, kept for comparison (not in the final score). */
   readonly bma_before: number;
   readonly bma: number;
+  /** ★ The own-data evidence after this window (section 2.5) and the share of the final score it earns. */
+  readonly evidence: number;
+  readonly pay_factor: number;
   readonly steps_behind: number | null;
   readonly sync_score: number | null;
   readonly mu_before: number | null;
@@ -148,9 +152,22 @@ export interface WeightEntryJson {
   readonly value: number;
   readonly final_score: number | null;
   readonly ordinal: number | null;
-  readonly bma: number | null;
+  readonly evidence: number | null;
+  readonly pay_factor: number | null;
   readonly sync_score: number | null;
   readonly steps_behind: number | null;
+  /** Why it is paid what it is. */
+  readonly explanation: string | null;
+}
+
+/** A uid with a score state and no weight, and why. */
+export interface UnpaidJson {
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly final_score: number;
+  readonly evidence: number;
+  readonly pay_factor: number;
+  readonly explanation: string;
 }
 
 /** The weight vector the validator would set now (after its latest scored window), and why. */
@@ -161,10 +178,38 @@ export interface WeightsPreviewJson {
   readonly burn_uid: number;
   readonly burn_rate: number;
   readonly weights: readonly WeightEntryJson[];
-  /** uids with a score state but no weight (final score ≤ 0). */
-  readonly unpaid_uids: readonly number[];
+  /** uids with a score state but no weight (final score ≤ 0), and why. */
+  readonly unpaid: readonly UnpaidJson[];
   /** The penalties of the latest scored window. */
   readonly penalties: readonly (PenaltyJson & { readonly uid: number; readonly hotkey: string })[];
   /** The newest weight set and where it stands. */
   readonly latest_set: WeightSetJson | null;
+}
+
+/** `GET /v1/miners/{uid}`: what the validator knows of a uid and why it is paid what it is. */
+export interface MinerJson {
+  readonly uid: number;
+  /** The registered hotkey, else the hotkey of its latest state or score line. */
+  readonly hotkey: string | null;
+  readonly registered: boolean;
+  /** Its carried score state; null before it is first scored. */
+  readonly state: {
+    readonly mu: number | null;
+    readonly sigma: number | null;
+    readonly ordinal: number | null;
+    readonly evidence: number;
+    readonly pay_factor: number;
+    readonly bma: number;
+    readonly sync_score: number | null;
+    readonly steps_behind: number | null;
+    readonly final_score: number;
+    readonly ban_windows_left: number;
+    readonly inactive_since: number | null;
+    readonly updated_window: number;
+    readonly explanation: string;
+  } | null;
+  /** Its share in the newest weight set (null before the first one). */
+  readonly weight: { readonly window: number; readonly status: string; readonly share: number } | null;
+  /** Its latest score lines, newest first: the statistics its evidence is made of. */
+  readonly recent: readonly ScoreLineJson[];
 }

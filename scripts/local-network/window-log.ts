@@ -5,6 +5,7 @@
  */
 import type { ApiPromise } from "@polkadot/api";
 import type { ScoreLineJson, WeightSetJson, WindowReportJson } from "../../schema/api/public.ts";
+import { OWN_DATA_TRAINERS } from "../miner/personas.ts";
 import { PERSONAS, type Persona } from "./lineup.ts";
 
 export interface WindowRecord {
@@ -45,11 +46,12 @@ export function personaShares(weights: ReadonlyMap<number, number>, roster: Rost
   return out;
 }
 
-/** The honest miners' share of the weight that is not burned (null when everything is burned). */
-export function honestShareOfPaid(weights: ReadonlyMap<number, number>, roster: Roster): number | null {
+/** The own-data trainers' share (honest, lazy, small-batch) of the weight that is not burned (null when everything is burned). */
+export function ownDataShareOfPaid(weights: ReadonlyMap<number, number>, roster: Roster): number | null {
   const shares = personaShares(weights, roster);
   const paid = 1 - (shares.get("burn") ?? 0);
-  return paid > 1e-9 ? (shares.get("honest") ?? 0) / paid : null;
+  const trainers = OWN_DATA_TRAINERS.reduce((s, p) => s + (shares.get(p) ?? 0), 0);
+  return paid > 1e-9 ? trainers / paid : null;
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -69,14 +71,14 @@ export function windowLine(r: WindowRecord, roster: Roster): string {
   const weights = r.weightSet
     ? `weights of window ${r.weightSet.window} ${r.weightSet.status}${r.weightSet.set_block ? ` in block ${r.weightSet.set_block}` : ""}`
     : "no weights yet";
-  const honest = honestShareOfPaid(r.chainWeights, roster);
+  const trainers = ownDataShareOfPaid(r.chainWeights, roster);
   return [
     `window ${report.window}`,
     `uploads: ${subs || "none"}`,
     `refused: ${refused || "none"}`,
     `copies: ${copies || "none"}`,
     `held-out ${bpb(step?.heldout_bpb_before)} → ${bpb(step?.heldout_bpb_after)} bpb (${step?.applied_uids?.length ?? 0} peers)`,
-    `${weights}; honest ${honest === null ? "— (all burned)" : pct(honest)} of the paid weight`,
+    `${weights}; own-data trainers ${trainers === null ? "— (all burned)" : pct(trainers)} of the paid weight`,
   ].join(" │ ");
 }
 

@@ -53,6 +53,9 @@ export const PERSONAS = [
 ] as const;
 export type PersonaName = (typeof PERSONAS)[number];
 
+/** The personas that train on the samples assigned to them: the only ones the validator should pay, the honest ones most. */
+export const OWN_DATA_TRAINERS: readonly PersonaName[] = ["honest", "lazy", "small-batch"];
+
 /** What a persona may use to produce its window's upload. */
 export interface PersonaContext {
   /** The upload's identity: netuid, window, uid, hotkey, base_window. */

@@ -13,13 +13,11 @@
  * 6. from the end of the warm-up on, held-out bits per byte is at or below the reference run of
  *    docs/LOCAL_NETWORK.md window for window: the model learns at least as fast.
  */
+import { OWN_DATA_TRAINERS } from "../miner/personas.ts";
 import type { SeedResult, UidRecord, WindowRecord } from "./simulation-result.ts";
 
 /** Windows at the start of a run in which claims 1 and 2 need not hold yet. */
 export const WARM_UP_WINDOWS = 3;
-
-/** Who trains on its own data: paid, the honest ones most. */
-export const OWN_DATA_TRAINERS: readonly string[] = ["honest", "lazy", "small-batch"];
 
 /**
  * The first window from which each cheat must hold no weight: the window in which its behaviour
@@ -64,7 +62,7 @@ export function checkSeed(seed: SeedResult): ClaimFailure[] {
 
   for (const w of after) {
     const paid = share(w, (u) => u.persona !== "burn");
-    const trainers = share(w, (u) => OWN_DATA_TRAINERS.includes(u.persona));
+    const trainers = share(w, (u) => (OWN_DATA_TRAINERS as readonly string[]).includes(u.persona));
     if (!(paid > 0)) fail(1, w.window, "nothing paid");
     else if (trainers < 0.99 * paid)
       fail(1, w.window, `own-data trainers hold ${((100 * trainers) / paid).toFixed(1)}% of the paid weight`);

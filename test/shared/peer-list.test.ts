@@ -16,7 +16,12 @@ const good = (uid: number, gradientScore = 0.01): EvaluatedCandidate => ({
   gradientScore,
 });
 /** A candidate whose evaluation failed or measured a non-finite loss. */
-const failed = (uid: number): EvaluatedCandidate => ({ uid, submissionId: 100 + uid, evaluated: false, gradientScore: null });
+const failed = (uid: number): EvaluatedCandidate => ({
+  uid,
+  submissionId: 100 + uid,
+  evaluated: false,
+  gradientScore: null,
+});
 
 const finals = (entries: Record<number, number>) => new Map(Object.entries(entries).map(([u, s]) => [Number(u), s]));
 const uidsOf = (peers: readonly { uid: number }[]) => peers.map((p) => p.uid);

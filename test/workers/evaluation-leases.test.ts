@@ -28,12 +28,8 @@ let clock: TestClock;
 let app: ReturnType<typeof testApp>;
 const ctx = () => workerContext(env, () => chain, clock.now);
 
-/** Dispatches validated windows and settles their outer steps (tested in model-advance.test.ts), leaving evaluation batches. */
-async function dispatch() {
-  const out = await dispatchValidatedWindows(ctx());
-  await env.DB.prepare("UPDATE evaluation_batches SET state = 'done' WHERE kind = 'advance'").run();
-  return out;
-}
+/** Dispatches validated windows into evaluation batches (outer steps come once a window is evaluated: model-advance.test.ts). */
+const dispatch = () => dispatchValidatedWindows(ctx());
 
 async function seedWindow(window: number, uids: number[]): Promise<void> {
   const now = clock.now();
@@ -274,8 +270,11 @@ describe("results", () => {
     const { first, second } = await leasedToBoth();
     await post(`/v1/runner/leases/${first.lease.id}/results`, "token-r1", losses(first));
     expect(await windowState(800)).toBe("evaluating");
+    expect((await post("/v1/runner/leases", "token-r1")).status).toBe(204); // no outer step yet
     await post(`/v1/runner/leases/${second.lease.id}/results`, "token-r2", losses(second));
     expect(await windowState(800)).toBe("evaluated");
+    // …and its outer step is queued, the next job a runner leases
+    expect(await lease("token-r1")).toMatchObject({ kind: "advance", lease: { window: 800 } });
   });
 
   it("refuses results that leave out a submission, carry an unknown code or a non-finite loss, recording nothing", async () => {

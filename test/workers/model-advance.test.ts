@@ -1,7 +1,8 @@
-// The outer step through the runner API in workerd (real D1 and R2): queued when a window is
-// validated, leased before evaluation batches, its files checked and stored, its result recorded
-// once as the checkpoint of the next window; the next window's evaluation waits for it. Each
-// test seeds its own windows (the manifests, θ_0 and the runner in a beforeEach).
+// The outer step through the runner API in workerd (real D1 and R2): queued when a window's
+// evaluation completes, with peers chosen from what it measured; leased before evaluation
+// batches, its files checked and stored, its result recorded once as the checkpoint of the next
+// window; the next window's evaluation waits for it. Each test seeds its own windows (the
+// manifests, θ_0 and the runner in a beforeEach).
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -96,8 +97,31 @@ const result = async (): Promise<AdvanceResult> => ({
 });
 
 /**
+ * Leases the window's evaluation batch and posts, for each uid, its random-sample improvement
+ * (relative; `null`: the evaluation failed); the window completes and its outer step is queued.
+ */
+async function evaluate(window: number, improvement: Record<number, number | null>): Promise<void> {
+  const order = (await lease()) as WorkOrder;
+  expect([order.kind, order.lease.window]).toEqual(["evaluate", window]);
+  const evaluations = order.submissions.map(({ submission_id, uid }) => {
+    const x = improvement[uid];
+    if (x === undefined) throw new Error(`no improvement given for uid ${uid}`);
+    if (x === null) return { submission_id, error: { code: "EVAL_NON_FINITE", message: "loss is NaN" } };
+    return {
+      submission_id,
+      loss_before_own: 5.5,
+      loss_after_own: 5.4,
+      loss_before_random: 5.6,
+      loss_after_random: 5.6 * (1 - x),
+    };
+  });
+  const posted = await call("POST", `/v1/runner/leases/${order.lease.id}/results`, JSON.stringify({ evaluations }));
+  expect(posted.status).toBe(200);
+}
+
+/**
  * Window 700 (uids 3 and 4 valid, 5 invalid, 6 copied) and window 701 (uid 3) validated; 700
- * dispatched; its outer step leased.
+ * dispatched and evaluated (3 and 4 improved the random samples); its outer step leased.
  */
 async function outerStepOf700(): Promise<AdvanceOrder> {
   await seedWindow(700, [
@@ -108,6 +132,7 @@ async function outerStepOf700(): Promise<AdvanceOrder> {
   ]);
   await seedWindow(701, [{ uid: 3, status: "valid" }]);
   await dispatchValidatedWindows(ctx());
+  await evaluate(700, { 3: 0.01, 4: 0.02 });
   return (await lease()) as AdvanceOrder;
 }
 
@@ -134,8 +159,17 @@ beforeEach(async () => {
 });
 
 describe("queueing and leasing the outer step", () => {
-  it("is leased first, with θ_S, the valid submissions as peers and the held-out draw; then the window's evaluation batch", async () => {
-    const order = await outerStepOf700();
+  it("is queued once the window is evaluated, with θ_S, the gradients that improved the loss as genesis peers and the held-out draw", async () => {
+    await seedWindow(700, [
+      { uid: 3, status: "valid" },
+      { uid: 4, status: "valid" },
+      { uid: 5, status: "valid" },
+      { uid: 6, status: "valid" },
+    ]);
+    await dispatchValidatedWindows(ctx());
+    expect(await db.select().from(modelAdvances)).toEqual([]); // nothing to choose peers from yet
+    await evaluate(700, { 3: 0.01, 4: 0.02, 5: -0.01, 6: null });
+    const order = (await lease()) as AdvanceOrder;
     expect(order.kind).toBe("advance");
     expect(order).toMatchObject({ next_window: 701, outer_lr: 1, peer_mode: "unrated" });
     expect(order.checkpoint).toEqual({ window: 0, url: "/v1/checkpoints/700", global_step: 0 });
@@ -144,14 +178,20 @@ describe("queueing and leasing the outer step", () => {
       [4, "hk-4", "/v1/gradients/700/4"],
     ]);
     expect(order.heldout).toHaveLength(hparams.evaluation.heldout_samples);
-    expect((await lease())?.kind).toBe("evaluate"); // then the window's evaluation batch
+    const advance = await db.select().from(modelAdvances).where(eq(modelAdvances.window, 700)).get();
+    expect(advance?.skipped).toEqual([
+      { uid: 6, reason: "its evaluation failed or was not finite" },
+      { uid: 5, reason: "genesis: it did not improve the loss on the random samples" },
+    ]);
   });
 
   it("holds the next window back while the outer step that makes its θ is pending", async () => {
     await seedWindow(700, [{ uid: 3, status: "valid" }]);
     await seedWindow(701, [{ uid: 3, status: "valid" }]);
-    // 701 waits: θ_701 is not settled while 700's outer step is pending.
+    // 701 waits: θ_701 is not settled while 700 is evaluated, then while its outer step is pending.
     expect(await dispatchValidatedWindows(ctx())).toEqual([{ window: 700, batches: 1 }]);
+    await evaluate(700, { 3: 0.01 });
+    expect(await dispatchValidatedWindows(ctx())).toEqual([]);
     expect((await db.select().from(windows).where(eq(windows.window, 701)).get())?.state).toBe("validated");
   });
 
@@ -172,13 +212,14 @@ describe("queueing and leasing the outer step", () => {
       { uid: hparams.weights.burn_uid, status: "valid" },
     ]);
     await dispatchValidatedWindows(ctx());
+    await evaluate(710, { 3: 0.01, 4: 0.05, 8: 0.05, [hparams.weights.burn_uid]: 0.05 });
     const advance = await db.select().from(modelAdvances).where(eq(modelAdvances.window, 710)).get();
     expect(advance?.peerMode).toBe("rated");
     expect(advance?.peers.map((p) => p.uid)).toEqual([3]);
     expect(advance?.skipped).toEqual([
       { uid: hparams.weights.burn_uid, reason: "the burn uid" },
       { uid: 8, reason: "banned for copying" },
-      { uid: 7, reason: "in the peer list without a valid submission" },
+      { uid: 7, reason: "in the peer list without a valid, evaluated submission" },
       { uid: 4, reason: "not in the peer list" },
     ]);
   });
@@ -272,9 +313,6 @@ describe("the outer step's result", () => {
   it("dispatches the next window once θ_{S+1} is recorded, and its evaluation runs on θ_{S+1}", async () => {
     await advancedFrom700();
     expect(await dispatchValidatedWindows(ctx())).toEqual([{ window: 701, batches: 1 }]);
-    await env.DB.prepare("UPDATE evaluation_batches SET state = 'done' WHERE kind = 'advance' AND window = 701").run();
-    // 700's evaluation batch goes first (the oldest window), then 701's.
-    expect((await lease())?.lease.window).toBe(700);
     const order701 = (await lease()) as WorkOrder;
     expect([order701.kind, order701.lease.window]).toEqual(["evaluate", 701]);
     expect(order701.checkpoint).toEqual({ window: 701, url: "/v1/checkpoints/701" });
@@ -293,6 +331,7 @@ describe("the outer step's result", () => {
     });
     await seedWindow(710, [{ uid: 3, status: "valid" }]);
     await dispatchValidatedWindows(ctx());
+    await evaluate(710, { 3: -0.01 }); // genesis, and it made the loss worse: no peer
     const order = await lease();
     expect([order?.kind, order?.lease.window]).toEqual(["advance", 710]);
     const posted = await call(

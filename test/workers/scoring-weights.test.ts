@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { MinerJson, WeightsPreviewJson } from "../../schema/api/public.ts";
 import {
   checkpointSamples,
   copyFlags,
@@ -87,8 +88,19 @@ async function submission(window: number, uid: number, status: "valid" | "invali
 
 let batchId = 0;
 let leaseId = 0;
-/** Records a runner's evaluation: random loss 5 → 5·(1 − score), own loss improving by `own`. */
+/** Eight per-sample losses from 5 whose relative improvements are `mean` ± 0.001. */
+function samplesAround(mean: number): { before: number[]; after: number[] } {
+  const xs = Array.from({ length: 8 }, (_, i) => mean + (i % 2 ? 0.001 : -0.001));
+  return { before: xs.map(() => 5), after: xs.map((x) => 5 * (1 - x)) };
+}
+
+/**
+ * Records a runner's evaluation: random loss 5 → 5·(1 − score), own loss improving by `own`, with
+ * per-sample losses (own − random = 0.01 is far past evidence_z_clip standard errors).
+ */
 async function evaluation(window: number, uid: number, submissionId: number, score: number, own: number) {
+  const o = samplesAround(own);
+  const r = samplesAround(score);
   await db.insert(evaluations).values({
     submissionId,
     window,
@@ -100,6 +112,7 @@ async function evaluation(window: number, uid: number, submissionId: number, sco
     lossAfterOwn: 5 * (1 - own),
     lossBeforeRandom: 5,
     lossAfterRandom: 5 * (1 - score),
+    sampleLosses: { own_before: o.before, own_after: o.after, random_before: r.before, random_after: r.after },
     createdAtMs: clockMs,
   });
 }
@@ -451,13 +464,14 @@ describe("the scores and weights API", () => {
   const W = 4300;
   let app: ReturnType<typeof testApp>;
 
-  /** Windows W − 1 (uid 2) and W (uids 2 and 3) scored; W is a weights window. */
+  /** Windows W − 1 (uid 2) and W (uids 2, 3, and 7 whose own samples improve less) scored; W is a weights window. */
   beforeEach(async () => {
     await evaluatedWindow(W - 1);
     await evaluation(W - 1, 2, await submission(W - 1, 2, "valid"), 0.02, 0.04);
     await evaluatedWindow(W);
     await evaluation(W, 2, await submission(W, 2, "valid"), 0.03, 0.05);
     await evaluation(W, 3, await submission(W, 3, "valid"), 0.01, 0.02);
+    await evaluation(W, 7, await submission(W, 7, "valid"), 0.02, 0.01);
     await scoreEvaluatedWindows(ctx());
     app = testApp(chain);
   });
@@ -487,6 +501,31 @@ describe("the scores and weights API", () => {
     expect(preview.weights.map((w) => w.uid).sort((a, b) => a - b)).toEqual(set?.uids);
   });
 
+  it("says in the preview why each uid is paid, or not", async () => {
+    const { preview } = (await (await app.call("/v1/weights/latest")).json()) as { preview: WeightsPreviewJson };
+    const two = preview.weights.find((w) => w.uid === 2);
+    expect(two?.explanation).toMatch(/^final [0-9.]+ = rating [0-9.]+ × pay [0-9.]+ × sync 1\.000; own-data evidence/);
+    expect(preview.unpaid.map((u) => u.uid)).toEqual([7]);
+    expect(preview.unpaid[0]?.evidence).toBe(-hp.scoring.evidence_z_clip);
+    expect(preview.unpaid[0]?.explanation).toMatch(/^unpaid: own-data evidence -5\.00 ≤ 3\.5/);
+  });
+
+  it("serves a uid: its evidence (Stouffer's Z of its windows' statistics), pay factor, explanation and latest lines", async () => {
+    const { miner: m } = (await (await app.call("/v1/miners/2")).json()) as { miner: MinerJson };
+    // Both windows' statistics are past the clip (own − random = 0.02, spread 0.001): 5 each.
+    const { evidence_decay: l, evidence_z_clip: z, evidence_pay_from: from, evidence_pay_full: full } = hp.scoring;
+    const evidence = (l * z + z) / Math.sqrt(l * l + 1);
+    expect(m.state?.evidence).toBeCloseTo(evidence, 12);
+    expect(m.state?.pay_factor).toBeCloseTo((evidence - from) / (full - from), 12);
+    expect(m.state?.explanation).toContain(`own-data evidence ${evidence.toFixed(2)} earns`);
+    expect(m.recent.map((r) => [r.window, r.evidence])).toEqual([
+      [W, m.state?.evidence],
+      [W - 1, z],
+    ]);
+    expect(m.weight).toMatchObject({ window: W, share: expect.any(Number) });
+    expect(m.weight?.share).toBeGreaterThan(0);
+  });
+
   it("lists the weight sets, newest first", async () => {
     const sets = (await (await app.call("/v1/weights/sets?limit=1")).json()) as { weight_sets: { window: number }[] };
     expect(sets.weight_sets.map((s) => s.window)).toEqual([W]);
@@ -500,6 +539,8 @@ describe("the scores and weights API", () => {
     };
     expect(await code("/v1/scores/12x")).toEqual([400, "BAD_REQUEST"]);
     expect(await code("/v1/scores/999999")).toEqual([404, "NOT_FOUND"]);
+    expect(await code("/v1/miners/999")).toEqual([404, "NOT_FOUND"]);
+    expect(await code("/v1/miners/two")).toEqual([400, "BAD_REQUEST"]);
     expect(await code("/v1/miners/2/scores?limit=0")).toEqual([400, "BAD_REQUEST"]);
     expect(await code("/v1/weights/sets?limit=1000")).toEqual([400, "BAD_REQUEST"]);
   });

@@ -62,7 +62,7 @@ function lastPenalty(p: LeaderRowView["lastPenalty"]): Html | string {
 function leaderRow(r: LeaderRowView, rank: number): Html {
   return html`<tr data-uid="${r.uid}">
 <td>${rank}</td><td><a href="/miners/${r.uid}">${r.uid}</a></td><td class="l" title="${r.hotkey}">${shortKey(r.hotkey)}</td>
-<td>${fixed(r.mu, 2)} / ${fixed(r.sigma, 2)}</td><td>${fixed(r.ordinal, 2)}</td><td>${fixed(r.bma, 4)}</td>
+<td>${fixed(r.mu, 2)} / ${fixed(r.sigma, 2)}</td><td>${fixed(r.ordinal, 2)}</td><td>${fixed(r.evidence, 2)} (${percent(r.payFactor)})</td>
 <td>${fixed(r.finalScore, 4)}</td><td>${percent(r.weight)}</td><td class="wrap">${lastPenalty(r.lastPenalty)}</td>
 </tr>`;
 }
@@ -90,7 +90,7 @@ ${raw(lineChart(v.heldoutBpb, { label: "held-out bpb", yLabel: "bits per byte", 
 <h2>Leaderboard</h2>
 <p class="sub">${v.leaderboard.length} uids by rating (μ − 3σ; unrated last) · ${weightsFrom} · last penalty within ${PENALTY_WINDOWS} windows</p>
 <table id="leaderboard">
-<thead><tr><th>#</th><th>uid</th><th class="l">hotkey</th><th>μ / σ</th><th>rating</th><th>BMA</th><th>final score</th><th>weight</th><th class="l">last penalty</th></tr></thead>
+<thead><tr><th>#</th><th>uid</th><th class="l">hotkey</th><th>μ / σ</th><th>rating</th><th>own-data evidence (pay)</th><th>final score</th><th>weight</th><th class="l">last penalty</th></tr></thead>
 <tbody>${v.leaderboard.map((r, i) => leaderRow(r, i + 1))}</tbody>
 </table>`,
   );

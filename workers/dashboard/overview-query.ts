@@ -20,6 +20,7 @@ import {
 } from "../../schema/db/index.ts";
 import type { PenaltyJson } from "../../schema/db/scoring.ts";
 import { ordinal } from "../../schema/scoring/openskill-match.ts";
+import { evidenceOf, payFactor } from "../../schema/scoring/own-data-evidence.ts";
 import { weightSetOf } from "../../schema/scoring/weights.ts";
 import { openingBlock, windowOfBlock } from "../../schema/windows/window-math.ts";
 import type { WorkerContext } from "../context.ts";
@@ -79,7 +80,9 @@ export interface LeaderRowView {
   readonly sigma: number | null;
   /** μ − 3σ, the rating the board is ordered by; null while unrated. */
   readonly ordinal: number | null;
-  readonly bma: number;
+  /** ★ Own-data evidence (standard errors) and the share of the final score it earns. */
+  readonly evidence: number;
+  readonly payFactor: number;
   readonly finalScore: number;
   readonly weight: number;
   readonly lastPenalty: { readonly window: number; readonly penalties: readonly PenaltyJson[] } | null;
@@ -277,7 +280,8 @@ export async function overview(ctx: WorkerContext): Promise<OverviewView> {
         mu: s.mu,
         sigma: s.sigma,
         ordinal: s.mu != null && s.sigma != null ? ordinal({ mu: s.mu, sigma: s.sigma }) : null,
-        bma: s.bma,
+        evidence: evidenceOf(s),
+        payFactor: payFactor(evidenceOf(s), hparams.scoring),
         finalScore: s.finalScore,
         weight: weightOf.get(s.uid) ?? 0,
         lastPenalty: p ?? null,

@@ -1,10 +1,10 @@
 /** The dashboard, server-rendered HTML: GET / (windows, held-out bpb, leaderboard) and GET /miners/{uid}. */
 import { uidPath } from "../../schema/api/request-params.ts";
 import { minerPageView, unknownMinerPage } from "../dashboard/miner-page.ts";
-import { minerPage } from "../dashboard/miner-query.ts";
 import { overviewPage } from "../dashboard/overview-page.ts";
 import { overview } from "../dashboard/overview-query.ts";
 import { route } from "../http/route.ts";
+import { minerRecord } from "../scoring/miner-record.ts";
 
 export const dashboardRoutes = [
   route(
@@ -29,7 +29,7 @@ export const dashboardRoutes = [
       answers: [{ status: 200, description: "the page (404 with a page for an unknown uid)", content: "html" }],
     },
     async (c, { ctx, params }) => {
-      const view = await minerPage(ctx, params.uid);
+      const view = await minerRecord(ctx, params.uid);
       return view ? c.html(minerPageView(view, ctx.now())) : c.html(unknownMinerPage(params.uid, ctx.now()), 404);
     },
   ),

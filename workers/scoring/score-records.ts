@@ -6,7 +6,7 @@ import { and, desc, eq, inArray, lt } from "drizzle-orm";
 import type { ScoreLineJson, WeightSetJson, WeightsPreviewJson } from "../../schema/api/public.ts";
 import { neurons, uidStates, weightSetEvents, weightSets, windowScores, windows } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
-import { ordinal } from "../../schema/scoring/openskill-match.ts";
+import { payOf } from "../../schema/scoring/pay-explanation.ts";
 import { weightSetOf } from "../../schema/scoring/weights.ts";
 import type { WorkerContext } from "../context.ts";
 
@@ -29,6 +29,8 @@ export function scoreLineJson(l: LineRow): ScoreLineJson {
     indicator_t: l.indicatorT,
     bma_before: l.bmaBefore,
     bma: l.bma,
+    evidence: l.evidence,
+    pay_factor: l.payFactor,
     steps_behind: l.stepsBehind,
     sync_score: l.syncScore,
     mu_before: l.muBefore,
@@ -143,6 +145,7 @@ export async function weightsPreview(ctx: WorkerContext): Promise<WeightsPreview
     weightSetsJson(ctx, 1),
   ]);
   const states = new Map(stateRows.map((s) => [s.uid, s]));
+  const why = (s: (typeof stateRows)[number]) => payOf(s, hparams.scoring);
   const hotkeyOf = new Map(hotkeys.map((n) => [n.uid, n.hotkey]));
   const set = weightSetOf(new Map(stateRows.map((s) => [s.uid, s.finalScore])), hparams.weights);
   // The burn uid takes no tier slot (weights.ts).
@@ -160,6 +163,7 @@ export async function weightsPreview(ctx: WorkerContext): Promise<WeightsPreview
     weights: set.uids
       .map((uid, i) => {
         const s = states.get(uid);
+        const w = s && why(s);
         return {
           uid,
           hotkey: hotkeyOf.get(uid) ?? null,
@@ -167,14 +171,28 @@ export async function weightsPreview(ctx: WorkerContext): Promise<WeightsPreview
           weight: set.weights[i] as number,
           value: set.values[i] as number,
           final_score: s?.finalScore ?? null,
-          ordinal: s?.mu != null && s.sigma != null ? ordinal({ mu: s.mu, sigma: s.sigma }) : null,
-          bma: s?.bma ?? null,
+          ordinal: w?.ordinal ?? null,
+          evidence: w?.evidence ?? null,
+          pay_factor: w?.payFactor ?? null,
           sync_score: s?.syncScore ?? null,
           steps_behind: s?.stepsBehind ?? null,
+          explanation: w?.explanation ?? null,
         };
       })
       .sort((a, b) => b.weight - a.weight || a.uid - b.uid),
-    unpaid_uids: stateRows.filter((s) => s.finalScore <= 0).map((s) => s.uid),
+    unpaid: stateRows
+      .filter((s) => s.finalScore <= 0)
+      .map((s) => {
+        const w = why(s);
+        return {
+          uid: s.uid,
+          hotkey: s.hotkey,
+          final_score: s.finalScore,
+          evidence: w.evidence,
+          pay_factor: w.payFactor,
+          explanation: w.explanation,
+        };
+      }),
     penalties: lines.flatMap((l) => l.penalties.map((p) => ({ uid: l.uid, hotkey: l.hotkey, ...p }))),
     latest_set: newestSet ?? null,
   };

@@ -1,18 +1,21 @@
 /**
- * What the dashboard's page of one uid shows, read from D1 in one batch: its carried state, its
- * registration, its latest score lines (the history, line by line) and its weight now.
+ * One uid as the validator knows it, read from D1 in one batch: its carried state (rating,
+ * own-data evidence, pay factor, and why it is paid what it is), its registration, its latest
+ * score lines and its weight now. `GET /v1/miners/{uid}` and the dashboard's page both show it.
  */
 import { desc, eq } from "drizzle-orm";
+import type { MinerJson } from "../../schema/api/public.ts";
 import { neurons, uidStates, weightSets, windowScores } from "../../schema/db/index.ts";
-import { ordinal } from "../../schema/scoring/openskill-match.ts";
+import { payOf } from "../../schema/scoring/pay-explanation.ts";
 import type { WorkerContext } from "../context.ts";
+import { scoreLineJson } from "./score-records.ts";
 
 /** Lines on a uid's page (and points in its chart). */
 export const HISTORY_WINDOWS = 100;
 
 export type ScoreLineRow = typeof windowScores.$inferSelect;
 
-export interface MinerView {
+export interface MinerRecord {
   readonly uid: number;
   /** The registered hotkey, else the hotkey of the latest state or line. */
   readonly hotkey: string | null;
@@ -22,6 +25,11 @@ export interface MinerView {
     readonly sigma: number | null;
     readonly ordinal: number | null;
     readonly bma: number;
+    /** ★ Own-data evidence (standard errors) and the share of the final score it earns. */
+    readonly evidence: number;
+    readonly payFactor: number;
+    /** Why the uid is paid what it is (schema/scoring/pay-explanation.ts). */
+    readonly explanation: string;
     readonly finalScore: number;
     readonly syncScore: number | null;
     readonly stepsBehind: number | null;
@@ -35,18 +43,17 @@ export interface MinerView {
   readonly lines: readonly ScoreLineRow[];
 }
 
-/** The view model of a uid's page; null when the validator has never heard of the uid. */
-export async function minerPage(ctx: WorkerContext, uid: number): Promise<MinerView | null> {
+/** What the validator knows of a uid, with its latest `history` lines; null when it has never heard of the uid. */
+export async function minerRecord(
+  ctx: WorkerContext,
+  uid: number,
+  history = HISTORY_WINDOWS,
+): Promise<MinerRecord | null> {
   const db = ctx.db;
   const [stateRows, neuronRows, lines, setRows] = await db.batch([
     db.select().from(uidStates).where(eq(uidStates.uid, uid)),
     db.select({ hotkey: neurons.hotkey }).from(neurons).where(eq(neurons.uid, uid)),
-    db
-      .select()
-      .from(windowScores)
-      .where(eq(windowScores.uid, uid))
-      .orderBy(desc(windowScores.window))
-      .limit(HISTORY_WINDOWS),
+    db.select().from(windowScores).where(eq(windowScores.uid, uid)).orderBy(desc(windowScores.window)).limit(history),
     db
       .select({
         window: weightSets.window,
@@ -71,7 +78,7 @@ export async function minerPage(ctx: WorkerContext, uid: number): Promise<MinerV
       ? {
           mu: s.mu,
           sigma: s.sigma,
-          ordinal: s.mu != null && s.sigma != null ? ordinal({ mu: s.mu, sigma: s.sigma }) : null,
+          ...payOf(s, ctx.config.hparams.scoring), // ordinal, evidence, payFactor, explanation
           bma: s.bma,
           finalScore: s.finalScore,
           syncScore: s.syncScore,
@@ -83,5 +90,32 @@ export async function minerPage(ctx: WorkerContext, uid: number): Promise<MinerV
       : null,
     weight: set ? { window: set.window, status: set.status, value: at < 0 ? 0 : (set.weights[at] ?? 0) } : null,
     lines,
+  };
+}
+
+/** A uid's record as `GET /v1/miners/{uid}` answers it. */
+export function minerJson(r: MinerRecord): MinerJson {
+  const s = r.state;
+  return {
+    uid: r.uid,
+    hotkey: r.hotkey,
+    registered: r.registered,
+    state: s && {
+      mu: s.mu,
+      sigma: s.sigma,
+      ordinal: s.ordinal,
+      evidence: s.evidence,
+      pay_factor: s.payFactor,
+      bma: s.bma,
+      sync_score: s.syncScore,
+      steps_behind: s.stepsBehind,
+      final_score: s.finalScore,
+      ban_windows_left: s.banWindowsLeft,
+      inactive_since: s.inactiveSince,
+      updated_window: s.updatedWindow,
+      explanation: s.explanation,
+    },
+    weight: r.weight && { window: r.weight.window, status: r.weight.status, share: r.weight.value },
+    recent: r.lines.map(scoreLineJson),
   };
 }
