@@ -14,12 +14,11 @@ import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
 import { ensureArtifacts } from "./artifacts/ensure-artifacts.ts";
 import { lineup, type MinerSpec } from "./local-network/lineup.ts";
 import { PERSONAS, type PersonaName } from "./miner/personas.ts";
-import type { SeedOptions } from "./simulate/run-seed.ts";
-import type { SeedResult, SimulationResult } from "./simulate/simulation-result.ts";
+import { checkSeed } from "./simulate/incentive-claims.ts";
+import { runSimulation } from "./simulate/run-simulation.ts";
 
 function usage(message: string): never {
   console.error(`simulate: ${message}`);
@@ -78,45 +77,21 @@ if (import.meta.main) {
   const profile = values.profile as string;
   const artifacts = ensureArtifacts(profile, (line) => console.error(line));
 
-  const started = performance.now();
   console.error(
     `simulating ${seeds} seed(s) × ${windows} windows of the ${profile} profile, ${specs.length} miners, ${jobs} at a time`,
   );
-  const results: SeedResult[] = [];
-  const queue = Array.from({ length: seeds }, (_, i) => i + 1);
-  const runOne = async (): Promise<void> => {
-    for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) {
-      const workerData: SeedOptions = {
-        seed,
-        windows,
-        profile,
-        lineup: specs,
-        artifacts,
-        sampleLosses: values.samples,
-      };
-      const result = await new Promise<SeedResult>((resolve, reject) => {
-        const worker = new Worker(new URL("./simulate/seed-worker.ts", import.meta.url), { workerData });
-        worker.on("message", (m: { progress?: string; result?: SeedResult }) => {
-          if (m.progress) console.error(m.progress);
-          if (m.result) resolve(m.result);
-        });
-        worker.on("error", reject);
-        worker.on("exit", (code) => code !== 0 && reject(new Error(`seed ${seed}: worker exited with ${code}`)));
-      });
-      results.push(result);
-    }
-  };
-  await Promise.all(Array.from({ length: jobs }, runOne));
-  const wall = (performance.now() - started) / 1000;
-  const out: SimulationResult = {
-    profile,
-    lineup: specs.map((s) => s.persona),
-    wall_seconds: wall,
-    seeds: results.sort((a, b) => a.seed - b.seed),
-  };
+  const out = await runSimulation(
+    { seeds, windows, profile, lineup: specs, artifacts, jobs, sampleLosses: values.samples },
+    (line) => console.error(line),
+  );
   if (values.json) {
     writeFileSync(values.json, `${JSON.stringify(out)}\n`);
     console.error(`results written to ${path.resolve(values.json)}`);
   }
-  console.error(`wall time ${wall.toFixed(1)} s for ${seeds} × ${windows} windows`);
+  const failures = out.seeds.flatMap(checkSeed);
+  console.error(
+    failures.length ? `incentive claims broken ${failures.length} time(s):` : "every incentive claim holds",
+  );
+  for (const f of failures) console.error(`  claim ${f.claim}, seed ${f.seed}, window ${f.window}: ${f.what}`);
+  console.error(`wall time ${out.wall_seconds.toFixed(1)} s for ${seeds} × ${windows} windows`);
 }
