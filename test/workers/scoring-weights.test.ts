@@ -478,7 +478,7 @@ describe("the scores and weights API", () => {
 
   it("serves a window's lines", async () => {
     const window = (await (await app.call(`/v1/scores/${W}`)).json()) as { scores: { uid: number; outcome: string }[] };
-    expect(window.scores.filter((l) => l.outcome === "evaluated").map((l) => l.uid)).toEqual([2, 3]);
+    expect(window.scores.filter((l) => l.outcome === "evaluated").map((l) => l.uid)).toEqual([2, 3, 7]);
   });
 
   it("serves a uid's history, newest first, up to the limit", async () => {
@@ -505,9 +505,12 @@ describe("the scores and weights API", () => {
     const { preview } = (await (await app.call("/v1/weights/latest")).json()) as { preview: WeightsPreviewJson };
     const two = preview.weights.find((w) => w.uid === 2);
     expect(two?.explanation).toMatch(/^final [0-9.]+ = rating [0-9.]+ × pay [0-9.]+ × sync 1\.000; own-data evidence/);
-    expect(preview.unpaid.map((u) => u.uid)).toEqual([7]);
-    expect(preview.unpaid[0]?.evidence).toBe(-hp.scoring.evidence_z_clip);
-    expect(preview.unpaid[0]?.explanation).toMatch(/^unpaid: own-data evidence -5\.00 ≤ 3\.5/);
+    // uid 3 ranked last of its first match (rating below 0); uid 7's own samples improved less than random ones
+    const [three, seven] = preview.unpaid;
+    expect(preview.unpaid.map((u) => u.uid)).toEqual([3, 7]);
+    expect(three?.explanation).toMatch(/^unpaid: rating μ − 3σ -[0-9.]+ ≤ 0/);
+    expect(seven?.evidence).toBe(-hp.scoring.evidence_z_clip);
+    expect(seven?.explanation).toMatch(/^unpaid: own-data evidence -5\.00 ≤ 3\.5/);
   });
 
   it("serves a uid: its evidence (Stouffer's Z of its windows' statistics), pay factor, explanation and latest lines", async () => {
