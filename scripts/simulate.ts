@@ -2,16 +2,17 @@
  * `npm run simulate`: the incentive mechanism measured without chain or wrangler. A lineup of
  * miners (the reference miner's training and personas) and the validator's own code (validation,
  * copy detection, the runner's evaluation, scoring, peer list, weights, the outer step) run
- * window after window, seed after seed, one seed per core; a line per window on stderr.
+ * window after window; a line per window on stderr.
  *
  *   npm run simulate -- [--seeds 3] [--windows 24] [--json FILE] [--profile local]
  *                       [--lineup honest=4,copier,free-rider,…] [--jobs N] [--samples]
  *
  * The default lineup is `npm start`'s: 4 honest miners and one of every other persona (a copier
- * copies the first honest miner). --samples keeps each evaluation's per-sample losses in FILE.
+ * copies the first honest miner). Seeds run side by side, each on one thread (--jobs caps how
+ * many at once). --samples keeps each evaluation's per-sample losses in FILE (for
+ * `npm run simulate:budget`). It ends with the incentive claims (incentive-claims.ts) checked.
  */
 import { writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ensureArtifacts } from "./artifacts/ensure-artifacts.ts";
@@ -72,7 +73,8 @@ if (import.meta.main) {
   }
   const seeds = positive(values.seeds, "--seeds", 3);
   const windows = positive(values.windows, "--windows", 24);
-  const jobs = Math.min(seeds, positive(values.jobs, "--jobs", availableParallelism()));
+  // Each seed runs single-threaded (one ONNX thread): all at once keeps every core busy to the end.
+  const jobs = Math.min(seeds, positive(values.jobs, "--jobs", seeds));
   const specs = values.lineup ? parseLineup(values.lineup) : lineup(4);
   const profile = values.profile as string;
   const artifacts = ensureArtifacts(profile, (line) => console.error(line));

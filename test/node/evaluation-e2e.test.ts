@@ -137,13 +137,10 @@ describe("evaluation end to end", () => {
     const batches = await v.sql<{ kind: string; n: number }>(
       `SELECT kind, count(*) AS n FROM evaluation_batches WHERE window = ${W} GROUP BY kind ORDER BY kind`,
     );
-    expect(batches).toEqual([
-      { kind: "advance", n: 1 },
-      { kind: "evaluate", n: Math.ceil(miners.length / hparams.evaluation.batch_submissions) },
-    ]);
+    // The outer step waits for the evaluations: its peers are chosen from what they measure.
+    expect(batches).toEqual([{ kind: "evaluate", n: Math.ceil(miners.length / hparams.evaluation.batch_submissions) }]);
 
-    // Runner A applies the window's outer step first (miners wait for θ_{W+1}), then is killed
-    // (SIGKILL, no chance to return its lease) after its first evaluation.
+    // Runner A is killed (SIGKILL, no chance to return its lease) after its first evaluation.
     const a = runner(v.url, tokens.a as string);
     await until(
       "runner A's first evaluation",
@@ -160,7 +157,8 @@ describe("evaluation end to end", () => {
     // Time passes: its lease expires (as it would after lease_seconds).
     await v.sql("UPDATE evaluation_batches SET lease_expires_at_ms = 1 WHERE lease_runner_id = 'runner-a'");
 
-    // Runner B, started as the README says, evaluates everything, including A's batch.
+    // Runner B, started as the README says, evaluates everything, including A's batch, then
+    // applies the outer step queued when the last batch was done.
     const b = runner(v.url, tokens.b as string, ["--once"]);
     expect(await b.exited, b.lines.join("\n")).toBe(0);
     const rows = await v.sql<{ uid: number; runner_id: string; error_code: string | null }>(
@@ -173,12 +171,30 @@ describe("evaluation end to end", () => {
     expect(((await (await fetch(`${v.url}/v1/windows/${W}`)).json()) as { state: string }).state).toBe("evaluated");
     expect(b.lines.some((l) => /uid \d+: EVAL_NON_FINITE/.test(l))).toBe(true);
 
-    // The outer step: every valid gradient aggregated (nobody is rated yet) into θ_{W+1}, published
+    // The outer step at genesis (nobody rated yet): the gradients whose evaluation improved the
+    // random samples' loss, never the one that overflowed, aggregated into θ_{W+1} and published
     // with the held-out loss of θ_W and θ_{W+1} (near 8 bits per byte at init).
-    expect(a.lines.some((l) => /outer step of window \d+/.test(l))).toBe(true);
+    expect(b.lines.some((l) => /outer step of window \d+/.test(l))).toBe(true);
     const report = (await (await fetch(`${v.url}/v1/windows/${W}`)).json()) as WindowReportJson;
     expect(report.outer_step?.peer_mode).toBe("unrated");
-    expect(report.outer_step?.applied_uids).toEqual(miners.map((m) => m.uid));
+    const improved: number[] = [];
+    for (const m of miners) {
+      const { evaluation } = (await (await fetch(`${v.url}/v1/evaluations/${W}/${m.uid}`)).json()) as {
+        evaluation: EvaluationJson;
+      };
+      if (
+        evaluation.error === null &&
+        (evaluation.loss_after_random as number) < (evaluation.loss_before_random as number)
+      )
+        improved.push(m.uid);
+    }
+    expect(improved.length).toBeGreaterThan(0);
+    expect(report.outer_step?.applied_uids).toEqual(improved);
+    expect(report.outer_step?.applied_uids).not.toContain(BLOWUP.uid);
+    expect(report.outer_step?.skipped).toContainEqual({
+      uid: BLOWUP.uid,
+      reason: "its evaluation failed or was not finite",
+    });
     for (const bpb of [report.outer_step?.heldout_bpb_before, report.outer_step?.heldout_bpb_after])
       expect(Math.abs((bpb as number) - 8)).toBeLessThan(0.1);
     const next = await fetch(`${v.url}/v1/checkpoints/${W + 1}`);
