@@ -13,6 +13,7 @@ import { getHparams } from "../../schema/hparams.ts";
 import { readCheckpoint } from "../../schema/model/checkpoint.ts";
 import { INITIAL_CHECKPOINT_KEY } from "../../schema/model/keys.ts";
 import type { MinerSpec } from "../local-network/lineup.ts";
+import { OWN_DATA_TRAINERS } from "../miner/personas.ts";
 import { LocalDataset } from "./local-dataset.ts";
 import { MinerFleet } from "./simulated-miners.ts";
 import { SimulatedValidator } from "./simulated-validator.ts";
@@ -136,14 +137,16 @@ export async function runSeed(o: SeedOptions, progress: (line: string) => void):
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 
-/** `seed 2 window 5/24: held-out 7.21 → 6.95 bpb · 3 peers · paid 50% (honest 100% of it) · 9.1 s` */
+/** `seed 2 window 5/24: held-out 7.21 → 6.95 bpb · 3 peers (rated) · paid 50% (own-data 100%, honest 96% of it) · 9.1 s` */
 function progressLine(seed: number, w: number, of: number, r: WindowRecord, ms: number): string {
   const paid = r.uids.filter((u) => u.persona !== "burn").reduce((s, u) => s + u.weight, 0);
-  const honest = r.uids.filter((u) => u.persona === "honest").reduce((s, u) => s + u.weight, 0);
+  const share = (personas: readonly string[]) =>
+    r.uids.filter((u) => personas.includes(u.persona)).reduce((s, u) => s + u.weight, 0) / paid;
   const peers = r.uids.filter((u) => u.peer).length;
   return (
     `seed ${seed} window ${w}/${of}: held-out ${r.heldout_bpb_before.toFixed(3)} → ${r.heldout_bpb_after.toFixed(3)} bpb` +
-    ` · ${peers} peers (${r.peer_mode}) · paid ${pct(paid)}${paid > 0 ? ` (honest ${pct(honest / paid)} of it)` : ""}` +
+    ` · ${peers} peers (${r.peer_mode}) · paid ${pct(paid)}` +
+    (paid > 0 ? ` (own-data ${pct(share(OWN_DATA_TRAINERS))}, honest ${pct(share(["honest"]))} of it)` : "") +
     ` · ${(ms / 1000).toFixed(1)} s`
   );
 }
