@@ -72,9 +72,30 @@ function limitsTable(): string {
   ]);
 }
 
+function scoringTable(): string {
+  return profileTable([
+    ["`evaluation.own_samples` = `random_samples`", (p) => String(p.evaluation.own_samples)],
+    ["tokens a sample (`model.seq_len`)", (p) => String(p.model.seq_len)],
+    ["`evaluation.eval_lr_factor`", (p) => String(p.evaluation.eval_lr_factor)],
+    ["`scoring.evidence_decay` (λ)", (p) => String(p.scoring.evidence_decay)],
+    ["`scoring.evidence_z_clip`", (p) => String(p.scoring.evidence_z_clip)],
+    ["`scoring.evidence_pay_from`", (p) => String(p.scoring.evidence_pay_from)],
+    ["`scoring.evidence_pay_full`", (p) => String(p.scoring.evidence_pay_full)],
+    ["`scoring.indicator_z` (BMA only)", (p) => String(p.scoring.indicator_z)],
+    ["`scoring.binary_score_ma_alpha` (BMA only)", (p) => String(p.scoring.binary_score_ma_alpha)],
+    ["`weights.windows_per_weights`", (p) => String(p.weights.windows_per_weights)],
+  ]);
+}
+
 /** Every generated region of docs/SPEC.md, by name. */
 export function specTables(): Record<string, string> {
-  return { "error-codes": errorCodes(), window: windowTable(), compression: compressionTable(), limits: limitsTable() };
+  return {
+    "error-codes": errorCodes(),
+    window: windowTable(),
+    compression: compressionTable(),
+    limits: limitsTable(),
+    scoring: scoringTable(),
+  };
 }
 
 /** `text` with every generated region replaced by its current content. */
