@@ -4,13 +4,14 @@
  * copy detection, the runner's evaluation, scoring, peer list, weights, the outer step) run
  * window after window; a line per window on stderr.
  *
- *   npm run simulate -- [--seeds 3] [--windows 24] [--json FILE] [--profile local]
+ *   npm run simulate -- [--seeds 3] [--windows 24] [--json FILE] [--table FILE] [--profile local]
  *                       [--lineup honest=4,copier,free-rider,…] [--jobs N] [--samples]
  *
  * The default lineup is `npm start`'s: 4 honest miners and one of every other persona (a copier
  * copies the first honest miner). Seeds run side by side, each on one thread (--jobs caps how
  * many at once). --samples keeps each evaluation's per-sample losses in FILE (for
- * `npm run simulate:budget`). It ends with the incentive claims (incentive-claims.ts) checked.
+ * `npm run simulate:budget`); --table FILE writes the per-window figures as markdown
+ * (simulation-table.ts). It ends with the incentive claims (incentive-claims.ts) checked.
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -20,6 +21,7 @@ import { lineup, type MinerSpec } from "./local-network/lineup.ts";
 import { PERSONAS, type PersonaName } from "./miner/personas.ts";
 import { checkSeed } from "./simulate/incentive-claims.ts";
 import { runSimulation } from "./simulate/run-simulation.ts";
+import { simulationTable } from "./simulate/simulation-table.ts";
 
 function usage(message: string): never {
   console.error(`simulate: ${message}`);
@@ -59,6 +61,7 @@ if (import.meta.main) {
         seeds: { type: "string" },
         windows: { type: "string" },
         json: { type: "string" },
+        table: { type: "string" },
         profile: { type: "string", default: "local" },
         lineup: { type: "string" },
         jobs: { type: "string" },
@@ -89,6 +92,10 @@ if (import.meta.main) {
   if (values.json) {
     writeFileSync(values.json, `${JSON.stringify(out)}\n`);
     console.error(`results written to ${path.resolve(values.json)}`);
+  }
+  if (values.table) {
+    writeFileSync(values.table, simulationTable(out));
+    console.error(`tables written to ${path.resolve(values.table)}`);
   }
   const failures = out.seeds.flatMap(checkSeed);
   console.error(
