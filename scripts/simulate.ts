@@ -4,14 +4,16 @@
  * copy detection, the runner's evaluation, scoring, peer list, weights, the outer step) run
  * window after window; a line per window on stderr.
  *
- *   npm run simulate -- [--seeds 3] [--windows 24] [--json FILE] [--table FILE] [--profile local]
+ *   npm run simulate -- [--seeds 3] [--windows 24] [--json FILE] [--table FILE] [--chart FILE.svg]
+ *                       [--profile local]
  *                       [--lineup honest=4,copier,free-rider,…] [--jobs N] [--samples]
  *
  * The default lineup is `npm start`'s: 4 honest miners and one of every other persona (a copier
  * copies the first honest miner). Seeds run side by side, each on one thread (--jobs caps how
  * many at once). --samples keeps each evaluation's per-sample losses in FILE (for
  * `npm run simulate:budget`); --table FILE writes the per-window figures as markdown
- * (simulation-table.ts). It ends with the incentive claims (incentive-claims.ts) checked.
+ * (simulation-table.ts), --chart FILE.svg draws the weight shares and held-out loss per window
+ * (simulation-chart.ts). It ends with the incentive claims (incentive-claims.ts) checked.
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -21,6 +23,7 @@ import { lineup, type MinerSpec } from "./local-network/lineup.ts";
 import { PERSONAS, type PersonaName } from "./miner/personas.ts";
 import { checkSeed } from "./simulate/incentive-claims.ts";
 import { runSimulation } from "./simulate/run-simulation.ts";
+import { simulationChart } from "./simulate/simulation-chart.ts";
 import { simulationTable } from "./simulate/simulation-table.ts";
 
 function usage(message: string): never {
@@ -62,6 +65,7 @@ if (import.meta.main) {
         windows: { type: "string" },
         json: { type: "string" },
         table: { type: "string" },
+        chart: { type: "string" },
         profile: { type: "string", default: "local" },
         lineup: { type: "string" },
         jobs: { type: "string" },
@@ -96,6 +100,10 @@ if (import.meta.main) {
   if (values.table) {
     writeFileSync(values.table, simulationTable(out));
     console.error(`tables written to ${path.resolve(values.table)}`);
+  }
+  if (values.chart) {
+    writeFileSync(values.chart, simulationChart(out));
+    console.error(`chart written to ${path.resolve(values.chart)}`);
   }
   const failures = out.seeds.flatMap(checkSeed);
   console.error(
