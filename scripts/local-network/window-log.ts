@@ -82,10 +82,16 @@ export function windowLine(r: WindowRecord, roster: Roster): string {
   ].join(" │ ");
 }
 
+/** The smallest share any one honest miner holds (the claim is about each of them, not their sum). */
+function leastHonestShare(weights: ReadonlyMap<number, number>, roster: Roster): number {
+  const honest = [...roster.personas].filter(([, p]) => p === "honest").map(([uid]) => weights.get(uid) ?? 0);
+  return honest.length ? Math.min(...honest) : 0;
+}
+
 /** A markdown table of a run: held-out bpb and weight share per persona after each window. */
 export function runTable(records: readonly WindowRecord[], roster: Roster): string {
   const present = PERSONAS.filter((p) => [...roster.personas.values()].includes(p));
-  const head = ["window", "held-out bpb of θ_S", "of θ_{S+1}", ...present, "burn"];
+  const head = ["window", "held-out bpb of θ_S", "of θ_{S+1}", ...present, "least honest miner", "burn"];
   const rows = records.map((r) => {
     const shares = personaShares(r.chainWeights, roster);
     return [
@@ -93,6 +99,7 @@ export function runTable(records: readonly WindowRecord[], roster: Roster): stri
       bpb(r.report.outer_step?.heldout_bpb_before),
       bpb(r.report.outer_step?.heldout_bpb_after),
       ...present.map((p) => pct(shares.get(p) ?? 0)),
+      pct(leastHonestShare(r.chainWeights, roster)),
       pct(shares.get("burn") ?? 0),
     ];
   });
