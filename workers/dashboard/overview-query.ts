@@ -14,7 +14,6 @@ import {
   submissions,
   uidStates,
   uploadRefusals,
-  weightSets,
   windowScores,
   windows,
 } from "../../schema/db/index.ts";
@@ -24,6 +23,7 @@ import { evidenceOf, payFactor } from "../../schema/scoring/own-data-evidence.ts
 import { weightSetOf } from "../../schema/scoring/weights.ts";
 import { openingBlock, windowOfBlock } from "../../schema/windows/window-math.ts";
 import type { WorkerContext } from "../context.ts";
+import { latestWeightSetQuery } from "../weights/latest-weight-set.ts";
 
 /** Windows in the per-window table. */
 export const TABLE_WINDOWS = 24;
@@ -201,16 +201,7 @@ export async function overview(ctx: WorkerContext): Promise<OverviewView> {
         SELECT w.uid AS uid, w."window" AS "window", w.penalties AS penalties
         FROM last JOIN ${windowScores} w ON w."window" = last.win AND w.uid = last.uid
       ) AS last_penalties`),
-    db
-      .select({
-        window: weightSets.window,
-        status: weightSets.status,
-        uids: weightSets.uids,
-        weights: weightSets.weights,
-      })
-      .from(weightSets)
-      .orderBy(desc(weightSets.window))
-      .limit(1),
+    latestWeightSetQuery(db),
   ]);
 
   const nowMs = ctx.now();

@@ -5,9 +5,10 @@
  */
 import { desc, eq } from "drizzle-orm";
 import type { MinerJson } from "../../schema/api/public.ts";
-import { neurons, uidStates, weightSets, windowScores } from "../../schema/db/index.ts";
+import { neurons, uidStates, windowScores } from "../../schema/db/index.ts";
 import { payOf } from "../../schema/scoring/pay-explanation.ts";
 import type { WorkerContext } from "../context.ts";
+import { latestWeightSetQuery } from "../weights/latest-weight-set.ts";
 import { scoreLineJson } from "./score-records.ts";
 
 /** Lines on a uid's page (and points in its chart). */
@@ -54,16 +55,7 @@ export async function minerRecord(
     db.select().from(uidStates).where(eq(uidStates.uid, uid)),
     db.select({ hotkey: neurons.hotkey }).from(neurons).where(eq(neurons.uid, uid)),
     db.select().from(windowScores).where(eq(windowScores.uid, uid)).orderBy(desc(windowScores.window)).limit(history),
-    db
-      .select({
-        window: weightSets.window,
-        status: weightSets.status,
-        uids: weightSets.uids,
-        weights: weightSets.weights,
-      })
-      .from(weightSets)
-      .orderBy(desc(weightSets.window))
-      .limit(1),
+    latestWeightSetQuery(db),
   ]);
   const s = stateRows[0];
   const neuron = neuronRows[0];

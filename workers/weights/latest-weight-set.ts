@@ -1,0 +1,18 @@
+/** The newest weight set's vector, as the miner record and the dashboard read it. */
+import { desc } from "drizzle-orm";
+import { weightSets } from "../../schema/db/index.ts";
+import type { Database } from "../d1.ts";
+
+/** A query for the newest weight set (window, status, uids, weights), for use inside a batch. */
+export function latestWeightSetQuery(db: Database) {
+  return db
+    .select({
+      window: weightSets.window,
+      status: weightSets.status,
+      uids: weightSets.uids,
+      weights: weightSets.weights,
+    })
+    .from(weightSets)
+    .orderBy(desc(weightSets.window))
+    .limit(1);
+}
