@@ -69,11 +69,20 @@ describe.skipIf(!available)("weights end to end on the subtensor runtime", () =>
         ...miners.flatMap((m) => {
           const id = window * 10 + m.uid;
           const after = { 2: 4.9, 3: 4.95, 4: 5.05 }[m.uid] as number;
+          // Eight samples a side, own ones improving 0.05 more than random ones (± 0.001): the
+          // own-data statistic is far past its clip, so the window's evidence pays (SPEC §2.5).
+          const side = (loss: number) => Array.from({ length: 8 }, (_, i) => loss + (i % 2 ? 0.001 : -0.001));
+          const losses = JSON.stringify({
+            own_before: side(5),
+            own_after: side(after - 0.05),
+            random_before: side(5),
+            random_after: side(after),
+          });
           return [
             `INSERT INTO submissions (id, window, uid, hotkey, object_key, size_bytes, sha256, received_at_ms, signature, status, param_sample)
              VALUES (${id}, ${window}, ${m.uid}, '${m.hotkey}', 'k', 1, 'ab', ${now}, 'sig-${id}', 'valid', '${sample}');`,
-            `INSERT INTO evaluations (submission_id, window, uid, batch_id, lease_id, runner_id, loss_before_own, loss_after_own, loss_before_random, loss_after_random, created_at_ms)
-             VALUES (${id}, ${window}, ${m.uid}, ${window}, ${window}, 'runner', 5, ${after - 0.05}, 5, ${after}, ${now});`,
+            `INSERT INTO evaluations (submission_id, window, uid, batch_id, lease_id, runner_id, loss_before_own, loss_after_own, loss_before_random, loss_after_random, sample_losses, created_at_ms)
+             VALUES (${id}, ${window}, ${m.uid}, ${window}, ${window}, 'runner', 5, ${after - 0.05}, 5, ${after}, '${losses}', ${now});`,
           ];
         }),
       ].join("\n"),
