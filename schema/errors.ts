@@ -285,6 +285,12 @@ export const ERROR_CODES = {
     stage: "chain",
     summary: "A submitted transaction was not included before its mortal era ended.",
   },
+  WEIGHTS_COMMIT_TOO_LARGE: {
+    status: 502,
+    stage: "chain",
+    summary:
+      "A timelocked weights commit would exceed the chain's 5000-byte limit (at most 1177 uids fit); nothing was sent.",
+  },
 
   // server
   CHECKPOINT_INVALID: { status: 500, stage: "server", summary: "A stored checkpoint does not fit the model manifest." },
