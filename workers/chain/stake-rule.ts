@@ -13,7 +13,7 @@
  * (32 fractional bits: a proportion p of u64::MAX is floor(p·2³² / (2⁶⁴ − 1)), the result floored to
  * an integer), the weighted sum in I64F64 (64 fractional bits), compared with the integer threshold.
  * Spec 218 had another rule (its own inheritance, no TaoWeight, no owner exemption: subtensor@v1.2.4
- * pallets/subtensor/src/epoch/run_epoch.rs:34-87); the exemption dates from spec 411 at the latest.
+ * pallets/subtensor/src/epoch/run_epoch.rs:34-87); the exemption came with subtensor 69627c0 (2026-03).
  */
 
 const U64_MAX = (1n << 64n) - 1n;
