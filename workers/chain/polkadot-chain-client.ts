@@ -264,7 +264,8 @@ export class PolkadotChainClient implements ChainClient {
       };
     } catch (e) {
       if (e instanceof EdgeError) throw e;
-      if (isPoolRejection(e)) throw chainRefusal(errorMessage(e), api.runtimeVersion.specVersion.toNumber());
+      // The error itself, not its message: an RpcError carries the pool's custom code in `data` too.
+      if (isPoolRejection(e)) throw chainRefusal(e, api.runtimeVersion.specVersion.toNumber());
       throw chainUnavailable("the node", e);
     }
   }
@@ -361,8 +362,4 @@ function unwrapOption(value: Codec): Codec | null {
 
 function toNumber(value: unknown): number {
   return Number(String(value));
-}
-
-function errorMessage(e: unknown): string {
-  return String((e as { message?: unknown } | null)?.message ?? e);
 }

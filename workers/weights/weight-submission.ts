@@ -218,17 +218,19 @@ async function reveal(ctx: WorkerContext, set: WeightSet, signer: HotkeySigner):
 
 /**
  * RevealTooEarly waits a block; an expired commit starts over; anything else is a failed attempt.
- * HEAD's pool says "not in the reveal range" for both early and expired, so a commit still "too
- * early" after REVEAL_GIVE_UP_WINDOWS windows is taken as expired.
+ * Spec 425's pool says "not in the reveal range" (REVEAL_NOT_IN_RANGE) for both early and expired,
+ * so it is read as early, and a commit still "too early" after REVEAL_GIVE_UP_WINDOWS windows is
+ * taken as expired.
  */
 async function afterRevealRefusal(ctx: WorkerContext, set: WeightSet, e: EdgeError): Promise<string> {
-  if (e.code === "REVEAL_TOO_EARLY" && (await committedForMs(ctx, set)) > revealGiveUpMs(ctx)) {
+  const early = (err: EdgeError) => err.code === "REVEAL_TOO_EARLY" || err.code === "REVEAL_NOT_IN_RANGE";
+  if (early(e) && (await committedForMs(ctx, set)) > revealGiveUpMs(ctx)) {
     e = new EdgeError(
       "REVEAL_EXPIRED",
       `${e.message}; still refused ${REVEAL_GIVE_UP_WINDOWS} windows after the commit`,
     );
   }
-  if (e.code === "REVEAL_TOO_EARLY") {
+  if (early(e)) {
     await transition(
       ctx,
       set.id,
