@@ -21,6 +21,9 @@ import type {
   NeuronInfo,
   RevealCall,
   SubmittedTx,
+  TimelockedCommit,
+  TimelockedRevealSearch,
+  TimelockState,
   WeightsCall,
   WeightsState,
 } from "../../../workers/chain/chain-client.ts";
@@ -125,6 +128,34 @@ export class FakeChain implements ChainClient {
 
   async submitRevealWeights(signer: HotkeySigner, call: RevealCall): Promise<SubmittedTx> {
     return this.#submit("reveal", signer, call);
+  }
+
+  /** Like spec 218: no timelocked calls, no Drand pallet, the modulo epoch (the fake finney node has them). */
+  async timelockState(netuid: number, mecid?: number): Promise<TimelockState> {
+    return {
+      block: this.ref(this.headNumber),
+      netuidIndex: netuid + (mecid ?? 0) * 4096,
+      commitRevealEnabled: this.settings.commitRevealEnabled,
+      timelockedCallAvailable: false,
+      commitRevealVersion: null,
+      revealPeriodEpochs: 1,
+      tempo: 360,
+      lastStoredRound: null,
+      mechanismCount: 1,
+      epochs: { kind: "modulo" },
+    };
+  }
+
+  async submitTimelockedCommit(): Promise<SubmittedTx> {
+    throw new Error("FakeChain has no timelocked commits (spec 218); test them on the fake finney node");
+  }
+
+  async timelockedCommits(): Promise<readonly TimelockedCommit[]> {
+    return [];
+  }
+
+  async findTimelockedReveal(_query: unknown, fromBlock: number, maxBlocks: number): Promise<TimelockedRevealSearch> {
+    return { revealedAt: null, searchedTo: Math.min(this.headNumber, fromBlock + maxBlocks - 1) };
   }
 
   async findExtrinsic(txHash: string, fromBlock: number, maxBlocks: number): Promise<ExtrinsicSearch> {
