@@ -235,7 +235,9 @@ describe.skipIf(!available)("the fake finney node", () => {
       await client.disconnect();
     }
   });
+});
 
+describe("the fake node's max-upscale", () => {
   it("max-upscales in the chain's I32F32: above 32768 by a truncated quotient, else after the product, half up", () => {
     expect(maxUpscale([100, 50])).toEqual([65535, 32768]);
     expect(maxUpscale([1, 2, 3])).toEqual([21845, 43690, 65535]);

@@ -10,12 +10,12 @@
  *   a reveal round below `Drand.LastStoredRound` → custom 15. The same validation runs again when
  *   a block is built: a transaction that fails it then is dropped, never included.
  * - dispatch (`internal_commit_timelocked_weights`, subtensor@v3.4.7-422
- *   pallets/subtensor/src/subnets/weights.rs:298-378), in block order.
+ *   pallets/subtensor/src/subnets/weights.rs:298-385), in block order.
  * - reveal (`reveal_crv3_commits_for_subnet`, subtensor@v3.4.7-422
  *   pallets/subtensor/src/coinbase/reveal_commits.rs:39-203), in every block's on_initialize
  *   before its extrinsics (coinbase/block_step.rs:19), decrypting with the stored pulse through
  *   test/shared/support/chain-decrypt.ts and applying `internal_set_weights`
- *   (subnets/weights.rs:751-862).
+ *   (subnets/weights.rs:751-864).
  *
  * Not modelled: child-key stake inheritance (the stake is alpha + TaoWeight × root), the legacy
  * payload without a hotkey, fees, and any call but the four weights calls.
@@ -483,7 +483,7 @@ export class FakeFinneyChain {
         return this.#commitTimelocked(tx, netuid, mecid, block, events);
       case "subtensorModule.setWeights":
       case "subtensorModule.setMechanismWeights":
-        // subtensor@v3.4.7-422 macros/dispatches.rs: set_weights is refused while commit-reveal is on.
+        // set_weights is refused while commit-reveal is on (subtensor@v3.4.7-422 macros/dispatches.rs:94,174).
         if (this.#get(SM, "commitRevealWeightsEnabled", netuid).toJSON() === true) return "CommitRevealEnabled";
         return this.#setWeights(tx.who, netuid, mecid, {
           uids: argNumbers(tx.args, "dests"),
@@ -497,7 +497,7 @@ export class FakeFinneyChain {
     }
   }
 
-  /** internal_commit_timelocked_weights (subtensor@v3.4.7-422 subnets/weights.rs:298-378), check by check. */
+  /** internal_commit_timelocked_weights (subtensor@v3.4.7-422 subnets/weights.rs:298-385), check by check. */
   #commitTimelocked(tx: PooledTx, netuid: number, mecid: number, block: number, events: Uint8Array[]): DispatchResult {
     if (!this.#mechanismExists(netuid, mecid)) return "MechanismDoesNotExist";
     const index = netuid + mecid * MECHANISM_STRIDE;
@@ -520,7 +520,7 @@ export class FakeFinneyChain {
     return null;
   }
 
-  /** internal_set_weights (subtensor@v3.4.7-422 subnets/weights.rs:751-862): the error's name, or null once written. */
+  /** internal_set_weights (subtensor@v3.4.7-422 subnets/weights.rs:751-864): the error's name, or null once written. */
   #setWeights(
     who: Uint8Array,
     netuid: number,
@@ -709,12 +709,12 @@ export class FakeFinneyChain {
     this.#put(SM, "lastUpdate", [index], updates);
   }
 
-  /** get_epoch_index: floor((block + netuid + 1) / (tempo + 1)) (subtensor@v3.4.7-422 subnets/weights.rs:1262-1270). */
+  /** get_epoch_index: floor((block + netuid + 1) / (tempo + 1)) (subtensor@v3.4.7-422 subnets/weights.rs:1262-1269). */
   #epochIndex(netuid: number, block: number): number {
     return Math.floor((block + netuid + 1) / (this.#num(SM, "tempo", netuid) + 1));
   }
 
-  /** should_run_epoch: the epoch runs in the block before an epoch index boundary (coinbase/run_coinbase.rs:1030-1056). */
+  /** should_run_epoch: the epoch runs in the block before an epoch index boundary (coinbase/run_coinbase.rs:1030-1054). */
   #shouldRunEpoch(netuid: number, block: number): boolean {
     const tempo = this.#num(SM, "tempo", netuid);
     return tempo !== 0 && tempo - ((block + netuid + 1) % (tempo + 1)) === 0;
