@@ -1,8 +1,10 @@
 /**
  * A chain for workerd tests. Mocked because workerd cannot spawn the chopsticks process that
- * runs the real subtensor runtime, and workerd tests must never dial an endpoint (docs/TOOLCHAIN.md §3).
- * The real client, PolkadotChainClient, is tested against that runtime in test/node/, and the
- * cron Worker setting weights through it inside workerd in test/node/weights-e2e.test.ts.
+ * runs the real subtensor runtime, and workerd tests must never dial an endpoint that is not
+ * there (docs/TOOLCHAIN.md §3). The real client, PolkadotChainClient, is tested against that
+ * runtime in test/node/, the cron Worker setting weights through it inside workerd in
+ * test/node/weights-e2e.test.ts, and its timelocked path inside workerd against the fake finney
+ * node in test/workers/weights-timelocked.test.ts.
  *
  * Blocks follow a fixed clock: block n is at anchor.atMs + (n − anchor.number)·blockMs. A
  * transaction submitted at head h lands in block h + 1 once the test moves the head there; what
