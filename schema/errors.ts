@@ -348,6 +348,12 @@ export const ERROR_CODES = {
     summary:
       "A timelocked weights commit would exceed the chain's 5000-byte limit (at most 1177 uids fit); nothing was sent.",
   },
+  WEIGHTS_REVEAL_DROPPED: {
+    status: 502,
+    stage: "chain",
+    summary:
+      "The chain dropped a timelocked weights commit unrevealed: its bucket is gone and no reveal event names the hotkey (no pulse in its reveal epoch, or a silent reveal failure).",
+  },
 
   // server
   CHECKPOINT_INVALID: { status: 500, stage: "server", summary: "A stored checkpoint does not fit the model manifest." },

@@ -59,8 +59,29 @@ export interface WeightsState {
   readonly versionKey: bigint;
   /** The stake a hotkey needs to set weights (WeightsMinStake on spec 218). */
   readonly minStakeRao: bigint;
-  /** The hotkey's alpha stake on the subnet. */
+  /** The hotkey's alpha stake on the subnet (TotalHotkeyAlpha, before child-key inheritance). */
   readonly stakeRao: bigint;
+  /** Its root stake: TotalHotkeyAlpha(hotkey, 0). */
+  readonly rootStakeRao: bigint;
+  /** TaoWeight, a fraction of u64::MAX; 0 where the runtime has none. */
+  readonly taoWeight: bigint;
+  /** SubnetOwnerHotkey(netuid); null where unset or the runtime has none. */
+  readonly subnetOwnerHotkey: string | null;
+  /** Whether ParentKeys(hotkey, netuid) names a parent: then it inherits stake the pre-check does not count. */
+  readonly hasParentKeys: boolean;
+  /** The hotkey's hash commits (WeightCommits), oldest first. */
+  readonly hashCommits: readonly HashCommitRecord[];
+  /** SubnetEpochIndex(netuid) on the stateful epoch model (spec ≥ 423); null on the modulo one. */
+  readonly subnetEpochIndex: number | null;
+}
+
+/** One stored hash commit: its hash, the block that included it, and its epoch where the runtime stores one. */
+export interface HashCommitRecord {
+  /** 0x-hex. */
+  readonly hash: string;
+  readonly commitBlock: number;
+  /** The commit's epoch on spec ≥ 423; null on ≤ 422, where the epoch follows from the block. */
+  readonly commitEpoch: number | null;
 }
 
 /** A weight vector as the chain takes it: u16 values, one per uid. */

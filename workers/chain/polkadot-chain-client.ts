@@ -147,6 +147,8 @@ export class PolkadotChainClient implements ChainClient {
       const sm = (await api.at(head.hash)).query.subtensorModule;
       // Spec 218 calls the stake needed to set weights WeightsMinStake; HEAD calls it StakeThreshold.
       const minStake = sm.weightsMinStake ?? sm.stakeThreshold;
+      // Items a runtime may lack read as null (spec 218 has no SubnetEpochIndex, perhaps no TaoWeight).
+      const optional = <T>(read: (() => Promise<T>) | undefined) => (read ? read() : Promise.resolve(null));
       const [enabled, rateLimit, lastUpdate, versionKey, uid, stake, min] = await Promise.all([
         sm.commitRevealWeightsEnabled(netuid),
         sm.weightsSetRateLimit(netuid),
@@ -156,9 +158,21 @@ export class PolkadotChainClient implements ChainClient {
         sm.totalHotkeyAlpha(hotkey, netuid),
         minStake ? minStake() : Promise.resolve(null),
       ]);
+      const [root, taoWeight, owner, parents, commits, epochIndex] = await Promise.all([
+        sm.totalHotkeyAlpha(hotkey, 0),
+        optional(sm.taoWeight && (() => sm.taoWeight())),
+        optional(sm.subnetOwnerHotkey && (() => sm.subnetOwnerHotkey(netuid))),
+        optional(sm.parentKeys && (() => sm.parentKeys(hotkey, netuid))),
+        optional(sm.weightCommits && (() => sm.weightCommits(netuid, hotkey))),
+        optional(sm.subnetEpochIndex && (() => sm.subnetEpochIndex(netuid))),
+      ]);
       const uidValue = unwrapOption(uid);
       const uidNumber = uidValue === null ? null : toNumber(uidValue);
       const updates = lastUpdate.toJSON() as number[];
+      const stateful = epochIndex !== null;
+      const stored = commits === null ? null : unwrapOption(commits);
+      const tuples = (stored === null ? [] : (stored.toJSON() as [string, number, number, number][])) ?? [];
+      const ownerHotkey = owner === null ? null : api.createType("AccountId32", owner).toString();
       return {
         block: head,
         uid: uidNumber,
@@ -168,6 +182,18 @@ export class PolkadotChainClient implements ChainClient {
         versionKey: BigInt(versionKey.toString()),
         minStakeRao: min === null ? 0n : BigInt(min.toString()),
         stakeRao: BigInt(stake.toString()),
+        rootStakeRao: BigInt(root.toString()),
+        taoWeight: taoWeight === null ? 0n : BigInt(taoWeight.toString()),
+        // An unset owner is the all-zero account: no hotkey signs as it.
+        subnetOwnerHotkey: ownerHotkey === null || /^0x0*$/.test(u8aToHex(owner?.toU8a())) ? null : ownerHotkey,
+        hasParentKeys: parents !== null && (parents.toJSON() as unknown[]).length > 0,
+        // ≤ 422: (hash, commit block, first reveal block, last reveal block); ≥ 423: (hash, commit epoch, commit block, 0).
+        hashCommits: tuples.map(([hash, second, third]) =>
+          stateful
+            ? { hash, commitBlock: Number(third), commitEpoch: Number(second) }
+            : { hash, commitBlock: Number(second), commitEpoch: null },
+        ),
+        subnetEpochIndex: epochIndex === null ? null : toNumber(epochIndex),
       };
     });
   }

@@ -9,7 +9,7 @@
  * Blocks follow a fixed clock: block n is at anchor.atMs + (n − anchor.number)·blockMs. A
  * transaction submitted at head h lands in block h + 1 once the test moves the head there; what
  * it does then follows the subtensor checks the validator relies on (rate limit, version key,
- * registration, stake, commit-reveal), with the same error names.
+ * registration, stake, commit-reveal, the reveal epoch on the modulo rule), with the same error names.
  */
 
 import type { EdgeError } from "../../../schema/errors.ts";
@@ -29,7 +29,9 @@ import type {
   WeightsCall,
   WeightsState,
 } from "../../../workers/chain/chain-client.ts";
+import { weightsStakeRule } from "../../../workers/chain/stake-rule.ts";
 import { commitHash } from "../../../workers/chain/weights-commit.ts";
+import { moduloEpoch } from "../../../workers/weights/epoch-schedule.ts";
 
 type TxKind = "set" | "commit" | "reveal";
 
@@ -49,7 +51,19 @@ export class FakeChain implements ChainClient {
   neurons: NeuronInfo[];
   commitmentList: Commitment[] = [];
   /** Subnet settings, as the chain would report them. */
-  settings = { commitRevealEnabled: false, rateLimitBlocks: 0, versionKey: 0n, minStakeRao: 0n, revealDelayBlocks: 3 };
+  settings = {
+    commitRevealEnabled: false,
+    rateLimitBlocks: 0,
+    versionKey: 0n,
+    minStakeRao: 0n,
+    /** Epochs on the ≤ 422 modulo rule, as on spec 218: a hash commit is revealed in the next epoch. */
+    tempo: 360,
+    revealPeriodEpochs: 1,
+    rootStakeRao: 0n,
+    taoWeight: 0n,
+    subnetOwnerHotkey: null as string | null,
+    hasParentKeys: false,
+  };
   /** Every transaction submitted, in order. */
   readonly txs: FakeTx[] = [];
   /** Stored weights per uid, max-upscaled like the chain. */
@@ -117,6 +131,14 @@ export class FakeChain implements ChainClient {
       versionKey: this.settings.versionKey,
       minStakeRao: this.settings.minStakeRao,
       stakeRao: n?.stakeRao ?? 0n,
+      rootStakeRao: this.settings.rootStakeRao,
+      taoWeight: this.settings.taoWeight,
+      subnetOwnerHotkey: this.settings.subnetOwnerHotkey,
+      hasParentKeys: this.settings.hasParentKeys,
+      hashCommits: [...this.#commits.entries()]
+        .filter(([who]) => who === hotkey)
+        .map(([, c]) => ({ hash: c.hash, commitBlock: c.block, commitEpoch: null })),
+      subnetEpochIndex: null,
     };
   }
 
@@ -140,8 +162,8 @@ export class FakeChain implements ChainClient {
       commitRevealEnabled: this.settings.commitRevealEnabled,
       timelockedCallAvailable: false,
       commitRevealVersion: null,
-      revealPeriodEpochs: 1,
-      tempo: 360,
+      revealPeriodEpochs: this.settings.revealPeriodEpochs,
+      tempo: this.settings.tempo,
       lastStoredRound: null,
       mechanismCount: 1,
       epochs: { kind: "modulo" },
@@ -199,10 +221,23 @@ export class FakeChain implements ChainClient {
   #apply(tx: FakeTx): string | null {
     const n = this.neurons.find((x) => x.hotkey === tx.hotkey);
     if (!n) return "subtensorModule.HotKeyNotRegisteredInSubNet";
-    if (n.stakeRao < this.settings.minStakeRao) return "subtensorModule.NotEnoughStakeToSetWeights";
+    const stake = weightsStakeRule({
+      alphaStake: n.stakeRao,
+      rootStake: this.settings.rootStakeRao,
+      taoWeight: this.settings.taoWeight,
+      stakeThreshold: this.settings.minStakeRao,
+      hotkey: n.hotkey,
+      subnetOwnerHotkey: this.settings.subnetOwnerHotkey,
+      registered: true,
+    });
+    // A hotkey with parents inherits stake this fake does not model: it passes.
+    if (!stake.allowed && !this.settings.hasParentKeys) return "subtensorModule.NotEnoughStakeToSetWeights";
     if (tx.kind === "commit") {
       if (!this.settings.commitRevealEnabled) return "subtensorModule.CommitRevealDisabled";
+      const last = this.#lastUpdate.get(n.uid) ?? 0;
+      if (last > 0 && tx.inBlock - last < this.settings.rateLimitBlocks) return "subtensorModule.SettingWeightsTooFast";
       this.#commits.set(tx.hotkey, { hash: (tx.call as { commitHash: string }).commitHash, block: tx.inBlock });
+      this.#lastUpdate.set(n.uid, tx.inBlock); // a commit moves LastUpdate; its reveal does not
       return null;
     }
     const call = tx.call as WeightsCall;
@@ -214,7 +249,11 @@ export class FakeChain implements ChainClient {
     } else {
       const commit = this.#commits.get(tx.hotkey);
       if (!commit) return "subtensorModule.NoWeightsCommitFound";
-      if (tx.inBlock < commit.block + this.settings.revealDelayBlocks) return "subtensorModule.RevealTooEarly";
+      const { tempo, revealPeriodEpochs } = this.settings;
+      const revealEpoch = moduloEpoch(commit.block, call.netuid, tempo) + revealPeriodEpochs;
+      const epoch = moduloEpoch(tx.inBlock, call.netuid, tempo);
+      if (epoch < revealEpoch) return "subtensorModule.RevealTooEarly";
+      if (epoch > revealEpoch) return "subtensorModule.ExpiredWeightCommit";
       if (commitHash(tx.hotkey, call as RevealCall) !== commit.hash)
         return "subtensorModule.InvalidRevealCommitHashNotMatch";
       this.#commits.delete(tx.hotkey);
@@ -224,7 +263,7 @@ export class FakeChain implements ChainClient {
       n.uid,
       call.uids.map((u, i) => [u, Math.round(((call.values[i] as number) / max) * 65535)]),
     );
-    this.#lastUpdate.set(n.uid, tx.inBlock);
+    if (tx.kind === "set") this.#lastUpdate.set(n.uid, tx.inBlock);
     return null;
   }
 }
