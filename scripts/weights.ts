@@ -79,13 +79,24 @@ export function printPreview(p: WeightsPreviewJson, top: number): void {
     console.log("\nScored but unpaid (final ≤ 0):");
     for (const u of p.unpaid) console.log(`  uid ${u.uid}: evidence ${num(u.evidence, 2)} — ${u.explanation}`);
   }
-  if (p.latest_set) console.log(`\nLatest weight set: ${describeSet(p.latest_set)}`);
+  if (p.latest_set) {
+    console.log(`\nLatest weight set: ${describeSet(p.latest_set)}`);
+    console.log(
+      `Mode: ${p.latest_set.mode ?? "chosen at its first attempt"} (read from chain state for every weight set: commit-reveal on or off, timelocked commits in the runtime, WEIGHTS_MODE)`,
+    );
+  }
 }
 
-function describeSet(s: WeightSetJson): string {
+/** A weight set in one line: status, mode and, when timelocked, its drand round, reveal epoch and outcome. */
+export function describeSet(s: WeightSetJson): string {
   const error = s.error ? `; last error ${s.error.code}: ${s.error.message}` : "";
   const where = s.set_block !== null ? ` in block ${s.set_block}` : "";
-  return `window ${s.window}, ${s.status}${where} (${s.mode ?? "not sent yet"}, ${s.attempts} failed attempts${error})`;
+  const timelock =
+    s.mode === "timelocked"
+      ? `, drand round ${s.reveal_round}, reveal epoch ${s.commit_epoch === null ? "" : `after epoch ${s.commit_epoch} `}from block ${s.reveal_epoch_start_block}` +
+        (s.status === "set" ? ", revealed" : s.status === "dropped" ? ", dropped by the chain" : "")
+      : "";
+  return `window ${s.window}, ${s.status}${where} (${s.mode ?? "not sent yet"}${timelock}, ${s.attempts} failed attempts${error})`;
 }
 
 /** The dry-run vector, or the latest weight sets with their events. */
