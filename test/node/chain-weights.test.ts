@@ -23,6 +23,7 @@ import type { ExtrinsicOutcome, SubmittedTx, WeightsCall } from "../../workers/c
 import { chainRefusal } from "../../workers/chain/chain-errors.ts";
 import { PolkadotChainClient } from "../../workers/chain/polkadot-chain-client.ts";
 import { commitHash, randomSalt } from "../../workers/chain/weights-commit.ts";
+import { hashRevealTiming } from "../../workers/weights/hash-reveal-timing.ts";
 
 const available = specAvailable();
 if (!available)
@@ -180,6 +181,23 @@ describe.skipIf(!available)("the weights path on the subtensor runtime (spec 218
     const [storedHash, commitBlock, firstReveal, lastReveal] = commits[0] as [string, number, number, number];
     expect(storedHash).toBe(hash);
     expect(commitBlock).toBe(committed.block.number);
+    // What the state machine times the reveal with: the client's reading, and the pure rule agreeing with the chain.
+    const state = await client.weightsState(netuid, validator.address);
+    expect(state.hashCommits).toEqual([{ hash, commitBlock, commitEpoch: null }]);
+    expect(state.subnetEpochIndex).toBeNull();
+    const timelock = await client.timelockState(netuid);
+    const timing = (head: number) =>
+      hashRevealTiming({
+        head,
+        netuid,
+        tempo: timelock.tempo,
+        revealPeriodEpochs: timelock.revealPeriodEpochs,
+        epochs: timelock.epochs,
+        commit: { kind: "block", commitBlock },
+      });
+    expect(timing(state.block.number)).toMatchObject({ kind: "too-early", waitUntilBlock: firstReveal - 1 });
+    expect(timing(firstReveal - 1)).toMatchObject({ kind: "now", lastBlock: lastReveal });
+    expect(timing(lastReveal)).toMatchObject({ kind: "expired" });
 
     expect(await refusal(() => client.submitRevealWeights(validator, reveal))).toMatchObject({
       code: "REVEAL_TOO_EARLY",

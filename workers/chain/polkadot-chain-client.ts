@@ -160,7 +160,10 @@ export class PolkadotChainClient implements ChainClient {
       ]);
       const [root, taoWeight, owner, parents, commits, epochIndex] = await Promise.all([
         sm.totalHotkeyAlpha(hotkey, 0),
-        optional(sm.taoWeight && (() => sm.taoWeight())),
+        // A plain value on finney; a map by netuid on spec 218.
+        optional(
+          sm.taoWeight && (() => (sm.taoWeight.creator.meta.type.isMap ? sm.taoWeight(netuid) : sm.taoWeight())),
+        ),
         optional(sm.subnetOwnerHotkey && (() => sm.subnetOwnerHotkey(netuid))),
         optional(sm.parentKeys && (() => sm.parentKeys(hotkey, netuid))),
         optional(sm.weightCommits && (() => sm.weightCommits(netuid, hotkey))),
