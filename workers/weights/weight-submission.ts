@@ -398,10 +398,12 @@ async function afterRevealRefusal(ctx: WorkerContext, set: WeightSet, e: EdgeErr
 }
 
 /**
- * Follows a timelocked commit on chain: finds its bucket (the epoch it is revealed after), waits for
- * the reveal epoch, then looks for the chain's TimelockedWeightsRevealed naming the hotkey. The
- * bucket gone with no reveal in any block up to a head read after it means the chain dropped it
- * (no pulse in time, or a silent reveal failure): recorded, and the next set goes on.
+ * Follows a timelocked commit on chain. The chain takes a commit out of its bucket
+ * (TimelockedWeightCommits) when it reveals it, or when the reveal epoch ends without its pulse;
+ * so while the commit is in its bucket nothing needs searching, and once it is gone only the
+ * blocks since it was last seen there are searched for the TimelockedWeightsRevealed naming the
+ * hotkey: found → set ("revealed"); none up to a head read after the bucket → dropped (no pulse in
+ * time, or a silent reveal failure), recorded, and the next set goes on.
  */
 async function followReveal(ctx: WorkerContext, set: WeightSet): Promise<string> {
   if (ctx.now() < set.nextAttemptAtMs) return "waiting for the reveal epoch";
@@ -417,30 +419,30 @@ async function followReveal(ctx: WorkerContext, set: WeightSet): Promise<string>
   }
   const chain = ctx.chain();
   const mecid = mecidOf(ctx);
+  const before = (await chain.head()).number;
   const bucket = (await chain.timelockedCommits(set.netuid, mecid)).find((c) => c.commitHash === set.commitDigest);
-  const head = (await chain.head()).number;
-  if (bucket && set.commitEpoch === null) {
+  if (bucket) {
+    // Still in its bucket at a head ≥ `before`: not revealed in any block up to `before`.
+    const revealStart = set.revealEpochStartBlock ?? before + 1;
+    const blocks = Math.max(1, revealStart - before);
     await transition(
       ctx,
       set.id,
       "timelocked",
-      { commitEpoch: bucket.epoch },
-      {
-        event: "commit_located",
-        block: bucket.block,
-        message: `the commit is in epoch ${bucket.epoch}'s bucket, drand round ${bucket.revealRound}`,
-      },
+      { commitEpoch: bucket.epoch, revealSearchedToBlock: before, nextAttemptAtMs: ctx.now() + blocks * blockMs(ctx) },
+      set.commitEpoch === null
+        ? {
+            event: "commit_located",
+            block: bucket.block,
+            message: `the commit is in epoch ${bucket.epoch}'s bucket, drand round ${bucket.revealRound}`,
+          }
+        : null,
     );
+    return before < revealStart
+      ? `waiting ${blocks} blocks for the reveal epoch (block ${revealStart})`
+      : `in its bucket at block ${before}: not revealed yet`;
   }
-  const revealStart = set.revealEpochStartBlock ?? 0;
-  if (bucket && head < revealStart) {
-    const blocks = revealStart - head;
-    await ctx.db
-      .update(weightSets)
-      .set({ nextAttemptAtMs: ctx.now() + blocks * blockMs(ctx) })
-      .where(and(eq(weightSets.id, set.id), eq(weightSets.status, "timelocked")));
-    return `waiting ${blocks} blocks for the reveal epoch (block ${revealStart})`;
-  }
+  const head = (await chain.head()).number;
   const from = (set.revealSearchedToBlock ?? (set.commitBlock as number)) + 1;
   const search = await chain.findTimelockedReveal({ netuid: set.netuid, mecid, hotkey }, from, SEARCH_BLOCKS);
   if (search.revealedAt) {
@@ -461,7 +463,7 @@ async function followReveal(ctx: WorkerContext, set: WeightSet): Promise<string>
     );
     return "revealed";
   }
-  if (!bucket && search.searchedTo >= head) {
+  if (search.searchedTo >= head) {
     const e = new EdgeError(
       "WEIGHTS_REVEAL_DROPPED",
       `commit ${set.commitDigest} (drand round ${set.revealRound}) left the chain's buckets unrevealed by block ${head}`,
@@ -480,10 +482,7 @@ async function followReveal(ctx: WorkerContext, set: WeightSet): Promise<string>
     );
     return "dropped by the chain";
   }
-  await ctx.db
-    .update(weightSets)
-    .set({ revealSearchedToBlock: search.searchedTo })
-    .where(and(eq(weightSets.id, set.id), eq(weightSets.status, "timelocked")));
+  await transition(ctx, set.id, "timelocked", { revealSearchedToBlock: search.searchedTo }, null);
   return `no reveal in blocks ${from}…${search.searchedTo} yet`;
 }
 
@@ -637,13 +636,13 @@ async function fail(
   );
 }
 
-/** Updates the set if it is still in `from` and, if it was, records the event. */
+/** Updates the set if it is still in `from` and, if it was, records the event (if any). */
 async function transition(
   ctx: WorkerContext,
   id: number,
   from: WeightSetStatus,
   values: Partial<WeightSet>,
-  event: { event: string; message: string; txHash?: string | null; block?: number; code?: string },
+  event: { event: string; message: string; txHash?: string | null; block?: number; code?: string } | null,
 ): Promise<void> {
   const now = ctx.now();
   const updated = await ctx.db
@@ -651,7 +650,7 @@ async function transition(
     .set({ ...values, updatedAtMs: now })
     .where(and(eq(weightSets.id, id), eq(weightSets.status, from)))
     .returning({ id: weightSets.id });
-  if (updated.length === 0) return; // another tick moved it first
+  if (updated.length === 0 || event === null) return; // another tick moved it first, or nothing to record
   await ctx.db.insert(weightSetEvents).values({
     weightSetId: id,
     atMs: now,
