@@ -1,7 +1,9 @@
 // The weights mode from chain state (workers/weights/weights-mode.ts): every combination of
-// commit-reveal on/off, timelocked commits in the runtime or not, and the operator's preference.
+// commit-reveal on/off, timelocked commits in the runtime or not, and the operator's preference;
+// the deployment settings that carry the preference and the mechanism id.
 import { describe, expect, it } from "vitest";
 import { EdgeError } from "../../schema/errors.ts";
+import { deploymentConfig } from "../../workers/config.ts";
 import {
   chooseWeightsMode,
   parseWeightsModePreference,
@@ -77,6 +79,29 @@ describe("parseWeightsModePreference", () => {
       } catch (e) {
         expect((e as EdgeError).code).toBe("CONFIG_INVALID");
       }
+    }
+  });
+});
+
+describe("deploymentConfig's weights settings", () => {
+  const vars = { HPARAMS_PROFILE: "local", NETUID: "3", CHAIN_URL: "https://x", WEIGHTS_VERSION_KEY: "0" };
+
+  it("defaults to auto and no mechanism, reads WEIGHTS_MODE and WEIGHTS_MECHANISM_ID, refuses malformed ones", () => {
+    expect(deploymentConfig(vars)).toMatchObject({ weightsMode: "auto", weightsMechanismId: null });
+    expect(deploymentConfig({ ...vars, WEIGHTS_MODE: "hash-commit-reveal", WEIGHTS_MECHANISM_ID: "1" })).toMatchObject({
+      weightsMode: "hash-commit-reveal",
+      weightsMechanismId: 1,
+    });
+    expect(deploymentConfig({ ...vars, WEIGHTS_MECHANISM_ID: " " })).toMatchObject({ weightsMechanismId: null });
+    for (const bad of [{ WEIGHTS_MODE: "crv3" }, { WEIGHTS_MECHANISM_ID: "16" }, { WEIGHTS_MECHANISM_ID: "-1" }]) {
+      const error = (() => {
+        try {
+          deploymentConfig({ ...vars, ...bad });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error, JSON.stringify(bad)).toMatchObject({ code: "CONFIG_INVALID" });
     }
   });
 });

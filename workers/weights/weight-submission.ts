@@ -350,10 +350,7 @@ async function reveal(ctx: WorkerContext, set: WeightSet, signer: HotkeySigner):
         "REVEAL_EXPIRED",
         `the chain no longer holds commit ${set.commitHash}: it expired unrevealed; committing anew`,
       );
-    const commit: CommitEpoch =
-      timelock.epochs.kind === "modulo"
-        ? { kind: "block", commitBlock: stored.commitBlock }
-        : { kind: "epoch", commitEpoch: stored.commitEpoch ?? 0, currentEpoch: state.subnetEpochIndex ?? 0 };
+    const commit = commitEpochOf(timelock, state, stored);
     const timing = hashRevealTiming({
       head,
       netuid: set.netuid,
@@ -386,6 +383,19 @@ async function reveal(ctx: WorkerContext, set: WeightSet, signer: HotkeySigner):
     if (!(e instanceof EdgeError)) throw e;
     return afterRevealRefusal(ctx, set, e);
   }
+}
+
+/** The commit's place in the epoch count, in the form of the runtime's epoch model. */
+function commitEpochOf(
+  timelock: TimelockState,
+  state: WeightsState,
+  stored: WeightsState["hashCommits"][number],
+): CommitEpoch {
+  if (timelock.epochs.kind === "modulo") return { kind: "block", commitBlock: stored.commitBlock };
+  if (stored.commitEpoch === null || state.subnetEpochIndex === null)
+    // A runtime this code does not know: guessing an epoch could reveal too late and lose the commit.
+    throw new Error("the runtime counts epochs by storage but stores no commit epoch or SubnetEpochIndex");
+  return { kind: "epoch", commitEpoch: stored.commitEpoch, currentEpoch: state.subnetEpochIndex };
 }
 
 /**
