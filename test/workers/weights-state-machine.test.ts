@@ -40,7 +40,9 @@ describe.skipIf(!base)("the weight-set state machine on timelocked weights (fake
     }
   });
 
-  async function start(opts: { subnet?: Partial<FakeSubnet>; config?: Partial<FakeFinneyConfig> } = {}) {
+  async function start(
+    opts: { subnet?: Partial<FakeSubnet>; config?: Partial<FakeFinneyConfig>; vars?: Record<string, string> } = {},
+  ) {
     const control = await FakeFinneyControl.create(base, {
       stakeThreshold: THRESHOLD,
       ...opts.config,
@@ -57,7 +59,7 @@ describe.skipIf(!base)("the weight-set state machine on timelocked weights (fake
     opened.push({ control, client });
     const ctx = () =>
       workerContext(
-        { ...env, NETUID: String(NETUID), VALIDATOR_HOTKEY_SECRET: SECRET } as Env,
+        { ...env, NETUID: String(NETUID), VALIDATOR_HOTKEY_SECRET: SECRET, ...opts.vars } as Env,
         () => client,
         () => clockMs,
       );
@@ -233,6 +235,26 @@ describe.skipIf(!base)("the weight-set state machine on timelocked weights (fake
     expect(await poor.tick()).toMatchObject({ status: "pending", step: "refused: VALIDATOR_STAKE_LOW" });
     expect((await setOf(low.id))?.lastErrorMessage).toMatch(/below StakeThreshold 1000000/);
     expect((await poor.control.info()).submissions).toEqual([]);
+  });
+
+  it("commits to the operator's mechanism (WEIGHTS_MECHANISM_ID) and finds the chain's reveal there", async () => {
+    const { control, client, tick } = await start({
+      subnet: { mechanismCount: 2 },
+      vars: { WEIGHTS_MECHANISM_ID: "1" },
+    });
+    const revealStart = await clockFor(client, 1000);
+    const set = await pendingSet(7400, [1], [7]);
+    expect(await tick()).toMatchObject({ weightSetId: set.id, status: "committing" });
+    expect((await control.info()).submissions.at(-1)).toMatchObject({
+      call: "subtensorModule.commitTimelockedMechanismWeights",
+    });
+    await control.produceBlocks(1);
+    expect(await tick()).toMatchObject({ status: "timelocked" });
+    await control.advanceTo(revealStart);
+    later();
+    expect(await tick()).toMatchObject({ status: "set", step: "revealed" });
+    expect(await client.weights(NETUID, 0, 1)).toEqual([[1, 65535]]);
+    expect(await client.weights(NETUID, 0)).toEqual([]);
   });
 
   it("exempts the subnet owner's hotkey from the stake threshold, as the chain does", async () => {

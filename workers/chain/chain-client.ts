@@ -53,7 +53,7 @@ export interface WeightsState {
   readonly commitRevealEnabled: boolean;
   /** WeightsSetRateLimit: blocks between two sets by one uid. */
   readonly rateLimitBlocks: number;
-  /** LastUpdate[uid]: the block of the uid's last weights (0 if never), null if unregistered. */
+  /** LastUpdate(netuid_index)[uid]: the block of the uid's last weights or commit (0 if never), null if unregistered. */
   readonly lastUpdateBlock: number | null;
   /** WeightsVersionKey: the lowest version_key the subnet accepts. */
   readonly versionKey: bigint;
@@ -206,8 +206,8 @@ export interface ChainClient {
   commitments(netuid: number): Promise<readonly Commitment[]>;
   /** Weights currently stored for a uid (of mechanism `mecid`, default 0): [dest uid, u16 value] pairs. */
   weights(netuid: number, uid: number, mecid?: number): Promise<readonly (readonly [number, number])[]>;
-  /** What the chain allows `hotkey` to do with weights on the subnet now. */
-  weightsState(netuid: number, hotkey: string): Promise<WeightsState>;
+  /** What the chain allows `hotkey` to do with weights on the subnet now (LastUpdate of mechanism `mecid`, default 0). */
+  weightsState(netuid: number, hotkey: string, mecid?: number): Promise<WeightsState>;
   /** Hands `set_weights` to the pool, signed by `signer` with its next nonce. Pool rejections throw EdgeError. */
   submitSetWeights(signer: HotkeySigner, call: WeightsCall): Promise<SubmittedTx>;
   /** Hands `commit_weights(netuid, hash)` to the pool. */

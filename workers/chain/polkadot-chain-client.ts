@@ -141,7 +141,7 @@ export class PolkadotChainClient implements ChainClient {
     });
   }
 
-  weightsState(netuid: number, hotkey: string): Promise<WeightsState> {
+  weightsState(netuid: number, hotkey: string, mecid = 0): Promise<WeightsState> {
     return this.#call(`the weights state of netuid ${netuid}`, async (api) => {
       const head = await this.head();
       const sm = (await api.at(head.hash)).query.subtensorModule;
@@ -152,7 +152,8 @@ export class PolkadotChainClient implements ChainClient {
       const [enabled, rateLimit, lastUpdate, versionKey, uid, stake, min] = await Promise.all([
         sm.commitRevealWeightsEnabled(netuid),
         sm.weightsSetRateLimit(netuid),
-        sm.lastUpdate(netuid),
+        // Keyed by the mechanism's storage index: each mechanism has its own rate limit clock.
+        sm.lastUpdate(netuidIndex(netuid, mecid)),
         sm.weightsVersionKey(netuid),
         sm.uids(netuid, hotkey),
         sm.totalHotkeyAlpha(hotkey, netuid),

@@ -153,7 +153,11 @@ function callOf(set: WeightSet): WeightsCall {
   return { netuid: set.netuid, uids: set.uids, values: set.values, versionKey: BigInt(set.versionKey) };
 }
 
-/** The operator's mechanism id, if any: it picks the timelocked call's mechanism variant. */
+/**
+ * The operator's mechanism id, if any: it picks the timelocked call's mechanism variant and the
+ * LastUpdate read for the rate limit. set_weights and commit_weights have no mechanism argument
+ * (they weight mechanism 0), so a mechanism id is meant for subnets on timelocked commits.
+ */
 function mecidOf(ctx: WorkerContext): number | undefined {
   return ctx.config.weightsMechanismId ?? undefined;
 }
@@ -192,7 +196,7 @@ async function startAttempt(ctx: WorkerContext, set: WeightSet, signer: HotkeySi
   try {
     const [timelock, state] = await Promise.all([
       chain.timelockState(set.netuid, mecidOf(ctx)),
-      chain.weightsState(set.netuid, signer.address),
+      chain.weightsState(set.netuid, signer.address, mecidOf(ctx)),
     ]);
     if (state.uid === null)
       throw new EdgeError("VALIDATOR_NOT_REGISTERED", `${signer.address} is not registered on netuid ${set.netuid}`);
