@@ -93,7 +93,7 @@ export function describeSet(s: WeightSetJson): string {
   const where = s.set_block !== null ? ` in block ${s.set_block}` : "";
   const timelock =
     s.mode === "timelocked"
-      ? `, drand round ${s.reveal_round}, reveal epoch ${s.commit_epoch === null ? "" : `after epoch ${s.commit_epoch} `}from block ${s.reveal_epoch_start_block}` +
+      ? `, drand round ${s.reveal_round}${s.commit_epoch === null ? "" : `, committed in epoch ${s.commit_epoch}`}, reveal epoch from block ${s.reveal_epoch_start_block}` +
         (s.status === "set" ? ", revealed" : s.status === "dropped" ? ", dropped by the chain" : "")
       : "";
   return `window ${s.window}, ${s.status}${where} (${s.mode ?? "not sent yet"}${timelock}, ${s.attempts} failed attempts${error})`;
