@@ -32,6 +32,8 @@ export default defineConfig(async () => {
             name: { label: "workers", color: "yellow" as const },
             include: ["test/workers/**/*.test.ts", SHARED_TESTS],
             setupFiles: ["./test/workers/setup/apply-migrations.ts"],
+            // In Node: the fake finney node server, which workerd tests reach over loopback.
+            globalSetup: ["./test/node/support/fake-finney/global-setup.ts"],
             testTimeout: 60_000,
             // @polkadot/* takes 5–10 s per test file to load through vite unless pre-bundled (docs/TOOLCHAIN.md §4).
             deps: {

@@ -242,7 +242,8 @@ export const ERROR_CODES = {
   WEIGHTS_RATE_LIMITED: {
     status: 502,
     stage: "chain",
-    summary: "The subnet's weights rate limit has not passed since this hotkey's last set (SettingWeightsTooFast).",
+    summary:
+      "The subnet's weights rate limit has not passed since this hotkey's last set or commit (SettingWeightsTooFast, CommittingWeightsTooFast).",
   },
   WEIGHTS_VERSION_KEY_LOW: {
     status: 502,
@@ -257,8 +258,7 @@ export const ERROR_CODES = {
   VALIDATOR_STAKE_LOW: {
     status: 502,
     stage: "chain",
-    summary:
-      "The validator hotkey has less stake than the subnet requires to set weights (NotEnoughStakeToSetWeights).",
+    summary: "The validator hotkey has less stake than the chain requires to set weights (NotEnoughStakeToSetWeights).",
   },
   COMMIT_REVEAL_ENABLED: {
     status: 502,
@@ -275,6 +275,63 @@ export const ERROR_CODES = {
     stage: "chain",
     summary: "A weights commit was not revealed within its reveal period and must be committed again.",
   },
+  REVEAL_NOT_IN_RANGE: {
+    status: 502,
+    stage: "chain",
+    summary:
+      "The pool refused a hash reveal outside its reveal epoch, too early or expired: it does not say which (CommitBlockNotInRevealRange).",
+  },
+  COMMIT_NOT_FOUND: {
+    status: 502,
+    stage: "chain",
+    summary:
+      "No stored commit matches the reveal: it expired and was removed, or its hash differs (NoWeightsCommitFound, InvalidRevealCommitHashNotMatch).",
+  },
+  COMMIT_REVEAL_DISABLED: {
+    status: 502,
+    stage: "chain",
+    summary: "The subnet has commit-reveal off: weights go by set_weights, not by a commit (CommitRevealDisabled).",
+  },
+  COMMIT_REVEAL_VERSION_MISMATCH: {
+    status: 502,
+    stage: "chain",
+    summary:
+      "The timelocked commit's commit_reveal_version differs from the chain's CommitRevealWeightsVersion (IncorrectCommitRevealVersion).",
+  },
+  REVEAL_ROUND_INVALID: {
+    status: 502,
+    stage: "chain",
+    summary:
+      "The timelocked commit's drand round is below Drand.LastStoredRound: its pulse is already public (InvalidRevealRound).",
+  },
+  TOO_MANY_UNREVEALED_COMMITS: {
+    status: 502,
+    stage: "chain",
+    summary: "The hotkey already holds 10 unrevealed commits in this epoch (TooManyUnrevealedCommits).",
+  },
+  MECHANISM_NOT_FOUND: {
+    status: 502,
+    stage: "chain",
+    summary:
+      "The subnet does not exist, or the mechanism id is not below its MechanismCountCurrent (MechanismDoesNotExist).",
+  },
+  VALIDATOR_NO_PERMIT: {
+    status: 502,
+    stage: "chain",
+    summary: "The validator hotkey has no validator permit, so it may not weight other uids (NeuronNoValidatorPermit).",
+  },
+  WEIGHTS_INVALID: {
+    status: 502,
+    stage: "chain",
+    summary:
+      "The weight vector breaks one of the subnet's rules (lengths, duplicates, unknown uids, too few weights, max weight); details.error names it.",
+  },
+  COLDKEY_SWAP_PENDING: {
+    status: 502,
+    stage: "chain",
+    summary:
+      "The validator's coldkey has an announced or disputed coldkey swap; the chain refuses its transactions until it is resolved (ColdkeyInSwapSchedule, ColdkeySwapDisputed).",
+  },
   WEIGHTS_REJECTED: {
     status: 502,
     stage: "chain",
@@ -284,6 +341,18 @@ export const ERROR_CODES = {
     status: 502,
     stage: "chain",
     summary: "A submitted transaction was not included before its mortal era ended.",
+  },
+  WEIGHTS_COMMIT_TOO_LARGE: {
+    status: 502,
+    stage: "chain",
+    summary:
+      "A timelocked weights commit would exceed the chain's 5000-byte limit (at most 1177 uids fit); nothing was sent.",
+  },
+  WEIGHTS_REVEAL_DROPPED: {
+    status: 502,
+    stage: "chain",
+    summary:
+      "The chain dropped a timelocked weights commit unrevealed: its bucket is gone and no reveal event names the hotkey (no pulse in its reveal epoch, or a silent reveal failure).",
   },
 
   // server

@@ -5,6 +5,7 @@
  */
 import { EdgeError } from "../schema/errors.ts";
 import { getHparams, type Hparams } from "../schema/hparams.ts";
+import { parseWeightsModePreference, type WeightsModePreference } from "./weights/weights-mode.ts";
 
 export interface DeploymentConfig {
   readonly hparams: Hparams;
@@ -14,6 +15,10 @@ export interface DeploymentConfig {
   readonly weightsVersionKey: bigint;
   /** The validator hotkey's secret URI; weights stay pending without it. */
   readonly validatorHotkeySecret: string | null;
+  /** The operator's weights mode (WEIGHTS_MODE): "auto" follows the chain; any other is followed only where the chain accepts it. */
+  readonly weightsMode: WeightsModePreference;
+  /** WEIGHTS_MECHANISM_ID: the mechanism to weight (the `_mechanism_` timelocked call); null for the plain call. */
+  readonly weightsMechanismId: number | null;
   /** The admin bearer token; without it the admin routes answer ADMIN_DISABLED. */
   readonly adminToken: string | null;
 }
@@ -24,6 +29,10 @@ export interface DeploymentVars {
   readonly NETUID: string;
   readonly CHAIN_URL: string;
   readonly WEIGHTS_VERSION_KEY: string;
+  /** Optional: auto (default), direct, hash-commit-reveal or timelocked. */
+  readonly WEIGHTS_MODE?: string;
+  /** Optional: a mechanism id, 0–15. */
+  readonly WEIGHTS_MECHANISM_ID?: string;
   /** A secret (`wrangler secret put`), not a var. */
   readonly VALIDATOR_HOTKEY_SECRET?: string;
   /** A secret: the bearer token of /v1/admin/*. */
@@ -51,12 +60,21 @@ export function deploymentConfig(vars: DeploymentVars): DeploymentConfig {
       `WEIGHTS_VERSION_KEY must be a u64 in decimal, got ${JSON.stringify(vars.WEIGHTS_VERSION_KEY)}`,
     );
   }
+  const mecidText = vars.WEIGHTS_MECHANISM_ID?.trim() ?? "";
+  if (mecidText !== "" && !(/^\d{1,2}$/.test(mecidText) && Number(mecidText) < 16)) {
+    throw new EdgeError(
+      "CONFIG_INVALID",
+      `WEIGHTS_MECHANISM_ID must be a mechanism id in [0, 15], got ${JSON.stringify(vars.WEIGHTS_MECHANISM_ID)}`,
+    );
+  }
   return {
     hparams: getHparams(vars.HPARAMS_PROFILE),
     netuid,
     chainUrl: vars.CHAIN_URL,
     weightsVersionKey: BigInt(vars.WEIGHTS_VERSION_KEY),
     validatorHotkeySecret: vars.VALIDATOR_HOTKEY_SECRET?.trim() || null,
+    weightsMode: parseWeightsModePreference(vars.WEIGHTS_MODE),
+    weightsMechanismId: mecidText === "" ? null : Number(mecidText),
     adminToken: vars.ADMIN_TOKEN?.trim() || null,
   };
 }

@@ -125,8 +125,18 @@ export interface WeightSetJson {
   readonly id: number;
   readonly window: number;
   readonly netuid: number;
-  readonly status: "pending" | "submitted" | "committing" | "committed" | "revealing" | "set" | "superseded";
-  readonly mode: "direct" | "commit_reveal" | null;
+  readonly status:
+    | "pending"
+    | "submitted"
+    | "committing"
+    | "committed"
+    | "revealing"
+    | "timelocked"
+    | "set"
+    | "dropped"
+    | "superseded";
+  /** How its current attempt goes on chain, chosen from chain state for each attempt; null before the first. */
+  readonly mode: "direct" | "hash-commit-reveal" | "timelocked" | null;
   readonly uids: readonly number[];
   readonly weights: readonly number[];
   readonly values: readonly number[];
@@ -136,7 +146,14 @@ export interface WeightSetJson {
   readonly error: ErrorJson | null;
   readonly tx_hash: string | null;
   readonly commit_block: number | null;
+  /** The block the weights were set in, or (timelocked) the chain revealed them in. */
   readonly set_block: number | null;
+  /** Timelocked: the drand round the commit is encrypted to. */
+  readonly reveal_round: number | null;
+  /** Timelocked: the first block of the expected reveal epoch. */
+  readonly reveal_epoch_start_block: number | null;
+  /** Timelocked: the epoch whose bucket holds the commit, once seen there. */
+  readonly commit_epoch: number | null;
   readonly created_at_ms: number;
   readonly updated_at_ms: number;
   readonly events: readonly WeightSetEventJson[];

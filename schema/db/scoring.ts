@@ -94,10 +94,12 @@ export const uidStates = sqliteTable("uid_states", {
 export const WEIGHT_SET_STATUSES = [
   "pending", // computed; waiting for its (next) attempt
   "submitted", // a set_weights transaction is in the pool
-  "committing", // a commit_weights transaction is in the pool
-  "committed", // the commit is on chain; waiting for the reveal epoch
+  "committing", // a commit (commit_weights or commit_timelocked_weights) is in the pool
+  "committed", // a hash commit is on chain; waiting for its reveal epoch to send reveal_weights
   "revealing", // a reveal_weights transaction is in the pool
-  "set", // on chain (set directly, or revealed)
+  "timelocked", // a timelocked commit is on chain; the chain reveals it in its reveal epoch
+  "set", // on chain (set directly, revealed by us, or revealed by the chain)
+  "dropped", // the chain dropped the timelocked commit unrevealed (WEIGHTS_REVEAL_DROPPED); terminal
   "superseded", // a newer weight set replaced it before it reached the chain
 ] as const;
 export type WeightSetStatus = (typeof WEIGHT_SET_STATUSES)[number];
@@ -120,13 +122,22 @@ export const weightSets = sqliteTable(
     /** u64 as a decimal string. */
     versionKey: text("version_key").notNull(),
     status: text("status", { enum: WEIGHT_SET_STATUSES }).notNull(),
-    /** How the current attempt goes on chain; chosen from the subnet's setting when it starts. */
-    mode: text("mode", { enum: ["direct", "commit_reveal"] }),
+    /** How the current attempt goes on chain; chosen from chain state when it starts (weights-mode.ts). */
+    mode: text("mode", { enum: ["direct", "hash-commit-reveal", "timelocked"] }),
     /** Commit/reveal: the hash committed and its salt (u16 words; the reveal publishes it). */
     commitHash: text("commit_hash"),
     salt: text("salt", { mode: "json" }).$type<number[]>(),
     /** The block the commit landed in. */
     commitBlock: integer("commit_block"),
+    /** Timelocked: the drand round the commit is encrypted to, and the first block of its expected reveal epoch. */
+    revealRound: integer("reveal_round"),
+    revealEpochStartBlock: integer("reveal_epoch_start_block"),
+    /** Timelocked: the epoch whose bucket (TimelockedWeightCommits) holds the commit, once seen there. */
+    commitEpoch: integer("commit_epoch"),
+    /** Timelocked: 0x-hex blake2-256 of the commit bytes, as the chain's event and bucket name it. */
+    commitDigest: text("commit_digest"),
+    /** Timelocked: the last block searched for the chain's reveal. */
+    revealSearchedToBlock: integer("reveal_searched_to_block"),
     /** The transaction in flight: its hash, nonce, and the blocks to search for it. */
     txHash: text("tx_hash"),
     txNonce: integer("tx_nonce"),

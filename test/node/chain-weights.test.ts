@@ -20,9 +20,10 @@ import {
 } from "../../scripts/local-chain/subnet.ts";
 import { SPEC_SOURCE, specAvailable } from "../../scripts/local-chain/subtensor-spec.ts";
 import type { ExtrinsicOutcome, SubmittedTx, WeightsCall } from "../../workers/chain/chain-client.ts";
-import { chainRefusal, isPoolRejection } from "../../workers/chain/chain-errors.ts";
+import { chainRefusal } from "../../workers/chain/chain-errors.ts";
 import { PolkadotChainClient } from "../../workers/chain/polkadot-chain-client.ts";
 import { commitHash, randomSalt } from "../../workers/chain/weights-commit.ts";
+import { hashRevealTiming } from "../../workers/weights/hash-reveal-timing.ts";
 
 const available = specAvailable();
 if (!available)
@@ -31,59 +32,6 @@ if (!available)
   );
 
 const SPEC_218 = 218;
-
-describe("chainRefusal: what the chain says, as EdgeError codes", () => {
-  it("maps subtensor dispatch errors by name, anything else to WEIGHTS_REJECTED naming it", () => {
-    const cases: [string, ErrorCode][] = [
-      ["subtensorModule.SettingWeightsTooFast", "WEIGHTS_RATE_LIMITED"],
-      ["subtensorModule.IncorrectWeightVersionKey", "WEIGHTS_VERSION_KEY_LOW"],
-      ["subtensorModule.HotKeyNotRegisteredInSubNet", "VALIDATOR_NOT_REGISTERED"],
-      ["subtensorModule.NotEnoughStakeToSetWeights", "VALIDATOR_STAKE_LOW"],
-      ["subtensorModule.CommitRevealEnabled", "COMMIT_REVEAL_ENABLED"],
-      ["subtensorModule.RevealTooEarly", "REVEAL_TOO_EARLY"],
-      ["subtensorModule.ExpiredWeightCommit", "REVEAL_EXPIRED"],
-      ["subtensorModule.DuplicateUids", "WEIGHTS_REJECTED"],
-      ["commitments.RevealTooEarly", "WEIGHTS_REJECTED"], // another pallet's error of the same name
-      ["BadOrigin", "WEIGHTS_REJECTED"],
-    ];
-    for (const [name, code] of cases) {
-      const e = chainRefusal(name);
-      expect(e.code, name).toBe(code);
-      expect(e.details?.error).toBe(name);
-      expect(e.details?.source).toBe("block");
-    }
-  });
-
-  it("reads pool custom codes in the runtime's dialect (HEAD's come from docs/LOCAL_CHAIN.md §5)", () => {
-    // What a node says (HEAD codes: not reproducible on spec 218, so only the mapping is checked).
-    const head = (n: number) => chainRefusal(`1010: Invalid Transaction: Custom error: ${n}`, 425).code;
-    expect([1, 6, 16, 17, 19, 3].map(head)).toEqual([
-      "VALIDATOR_STAKE_LOW",
-      "WEIGHTS_RATE_LIMITED",
-      "WEIGHTS_REJECTED",
-      "REVEAL_TOO_EARLY",
-      "VALIDATOR_NOT_REGISTERED",
-      "WEIGHTS_REJECTED", // SubnetDoesntExist on HEAD
-    ]);
-    // What chopsticks says (no code, the validity error as JSON), on spec 218: 1/2/3 = stake too low.
-    const legacy = chainRefusal('undefined: {"invalid":{"custom":3}}', SPEC_218);
-    expect(legacy.code).toBe("VALIDATOR_STAKE_LOW");
-    expect(legacy.details).toMatchObject({ source: "pool", customCode: 3, specVersion: 218 });
-    expect(chainRefusal('{"invalid":{"custom":3}}').code).toBe("WEIGHTS_REJECTED"); // HEAD's 3 is no stake error
-    const stale = chainRefusal(
-      '1010: Invalid Transaction: Transaction is outdated\nFailed HTTP Request: {"params":["0x…"]}',
-    );
-    expect(stale.code).toBe("WEIGHTS_REJECTED");
-    expect(stale.details?.error).toBe("1010: Invalid Transaction: Transaction is outdated");
-  });
-
-  it("tells a pool refusal from a node that cannot be reached", () => {
-    expect(isPoolRejection(Object.assign(new Error("1014: Priority is too low"), { code: 1014 }))).toBe(true);
-    expect(isPoolRejection(new Error('undefined: {"invalid":{"stale":null}}'))).toBe(true);
-    expect(isPoolRejection(new Error("fetch failed"))).toBe(false);
-    expect(isPoolRejection(new Error("[502]: Bad Gateway"))).toBe(false);
-  });
-});
 
 describe.skipIf(!available)("the weights path on the subtensor runtime (spec 218)", () => {
   let chain: LocalChain;
@@ -233,6 +181,23 @@ describe.skipIf(!available)("the weights path on the subtensor runtime (spec 218
     const [storedHash, commitBlock, firstReveal, lastReveal] = commits[0] as [string, number, number, number];
     expect(storedHash).toBe(hash);
     expect(commitBlock).toBe(committed.block.number);
+    // What the state machine times the reveal with: the client's reading, and the pure rule agreeing with the chain.
+    const state = await client.weightsState(netuid, validator.address);
+    expect(state.hashCommits).toEqual([{ hash, commitBlock, commitEpoch: null }]);
+    expect(state.subnetEpochIndex).toBeNull();
+    const timelock = await client.timelockState(netuid);
+    const timing = (head: number) =>
+      hashRevealTiming({
+        head,
+        netuid,
+        tempo: timelock.tempo,
+        revealPeriodEpochs: timelock.revealPeriodEpochs,
+        epochs: timelock.epochs,
+        commit: { kind: "block", commitBlock },
+      });
+    expect(timing(state.block.number)).toMatchObject({ kind: "too-early", waitUntilBlock: firstReveal - 1 });
+    expect(timing(firstReveal - 1)).toMatchObject({ kind: "now", lastBlock: lastReveal });
+    expect(timing(lastReveal)).toMatchObject({ kind: "expired" });
 
     expect(await refusal(() => client.submitRevealWeights(validator, reveal))).toMatchObject({
       code: "REVEAL_TOO_EARLY",
@@ -245,7 +210,7 @@ describe.skipIf(!available)("the weights path on the subtensor runtime (spec 218
       client.submitRevealWeights(validator, { ...reveal, salt: reveal.salt.map((w) => w ^ 1) }),
     );
     expect(wrongSalt).toMatchObject({
-      code: "WEIGHTS_REJECTED",
+      code: "COMMIT_NOT_FOUND",
       where: "block",
       error: "subtensorModule.InvalidRevealCommitHashNotMatch",
     });

@@ -57,6 +57,33 @@ describe("dashboard", () => {
     expect(section(page, 'data-uid="7"', "tr")).not.toContain("(w ");
   });
 
+  it("says how the newest weight set goes on chain: its mode and, timelocked, its round, reveal epoch and outcome", async () => {
+    const insert = (window: number, extra: string) =>
+      env.DB.prepare(
+        `INSERT INTO weight_sets (window, netuid, uids, weights, "values", gather, reserve, version_key, status, mode,
+           reveal_round, reveal_epoch_start_block, set_block, attempts, next_attempt_at_ms, created_at_ms, updated_at_ms)
+         VALUES (?, 2, '[7]', '[1]', '[65535]', '[]', '[]', '0', ${extra}, 0, 0, 0, 0)`,
+      )
+        .bind(window)
+        .run();
+    await insert(9000, `'timelocked', 'timelocked', 1000, 300, NULL`);
+    expect(await (await exports.default.fetch("http://edge/")).text()).toContain(
+      "weights of the set after window 9000 (timelocked to drand round 1000, reveal epoch from block 300: timelocked)",
+    );
+    await env.DB.prepare("UPDATE weight_sets SET status = 'set', set_block = 302 WHERE window = 9000").run();
+    expect(await (await exports.default.fetch("http://edge/")).text()).toContain(
+      "(timelocked to drand round 1000, reveal epoch from block 300: revealed in block 302)",
+    );
+    await insert(9001, `'dropped', 'timelocked', 2000, 400, NULL`);
+    expect(await (await exports.default.fetch("http://edge/")).text()).toContain(
+      "(timelocked to drand round 2000, reveal epoch from block 400: dropped by the chain unrevealed)",
+    );
+    await insert(9002, `'set', 'direct', NULL, NULL, 500`);
+    expect(await (await exports.default.fetch("http://edge/")).text()).toContain(
+      "weights of the set after window 9002 (set, direct in block 500)",
+    );
+  });
+
   it("escapes every value: a hotkey with markup is text, in content and attributes", async () => {
     const page = await (await exports.default.fetch("http://edge/")).text();
     expect(page).not.toContain("<img");

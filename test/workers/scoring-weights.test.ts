@@ -355,60 +355,90 @@ describe("setting weights", () => {
     chain.settings.rateLimitBlocks = 10;
     const second = await pendingSet(5008);
     chain.headNumber += 2;
-    expect(await advanceWeights(ctx())).toMatchObject({ weightSetId: second.id, step: "rate limited for 8 blocks" });
+    // LastUpdate 1001 + 10: the first block that may include it is 1011, so the head must reach 1010.
+    expect(await advanceWeights(ctx())).toMatchObject({ weightSetId: second.id, step: "rate limited for 7 blocks" });
     expect(await setOf(second.id)).toMatchObject({
       status: "pending",
+      mode: "direct",
       attempts: 0,
-      nextAttemptAtMs: clockMs + 8 * 3000,
+      nextAttemptAtMs: clockMs + 7 * 3000,
     });
-    clockMs += 8 * 3000;
-    chain.headNumber += 8;
+    expect(await events(second.id)).toEqual(["rate_limited"]);
+    clockMs += 7 * 3000;
+    chain.headNumber += 7;
     expect(await advanceWeights(ctx())).toMatchObject({ status: "submitted" });
   });
 
-  it("commits, waits for the reveal epoch, reveals, and the chain holds the vector", async () => {
+  it("commits, waits for the reveal epoch computed from chain state, reveals once, and the chain holds the vector", async () => {
     chain.settings.commitRevealEnabled = true;
+    chain.settings.tempo = 10; // netuid 2: epoch 91 is blocks 998…1008, the reveal epoch 92 is 1009…1019
     const set = await pendingSet(5010);
     expect(await advanceWeights(ctx())).toMatchObject({ status: "committing" });
     chain.headNumber += 1;
     expect(await advanceWeights(ctx())).toMatchObject({ status: "committed" });
-    expect(await advanceWeights(ctx())).toMatchObject({ status: "revealing" });
-    chain.headNumber += 1; // one block after the commit: too early (the fake's delay is 3)
-    expect(await advanceWeights(ctx())).toMatchObject({ status: "committed", step: "too early to reveal" });
-    clockMs += 3000;
-    chain.headNumber += 2;
-    expect(await advanceWeights(ctx())).toMatchObject({ status: "revealing" });
+    expect(await advanceWeights(ctx())).toMatchObject({
+      status: "committed",
+      step: "waiting for block 1008 to reveal",
+    });
+    expect(await setOf(set.id)).toMatchObject({ nextAttemptAtMs: clockMs + 7 * 3000 });
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "committed", step: "waiting to reveal" });
+    clockMs += 7 * 3000;
+    chain.headNumber = 1008;
+    expect(await advanceWeights(ctx())).toMatchObject({
+      status: "revealing",
+      step: "reveal submitted (reveal epoch 92, until block 1019)",
+    });
     chain.headNumber += 1;
     expect(await advanceWeights(ctx())).toMatchObject({ status: "set" });
     const after = await setOf(set.id);
-    expect(after).toMatchObject({ mode: "commit_reveal", commitBlock: 1001, attempts: 0 });
+    expect(after).toMatchObject({ mode: "hash-commit-reveal", commitBlock: 1001, setBlock: 1009, attempts: 0 });
     expect(after?.salt).toHaveLength(8);
     expect(await chain.weights(2, 0)).toHaveLength(3);
-    expect(await events(set.id)).toEqual([
-      "commit_submitted",
-      "committed",
-      "reveal_submitted",
-      "reveal_too_early",
-      "reveal_submitted",
-      "set",
-    ]);
+    expect(await events(set.id)).toEqual(["commit_submitted", "committed", "reveal_wait", "reveal_submitted", "set"]);
+    expect(chain.txs.map((t) => t.kind)).toEqual(["commit", "reveal"]);
   });
 
-  it("gives up a commit whose reveal stays 'too early' for 10 windows, and commits again", async () => {
+  it("never sends a reveal after its reveal epoch: the commit is given up and made anew", async () => {
     chain.settings.commitRevealEnabled = true;
-    chain.settings.revealDelayBlocks = 1_000_000; // what a pool that cannot say "expired" looks like
+    chain.settings.tempo = 10;
     const set = await pendingSet(5011);
     await advanceWeights(ctx());
     chain.headNumber += 1;
-    await advanceWeights(ctx()); // committed
-    await advanceWeights(ctx()); // reveal submitted
-    chain.headNumber += 1;
-    expect(await advanceWeights(ctx())).toMatchObject({ status: "committed", step: "too early to reveal" });
-    clockMs += 10 * hp.window.blocks_per_window * hp.window.block_time_ms + 1;
-    await advanceWeights(ctx()); // reveal submitted again
-    chain.headNumber += 1;
+    await advanceWeights(ctx()); // committed in block 1001: reveal epoch 92 ends at block 1019
+    chain.headNumber = 1019; // a reveal sent now lands in 1020, epoch 93
+    clockMs += 60_000;
     expect(await advanceWeights(ctx())).toMatchObject({ status: "pending", step: "reveal refused: REVEAL_EXPIRED" });
     expect(await setOf(set.id)).toMatchObject({ lastErrorCode: "REVEAL_EXPIRED", attempts: 1 });
+    expect(chain.txs.map((t) => t.kind)).toEqual(["commit"]);
+    clockMs += 60_000;
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "committing" });
+    expect(chain.txs.map((t) => t.kind)).toEqual(["commit", "commit"]);
+  });
+
+  it("takes a validator the chain would take: root stake × TaoWeight counts, the subnet owner is exempt", async () => {
+    const own = chain.neurons.find((n) => n.hotkey === validator.address)?.stakeRao ?? 0n;
+    chain.settings.minStakeRao = own + 1000n;
+    const low = await pendingSet(5030);
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "pending", step: "refused: VALIDATOR_STAKE_LOW" });
+    expect((await setOf(low.id))?.lastErrorMessage).toMatch(/below StakeThreshold/);
+    // TaoWeight ½ of u64::MAX on 4000 root: 2000 more than alpha alone.
+    chain.settings.rootStakeRao = 4000n;
+    chain.settings.taoWeight = (1n << 63n) - 1n;
+    clockMs += 60_000;
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "submitted" });
+    chain.headNumber += 1;
+    await advanceWeights(ctx());
+    // The subnet owner's hotkey with no stake at all; and a hotkey with parents is left to the pool.
+    chain.settings.rootStakeRao = 0n;
+    chain.settings.subnetOwnerHotkey = validator.address;
+    await pendingSet(5032);
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "submitted" });
+    chain.headNumber += 1;
+    await advanceWeights(ctx());
+    chain.settings.subnetOwnerHotkey = null;
+    chain.settings.hasParentKeys = true;
+    await pendingSet(5034);
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "submitted" });
   });
 
   it("supersedes older pending sets once nothing is in flight, and keeps them on record", async () => {

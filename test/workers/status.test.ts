@@ -125,7 +125,18 @@ async function seedHistory(): Promise<void> {
   const set = { netuid: 2, uids: [1], weights: [1], values: [65535], gather: [1], reserve: [], versionKey: "0" };
   await db.insert(weightSets).values([
     { ...set, window: 8, status: "set", attempts: 0, nextAttemptAtMs: T0, createdAtMs: T0, updatedAtMs: T0 },
-    { ...set, window: 10, status: "pending", attempts: 1, nextAttemptAtMs: T0, createdAtMs: T0, updatedAtMs: T0 + 9 },
+    {
+      ...set,
+      window: 10,
+      status: "timelocked",
+      mode: "timelocked",
+      revealRound: 1000,
+      revealEpochStartBlock: 300,
+      attempts: 1,
+      nextAttemptAtMs: T0,
+      createdAtMs: T0,
+      updatedAtMs: T0 + 9,
+    },
   ]);
   await db.insert(chainHead).values({ id: 1, block: 280, hash: "0xab", timestampMs: T0, seenAtMs: T0 + 1 });
 }
@@ -184,8 +195,17 @@ describe("GET /v1/status", () => {
   });
 
   it("reports weight sets by status and the latest, the recorded chain head, and intake", () => {
-    expect(status.weight_sets.by_status).toEqual({ set: 1, pending: 1 });
-    expect(status.weight_sets.latest).toMatchObject({ window: 10, status: "pending", updated_at_ms: T0 + 9 });
+    expect(status.weight_sets.by_status).toEqual({ set: 1, timelocked: 1 });
+    expect(status.weight_sets.latest).toMatchObject({
+      window: 10,
+      status: "timelocked",
+      updated_at_ms: T0 + 9,
+      mode: "timelocked",
+      reveal_round: 1000,
+      reveal_epoch_start_block: 300,
+      set_block: null,
+    });
+    expect(status.weight_sets.mode_preference).toBe("auto");
     expect(status.chain_head).toEqual({ block: 280, timestamp_ms: T0, seen_at_ms: T0 + 1 });
     expect(status.intake.paused).toBe(false);
   });

@@ -4,9 +4,10 @@
  *
  * The chain says it in two ways. A transaction that reaches a block but fails carries a
  * dispatch error, "pallet.Error" (e.g. "subtensorModule.SettingWeightsTooFast"), whose names are
- * the same on spec 218 and HEAD. A transaction the pool refuses never gets that far: the JSON-RPC
- * call fails with `1010: Invalid Transaction: Custom error: N` (a node) or a JSON `{"invalid":
- * {"custom":N}}` (chopsticks), and what N means depends on the runtime (docs/LOCAL_CHAIN.md §5).
+ * the same on spec 218 and 425. A transaction the pool refuses never gets that far: the JSON-RPC
+ * call fails with `1010: Invalid Transaction: Custom error: N` (a node; @polkadot/api's RpcError
+ * also carries `code` 1010 and `data` "Custom error: N") or a JSON `{"invalid":{"custom":N}}`
+ * (chopsticks), and what N means depends on the runtime (docs/LOCAL_CHAIN.md §5).
  */
 import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
 
@@ -19,22 +20,46 @@ export function chainUnavailable(what: string, cause: unknown): EdgeError {
   return new EdgeError("CHAIN_UNAVAILABLE", `could not reach the chain for ${what}`, undefined, { cause });
 }
 
-/** SubtensorModule's dispatch errors the validator acts on; any other name is WEIGHTS_REJECTED. */
+/**
+ * SubtensorModule's dispatch errors that weights calls can meet on spec 218 and 425 (subtensor
+ * pallets/subtensor/src/subnets/weights.rs: the commit, reveal, timelocked-commit and
+ * internal_set_weights checks; coldkey swaps from the dispatch guard). Any other name is
+ * WEIGHTS_REJECTED, naming it.
+ */
 const DISPATCH_ERRORS: Readonly<Record<string, ErrorCode>> = {
   SettingWeightsTooFast: "WEIGHTS_RATE_LIMITED",
+  CommittingWeightsTooFast: "WEIGHTS_RATE_LIMITED",
   IncorrectWeightVersionKey: "WEIGHTS_VERSION_KEY_LOW",
   HotKeyNotRegisteredInSubNet: "VALIDATOR_NOT_REGISTERED",
   NotEnoughStakeToSetWeights: "VALIDATOR_STAKE_LOW",
+  NeuronNoValidatorPermit: "VALIDATOR_NO_PERMIT",
   CommitRevealEnabled: "COMMIT_REVEAL_ENABLED",
+  CommitRevealDisabled: "COMMIT_REVEAL_DISABLED",
+  IncorrectCommitRevealVersion: "COMMIT_REVEAL_VERSION_MISMATCH",
+  InvalidRevealRound: "REVEAL_ROUND_INVALID",
+  TooManyUnrevealedCommits: "TOO_MANY_UNREVEALED_COMMITS",
+  MechanismDoesNotExist: "MECHANISM_NOT_FOUND",
   RevealTooEarly: "REVEAL_TOO_EARLY",
   ExpiredWeightCommit: "REVEAL_EXPIRED",
+  NoWeightsCommitFound: "COMMIT_NOT_FOUND",
+  InvalidRevealCommitHashNotMatch: "COMMIT_NOT_FOUND",
+  CanNotSetRootNetworkWeights: "WEIGHTS_INVALID",
+  WeightVecNotEqualSize: "WEIGHTS_INVALID",
+  UidsLengthExceedUidsInSubNet: "WEIGHTS_INVALID",
+  DuplicateUids: "WEIGHTS_INVALID",
+  UidVecContainInvalidOne: "WEIGHTS_INVALID",
+  WeightVecLengthIsLow: "WEIGHTS_INVALID",
+  MaxWeightExceeded: "WEIGHTS_INVALID",
+  InputLengthsUnequal: "WEIGHTS_INVALID",
+  ColdkeySwapAnnounced: "COLDKEY_SWAP_PENDING",
+  ColdkeySwapDisputed: "COLDKEY_SWAP_PENDING",
 };
 
 type PoolCodes = Readonly<Record<number, readonly [ErrorCode, string]>>;
 
 /**
- * The last spec whose pool speaks the old dialect below. Where the switch to HEAD's numbering
- * happened between 218 and 425 is not known here: a spec in between is read as HEAD.
+ * The last spec whose pool speaks the old dialect below. Where the switch to spec 425's
+ * numbering happened between 218 and 425 is not known here: a spec in between is read as 425.
  */
 export const LAST_LEGACY_POOL_SPEC = 218;
 
@@ -50,17 +75,24 @@ const LEGACY_POOL_CODES: PoolCodes = {
 };
 
 /**
- * HEAD (spec 425, `CustomTransactionError`): these come from subtensor's sources (table in
- * docs/LOCAL_CHAIN.md §5) and cannot be exercised here, since the local runtime is spec 218. 17 is
- * "no commit of this hash is in its reveal range": too early or expired, the pool does not say
- * which; it is read as too early, and the caller's own reveal deadline tells the two apart.
+ * Spec 425 (`CustomTransactionError`, subtensor common/src/transaction_error.rs:38-73, mapped from
+ * pallet errors in pallets/subtensor/src/extensions/subtensor.rs:27-60): every code a weights call
+ * can meet, and 19, which they do not raise but whose meaning is plain. They cannot be produced
+ * offline (the local runtime is spec 218). 17 is "no commit of this hash is in its reveal epoch":
+ * too early or expired, the pool does not say which; the reveal timing (workers/weights/
+ * hash-reveal-timing.ts) tells the two apart before sending.
  */
-const HEAD_POOL_CODES: PoolCodes = {
+const POOL_CODES_425: PoolCodes = {
+  0: ["COLDKEY_SWAP_PENDING", "ColdkeyInSwapSchedule"],
   1: ["VALIDATOR_STAKE_LOW", "StakeAmountTooLow"],
   6: ["WEIGHTS_RATE_LIMITED", "RateLimitExceeded"],
-  16: ["WEIGHTS_REJECTED", "CommitNotFound"],
-  17: ["REVEAL_TOO_EARLY", "CommitBlockNotInRevealRange"],
+  15: ["REVEAL_ROUND_INVALID", "InvalidRevealRound"],
+  16: ["COMMIT_NOT_FOUND", "CommitNotFound"],
+  17: ["REVEAL_NOT_IN_RANGE", "CommitBlockNotInRevealRange"],
+  18: ["WEIGHTS_INVALID", "InputLengthsUnequal"],
   19: ["VALIDATOR_NOT_REGISTERED", "UidNotFound"],
+  21: ["COLDKEY_SWAP_PENDING", "ColdkeySwapDisputed"],
+  255: ["WEIGHTS_REJECTED", "BadRequest"],
 };
 
 /**
@@ -77,13 +109,15 @@ export function isPoolRejection(error: unknown): boolean {
 }
 
 /**
- * The EdgeError for what the chain said: a dispatch error name ("subtensorModule.RevealTooEarly")
- * or a pool rejection's message ("1010: Invalid Transaction: Custom error: 3"), whose custom
- * codes are read in the dialect of `specVersion` (HEAD's when not given).
+ * The EdgeError for what the chain said: a dispatch error name ("subtensorModule.RevealTooEarly"),
+ * a pool rejection's message ("1010: Invalid Transaction: Custom error: 3"), or the pool's error
+ * itself (an RpcError with `code` and `data`). Custom codes are read in the dialect of
+ * `specVersion` (spec 425's when not given).
  */
-export function chainRefusal(nameOrPoolMessage: string, specVersion?: number): EdgeError {
-  const said = firstLine(nameOrPoolMessage);
-  return POOL_MESSAGE.test(said) ? poolRefusal(said, specVersion) : dispatchRefusal(said);
+export function chainRefusal(said: unknown, specVersion?: number): EdgeError {
+  const line = firstLine(said);
+  const pool = POOL_MESSAGE.test(line) || isPoolRejection(said);
+  return pool ? poolRefusal(line, customCodeOf(said, line), specVersion) : dispatchRefusal(line);
 }
 
 function dispatchRefusal(name: string): EdgeError {
@@ -93,13 +127,22 @@ function dispatchRefusal(name: string): EdgeError {
   return refusal(code ?? "WEIGHTS_REJECTED", name, { error: name, source: "block" });
 }
 
-function poolRefusal(said: string, specVersion: number | undefined): EdgeError {
-  const message = said.replace(/^undefined: /, ""); // chopsticks sends no code
-  const custom = /Custom error: (\d+)/i.exec(message) ?? /"custom":\s*(\d+)/.exec(message);
-  if (!custom) return refusal("WEIGHTS_REJECTED", message, { error: message, source: "pool" });
-  const customCode = Number(custom[1]);
+/** The custom code N of a pool refusal: from an RpcError's `data` ("Custom error: N"), else from its message in either wording. */
+function customCodeOf(said: unknown, line: string): number | undefined {
+  const data = (said as { data?: unknown } | null)?.data;
+  return (typeof data === "string" ? customIn(data) : undefined) ?? customIn(line);
+}
+
+function customIn(text: string): number | undefined {
+  const match = /Custom error: (\d+)/i.exec(text) ?? /"custom":\s*(\d+)/.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+function poolRefusal(line: string, customCode: number | undefined, specVersion: number | undefined): EdgeError {
+  const message = line.replace(/^undefined: /, ""); // chopsticks sends no code
+  if (customCode === undefined) return refusal("WEIGHTS_REJECTED", message, { error: message, source: "pool" });
   const legacy = specVersion !== undefined && specVersion <= LAST_LEGACY_POOL_SPEC;
-  const known = (legacy ? LEGACY_POOL_CODES : HEAD_POOL_CODES)[customCode];
+  const known = (legacy ? LEGACY_POOL_CODES : POOL_CODES_425)[customCode];
   const details = { error: known?.[1] ?? message, source: "pool", customCode, specVersion, message };
   return refusal(known?.[0] ?? "WEIGHTS_REJECTED", `${message} (${known?.[1] ?? "unknown custom code"})`, details);
 }

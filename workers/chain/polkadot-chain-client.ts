@@ -10,13 +10,14 @@
  * is mapped in chain-errors.ts.
  */
 import { ApiPromise, HttpProvider, WsProvider } from "@polkadot/api";
-import type { SubmittableExtrinsic } from "@polkadot/api/types";
+import type { ApiDecoration, SubmittableExtrinsic } from "@polkadot/api/types";
 import type { DispatchError, EventRecord, SignedBlock } from "@polkadot/types/interfaces";
 import type { Codec, Registry, Signer } from "@polkadot/types/types";
-import { u8aConcat, u8aToHex, u8aToString } from "@polkadot/util";
+import { isHex, u8aConcat, u8aToHex, u8aToString } from "@polkadot/util";
 import { blake2AsU8a } from "@polkadot/util-crypto";
 import { EdgeError } from "../../schema/errors.ts";
 import type { HotkeySigner } from "../../schema/keys/hotkey-signer.ts";
+import { type EpochSource, netuidIndex } from "../weights/epoch-schedule.ts";
 import type {
   BlockRef,
   ChainClient,
@@ -27,6 +28,11 @@ import type {
   NeuronInfo,
   RevealCall,
   SubmittedTx,
+  TimelockedCommit,
+  TimelockedCommitCall,
+  TimelockedRevealQuery,
+  TimelockedRevealSearch,
+  TimelockState,
   WeightsCall,
   WeightsState,
 } from "./chain-client.ts";
@@ -41,6 +47,8 @@ const ERA_PERIOD = 64;
 const MAX_FINALITY_LAG = 16;
 /** Blocks fetched at once while searching for an extrinsic. */
 const SEARCH_BATCH = 8;
+/** MAX_CRV3_COMMIT_SIZE_BYTES: the chain's bound on a timelocked commit (subtensor pallets/subtensor/src/lib.rs:60). */
+const MAX_COMMIT_BYTES = 5000;
 
 /** Connects lazily; one ApiPromise per client. */
 export class PolkadotChainClient implements ChainClient {
@@ -125,31 +133,50 @@ export class PolkadotChainClient implements ChainClient {
     });
   }
 
-  weights(netuid: number, uid: number): Promise<readonly (readonly [number, number])[]> {
+  weights(netuid: number, uid: number, mecid = 0): Promise<readonly (readonly [number, number])[]> {
     return this.#call(`the weights of uid ${uid} on netuid ${netuid}`, async (api) => {
-      const stored = await api.query.subtensorModule.weights(netuid, uid);
+      // Keyed by the mechanism's storage index, which is the netuid for mechanism 0 (and on spec 218).
+      const stored = await api.query.subtensorModule.weights(netuidIndex(netuid, mecid), uid);
       return (stored.toJSON() as [number, number][]).map(([dest, value]) => [dest, value] as const);
     });
   }
 
-  weightsState(netuid: number, hotkey: string): Promise<WeightsState> {
+  weightsState(netuid: number, hotkey: string, mecid = 0): Promise<WeightsState> {
     return this.#call(`the weights state of netuid ${netuid}`, async (api) => {
       const head = await this.head();
       const sm = (await api.at(head.hash)).query.subtensorModule;
       // Spec 218 calls the stake needed to set weights WeightsMinStake; HEAD calls it StakeThreshold.
       const minStake = sm.weightsMinStake ?? sm.stakeThreshold;
+      // Items a runtime may lack read as null (spec 218 has no SubnetEpochIndex, perhaps no TaoWeight).
+      const optional = <T>(read: (() => Promise<T>) | undefined) => (read ? read() : Promise.resolve(null));
       const [enabled, rateLimit, lastUpdate, versionKey, uid, stake, min] = await Promise.all([
         sm.commitRevealWeightsEnabled(netuid),
         sm.weightsSetRateLimit(netuid),
-        sm.lastUpdate(netuid),
+        // Keyed by the mechanism's storage index: each mechanism has its own rate limit clock.
+        sm.lastUpdate(netuidIndex(netuid, mecid)),
         sm.weightsVersionKey(netuid),
         sm.uids(netuid, hotkey),
         sm.totalHotkeyAlpha(hotkey, netuid),
         minStake ? minStake() : Promise.resolve(null),
       ]);
+      const [root, taoWeight, owner, parents, commits, epochIndex] = await Promise.all([
+        sm.totalHotkeyAlpha(hotkey, 0),
+        // A plain value on finney; a map by netuid on spec 218.
+        optional(
+          sm.taoWeight && (() => (sm.taoWeight.creator.meta.type.isMap ? sm.taoWeight(netuid) : sm.taoWeight())),
+        ),
+        optional(sm.subnetOwnerHotkey && (() => sm.subnetOwnerHotkey(netuid))),
+        optional(sm.parentKeys && (() => sm.parentKeys(hotkey, netuid))),
+        optional(sm.weightCommits && (() => sm.weightCommits(netuid, hotkey))),
+        optional(sm.subnetEpochIndex && (() => sm.subnetEpochIndex(netuid))),
+      ]);
       const uidValue = unwrapOption(uid);
       const uidNumber = uidValue === null ? null : toNumber(uidValue);
       const updates = lastUpdate.toJSON() as number[];
+      const stateful = epochIndex !== null;
+      const stored = commits === null ? null : unwrapOption(commits);
+      const tuples = (stored === null ? [] : (stored.toJSON() as [string, number, number, number][])) ?? [];
+      const ownerHotkey = owner === null ? null : api.createType("AccountId32", owner).toString();
       return {
         block: head,
         uid: uidNumber,
@@ -159,6 +186,18 @@ export class PolkadotChainClient implements ChainClient {
         versionKey: BigInt(versionKey.toString()),
         minStakeRao: min === null ? 0n : BigInt(min.toString()),
         stakeRao: BigInt(stake.toString()),
+        rootStakeRao: BigInt(root.toString()),
+        taoWeight: taoWeight === null ? 0n : BigInt(taoWeight.toString()),
+        // An unset owner is the all-zero account: no hotkey signs as it.
+        subnetOwnerHotkey: ownerHotkey === null || /^0x0*$/.test(u8aToHex(owner?.toU8a())) ? null : ownerHotkey,
+        hasParentKeys: parents !== null && (parents.toJSON() as unknown[]).length > 0,
+        // ≤ 422: (hash, commit block, first reveal block, last reveal block); ≥ 423: (hash, commit epoch, commit block, 0).
+        hashCommits: tuples.map(([hash, second, third]) =>
+          stateful
+            ? { hash, commitBlock: Number(third), commitEpoch: Number(second) }
+            : { hash, commitBlock: Number(second), commitEpoch: null },
+        ),
+        subnetEpochIndex: epochIndex === null ? null : toNumber(epochIndex),
       };
     });
   }
@@ -183,6 +222,117 @@ export class PolkadotChainClient implements ChainClient {
         call.versionKey,
       ),
     );
+  }
+
+  timelockState(netuid: number, mecid?: number): Promise<TimelockState> {
+    return this.#call(`the timelock state of netuid ${netuid}`, async (api) => {
+      const head = await this.head();
+      const at = await api.at(head.hash);
+      const sm = at.query.subtensorModule;
+      const drand = at.query.drand;
+      const calls = api.tx.subtensorModule;
+      const call = mecid === undefined ? calls.commitTimelockedWeights : calls.commitTimelockedMechanismWeights;
+      // Each item may be absent from a runtime (spec 218): read what exists, default or null the rest.
+      const [enabled, version, period, tempo, lastStored, mechanisms, epochs] = await Promise.all([
+        sm.commitRevealWeightsEnabled(netuid),
+        sm.commitRevealWeightsVersion ? sm.commitRevealWeightsVersion() : null,
+        sm.revealPeriodEpochs ? sm.revealPeriodEpochs(netuid) : null,
+        sm.tempo(netuid),
+        drand?.lastStoredRound ? drand.lastStoredRound() : null,
+        sm.mechanismCountCurrent ? sm.mechanismCountCurrent(netuid) : null,
+        epochSource(at, netuid),
+      ]);
+      return {
+        block: head,
+        netuidIndex: netuidIndex(netuid, mecid ?? 0),
+        commitRevealEnabled: enabled.toJSON() === true,
+        timelockedCallAvailable: call !== undefined,
+        commitRevealVersion: version === null ? null : toNumber(version),
+        revealPeriodEpochs: period === null ? 1 : toNumber(period),
+        tempo: toNumber(tempo),
+        lastStoredRound: lastStored === null ? null : toNumber(lastStored),
+        mechanismCount: mechanisms === null ? 1 : toNumber(mechanisms),
+        epochs,
+      };
+    });
+  }
+
+  async submitTimelockedCommit(signer: HotkeySigner, call: TimelockedCommitCall): Promise<SubmittedTx> {
+    if (!isHex(call.commitHex) || call.commitHex.length < 4)
+      throw new TypeError("commitHex must be the commit's bytes as 0x-hex");
+    const bytes = (call.commitHex.length - 2) / 2;
+    if (bytes > MAX_COMMIT_BYTES)
+      throw new EdgeError(
+        "WEIGHTS_COMMIT_TOO_LARGE",
+        `the timelocked commit is ${bytes} bytes; the chain takes at most ${MAX_COMMIT_BYTES}`,
+        { bytes, limit: MAX_COMMIT_BYTES },
+      );
+    return this.#submit(signer, (api) => {
+      const sm = api.tx.subtensorModule;
+      const { netuid, mecid, commitHex, revealRound, commitRevealVersion } = call;
+      if (mecid === undefined) {
+        if (!sm.commitTimelockedWeights)
+          throw new Error("the runtime has no SubtensorModule.commit_timelocked_weights");
+        return sm.commitTimelockedWeights(netuid, commitHex, revealRound, commitRevealVersion);
+      }
+      if (!sm.commitTimelockedMechanismWeights)
+        throw new Error("the runtime has no SubtensorModule.commit_timelocked_mechanism_weights");
+      return sm.commitTimelockedMechanismWeights(netuid, mecid, commitHex, revealRound, commitRevealVersion);
+    });
+  }
+
+  timelockedCommits(netuid: number, mecid = 0): Promise<readonly TimelockedCommit[]> {
+    return this.#call(`the timelocked commits of netuid ${netuid}`, async (api) => {
+      const head = await this.head();
+      const stored = (await api.at(head.hash)).query.subtensorModule.timelockedWeightCommits;
+      if (!stored) return [];
+      const out: TimelockedCommit[] = [];
+      for (const [key, value] of await stored.entries(netuidIndex(netuid, mecid))) {
+        const epoch = toNumber(key.args[1]);
+        for (const [who, block, commit, round] of value as unknown as Iterable<readonly [Codec, Codec, Codec, Codec]>) {
+          out.push({
+            epoch,
+            hotkey: api.createType("AccountId32", who).toString(),
+            block: toNumber(block),
+            // blake2-256 of the raw bytes, as the event hashes them (BlakeTwo256::hash(&commit)).
+            commitHash: u8aToHex(blake2AsU8a(commit.toU8a(true), 256)),
+            revealRound: toNumber(round),
+          });
+        }
+      }
+      return out.sort((a, b) => a.epoch - b.epoch || a.block - b.block);
+    });
+  }
+
+  findTimelockedReveal(
+    query: TimelockedRevealQuery,
+    fromBlock: number,
+    maxBlocks: number,
+  ): Promise<TimelockedRevealSearch> {
+    const index = netuidIndex(query.netuid, query.mecid ?? 0);
+    return this.#call(`the reveal of ${query.hotkey} on netuid ${query.netuid}`, async (api) => {
+      const hotkey = u8aToHex(api.createType("AccountId32", query.hotkey).toU8a());
+      const head = (await api.rpc.chain.getHeader()).number.toNumber();
+      const last = Math.min(head, fromBlock + maxBlocks - 1);
+      for (let start = fromBlock; start <= last; start += SEARCH_BATCH) {
+        const numbers = Array.from({ length: Math.min(SEARCH_BATCH, last - start + 1) }, (_, i) => start + i);
+        const blocks = await Promise.all(numbers.map((n) => retainedBlock(api, n)));
+        for (const signed of blocks) {
+          if (!signed) continue;
+          const block = blockRef(signed);
+          const events = (await (await api.at(block.hash)).query.system.events()) as unknown as EventRecord[];
+          const revealed = events.some(
+            ({ event }) =>
+              event.section === "subtensorModule" &&
+              event.method === "TimelockedWeightsRevealed" &&
+              toNumber(event.data[0]) === index &&
+              u8aToHex(event.data[1]?.toU8a()) === hotkey,
+          );
+          if (revealed) return { revealedAt: block, searchedTo: block.number };
+        }
+      }
+      return { revealedAt: null, searchedTo: Math.max(last, fromBlock - 1) };
+    });
   }
 
   findExtrinsic(txHash: string, fromBlock: number, maxBlocks: number): Promise<ExtrinsicSearch> {
@@ -264,7 +414,8 @@ export class PolkadotChainClient implements ChainClient {
       };
     } catch (e) {
       if (e instanceof EdgeError) throw e;
-      if (isPoolRejection(e)) throw chainRefusal(errorMessage(e), api.runtimeVersion.specVersion.toNumber());
+      // The error itself, not its message: an RpcError carries the pool's custom code in `data` too.
+      if (isPoolRejection(e)) throw chainRefusal(e, api.runtimeVersion.specVersion.toNumber());
       throw chainUnavailable("the node", e);
     }
   }
@@ -287,6 +438,30 @@ function polkadotSigner(registry: Registry, hotkey: HotkeySigner): Signer {
       return { id, signature: u8aToHex(u8aConcat(new Uint8Array([1]), hotkey.sign(message))) };
     },
   };
+}
+
+/**
+ * Where the next epoch's start comes from, by what the runtime offers (docs/PROTOCOL.md §8.1):
+ * the runtime API `SubnetInfoRuntimeApi.get_next_epoch_start_block` (spec ≥ 423), else the
+ * stateful storage LastEpochBlock / PendingEpochAt, else the ≤ 422 modulo rule.
+ */
+async function epochSource(at: ApiDecoration<"promise">, netuid: number): Promise<EpochSource> {
+  const runtimeApi = (at.call as Record<string, Record<string, unknown> | undefined>).subnetInfoRuntimeApi
+    ?.getNextEpochStartBlock as ((netuid: number) => Promise<Codec>) | undefined;
+  if (runtimeApi) {
+    const next = unwrapOption(await runtimeApi(netuid));
+    // None: no such subnet, or tempo 0, which never runs an epoch
+    // (subtensor pallets/subtensor/src/coinbase/run_coinbase.rs:1124-1138).
+    if (next === null)
+      throw new EdgeError("MECHANISM_NOT_FOUND", `the runtime has no next epoch for netuid ${netuid}`, { netuid });
+    return { kind: "runtime-api", nextEpochStartBlock: toNumber(next) };
+  }
+  const sm = at.query.subtensorModule;
+  if (sm.lastEpochBlock && sm.pendingEpochAt) {
+    const [last, pending] = await Promise.all([sm.lastEpochBlock(netuid), sm.pendingEpochAt(netuid)]);
+    return { kind: "storage", lastEpochBlock: toNumber(last), pendingEpochAt: toNumber(pending) };
+  }
+  return { kind: "modulo" };
 }
 
 /** Block n, or null if the chain has not produced it; throws if the node no longer keeps it. */
@@ -361,8 +536,4 @@ function unwrapOption(value: Codec): Codec | null {
 
 function toNumber(value: unknown): number {
   return Number(String(value));
-}
-
-function errorMessage(e: unknown): string {
-  return String((e as { message?: unknown } | null)?.message ?? e);
 }

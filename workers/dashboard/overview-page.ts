@@ -67,12 +67,25 @@ function leaderRow(r: LeaderRowView, rank: number): Html {
 </tr>`;
 }
 
+/** A weight set's status and mode; for a timelocked one, its drand round, reveal epoch, and revealed or dropped. */
+export function weightSetState(s: Extract<OverviewView["weightsFrom"], { kind: "set" }>): string {
+  const mode = s.mode ?? "mode not chosen yet";
+  if (s.mode !== "timelocked") return `${s.status}, ${mode}${s.setBlock !== null ? ` in block ${s.setBlock}` : ""}`;
+  const outcome =
+    s.status === "set"
+      ? `revealed in block ${s.setBlock}`
+      : s.status === "dropped"
+        ? "dropped by the chain unrevealed"
+        : s.status;
+  return `timelocked to drand round ${s.revealRound ?? "?"}, reveal epoch from block ${s.revealEpochStartBlock ?? "?"}: ${outcome}`;
+}
+
 /** The front page. */
 export function overviewPage(v: OverviewView): Html {
   const c = v.current;
   const weightsFrom =
     v.weightsFrom.kind === "set"
-      ? `weights of the set after window ${v.weightsFrom.window} (${v.weightsFrom.status})`
+      ? `weights of the set after window ${v.weightsFrom.window} (${weightSetState(v.weightsFrom)})`
       : "weights as the validator would set them now (no weight set yet)";
   return page(
     "templar-edge dashboard",

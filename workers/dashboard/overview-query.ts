@@ -96,7 +96,18 @@ export interface OverviewView {
   readonly leaderboard: readonly LeaderRowView[];
   /** Where the weights come from: a weight set (its window and status) or the preview from the current states. */
   readonly weightsFrom:
-    | { readonly kind: "set"; readonly window: number; readonly status: string }
+    | {
+        readonly kind: "set";
+        readonly window: number;
+        readonly status: string;
+        /** How it goes on chain (direct, hash-commit-reveal, timelocked); null before its first attempt. */
+        readonly mode: string | null;
+        /** Timelocked: the drand round and the first block of the expected reveal epoch. */
+        readonly revealRound: number | null;
+        readonly revealEpochStartBlock: number | null;
+        /** The block the weights were set or revealed in. */
+        readonly setBlock: number | null;
+      }
     | { readonly kind: "preview" };
 }
 
@@ -288,6 +299,16 @@ export async function overview(ctx: WorkerContext): Promise<OverviewView> {
       .map((a) => ({ window: a.window, value: a.after }))
       .reverse(),
     leaderboard,
-    weightsFrom: set ? { kind: "set", window: set.window, status: set.status } : { kind: "preview" },
+    weightsFrom: set
+      ? {
+          kind: "set",
+          window: set.window,
+          status: set.status,
+          mode: set.mode,
+          revealRound: set.revealRound,
+          revealEpochStartBlock: set.revealEpochStartBlock,
+          setBlock: set.setBlock,
+        }
+      : { kind: "preview" },
   };
 }

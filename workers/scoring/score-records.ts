@@ -116,6 +116,9 @@ function weightSetJson(s: SetRow, events: (typeof weightSetEvents.$inferSelect)[
     tx_hash: s.txHash,
     commit_block: s.commitBlock,
     set_block: s.setBlock,
+    reveal_round: s.revealRound,
+    reveal_epoch_start_block: s.revealEpochStartBlock,
+    commit_epoch: s.commitEpoch,
     created_at_ms: s.createdAtMs,
     updated_at_ms: s.updatedAtMs,
     events: events.map((e) => ({

@@ -53,7 +53,16 @@ export interface ValidatorStatus {
       readonly status: string;
       readonly updated_at_ms: number;
       readonly last_error_code: string | null;
+      /** How it goes on chain, chosen from chain state for each attempt (direct, hash-commit-reveal, timelocked). */
+      readonly mode: string | null;
+      /** Timelocked: the drand round it is encrypted to, and the first block of its expected reveal epoch. */
+      readonly reveal_round: number | null;
+      readonly reveal_epoch_start_block: number | null;
+      /** The block its weights were set or (timelocked: status "set") revealed in; a dropped commit has status "dropped". */
+      readonly set_block: number | null;
     } | null;
+    /** The operator's WEIGHTS_MODE ("auto": the mode follows the chain). */
+    readonly mode_preference: string;
   };
   readonly latencies: {
     readonly receipt_to_verdict: LatencySummary;
@@ -105,7 +114,10 @@ export async function validatorStatus(ctx: WorkerContext, windows = STATUS_WINDO
          FROM runners r ORDER BY r.id`,
     ),
     d1.prepare("SELECT status AS key, count(*) AS n FROM weight_sets GROUP BY status"),
-    d1.prepare("SELECT id, window, status, updated_at_ms, last_error_code FROM weight_sets ORDER BY id DESC LIMIT 1"),
+    d1.prepare(
+      `SELECT id, window, status, updated_at_ms, last_error_code, mode, reveal_round, reveal_epoch_start_block, set_block
+         FROM weight_sets ORDER BY id DESC LIMIT 1`,
+    ),
     d1.prepare("SELECT block, timestamp_ms, seen_at_ms FROM chain_head WHERE id = 1"),
     d1
       .prepare(
@@ -144,9 +156,7 @@ export async function validatorStatus(ctx: WorkerContext, windows = STATUS_WINDO
     batchCounts[r.kind] = { ...batchCounts[r.kind], [r.state]: r.n };
   }
   const ms = (result: D1Result | undefined) => ((result?.results ?? []) as { ms: number | null }[]).map((r) => r.ms);
-  const set = latestSet?.results[0] as
-    | { id: number; window: number; status: string; updated_at_ms: number; last_error_code: string | null }
-    | undefined;
+  const set = latestSet?.results[0] as NonNullable<ValidatorStatus["weight_sets"]["latest"]> | undefined;
   const chainHead = head?.results[0] as { block: number; timestamp_ms: number; seen_at_ms: number } | undefined;
   return {
     now_ms: ctx.now(),
@@ -169,6 +179,7 @@ export async function validatorStatus(ctx: WorkerContext, windows = STATUS_WINDO
     weight_sets: {
       by_status: counts((setsByStatus?.results ?? []) as { key: string; n: number }[]),
       latest: set ?? null,
+      mode_preference: ctx.config.weightsMode,
     },
     latencies: {
       receipt_to_verdict: summarizeLatencies(ms(verdicts)),

@@ -3,12 +3,16 @@ import { desc } from "drizzle-orm";
 import { weightSets } from "../../schema/db/index.ts";
 import type { Database } from "../d1.ts";
 
-/** A query for the newest weight set (window, status, uids, weights), for use inside a batch. */
+/** A query for the newest weight set (window, status, how it goes on chain, its vector), for use inside a batch. */
 export function latestWeightSetQuery(db: Database) {
   return db
     .select({
       window: weightSets.window,
       status: weightSets.status,
+      mode: weightSets.mode,
+      revealRound: weightSets.revealRound,
+      revealEpochStartBlock: weightSets.revealEpochStartBlock,
+      setBlock: weightSets.setBlock,
       uids: weightSets.uids,
       weights: weightSets.weights,
     })

@@ -1,13 +1,15 @@
 /**
  * A chain for workerd tests. Mocked because workerd cannot spawn the chopsticks process that
- * runs the real subtensor runtime, and workerd tests must never dial an endpoint (docs/TOOLCHAIN.md §3).
- * The real client, PolkadotChainClient, is tested against that runtime in test/node/, and the
- * cron Worker setting weights through it inside workerd in test/node/weights-e2e.test.ts.
+ * runs the real subtensor runtime, and workerd tests must never dial an endpoint that is not
+ * there (docs/TOOLCHAIN.md §3). The real client, PolkadotChainClient, is tested against that
+ * runtime in test/node/, the cron Worker setting weights through it inside workerd in
+ * test/node/weights-e2e.test.ts, and its timelocked path inside workerd against the fake finney
+ * node in test/workers/weights-timelocked.test.ts.
  *
  * Blocks follow a fixed clock: block n is at anchor.atMs + (n − anchor.number)·blockMs. A
  * transaction submitted at head h lands in block h + 1 once the test moves the head there; what
  * it does then follows the subtensor checks the validator relies on (rate limit, version key,
- * registration, stake, commit-reveal), with the same error names.
+ * registration, stake, commit-reveal, the reveal epoch on the modulo rule), with the same error names.
  */
 
 import type { EdgeError } from "../../../schema/errors.ts";
@@ -21,10 +23,15 @@ import type {
   NeuronInfo,
   RevealCall,
   SubmittedTx,
+  TimelockedCommit,
+  TimelockedRevealSearch,
+  TimelockState,
   WeightsCall,
   WeightsState,
 } from "../../../workers/chain/chain-client.ts";
+import { weightsStakeRule } from "../../../workers/chain/stake-rule.ts";
 import { commitHash } from "../../../workers/chain/weights-commit.ts";
+import { moduloEpoch } from "../../../workers/weights/epoch-schedule.ts";
 
 type TxKind = "set" | "commit" | "reveal";
 
@@ -44,7 +51,19 @@ export class FakeChain implements ChainClient {
   neurons: NeuronInfo[];
   commitmentList: Commitment[] = [];
   /** Subnet settings, as the chain would report them. */
-  settings = { commitRevealEnabled: false, rateLimitBlocks: 0, versionKey: 0n, minStakeRao: 0n, revealDelayBlocks: 3 };
+  settings = {
+    commitRevealEnabled: false,
+    rateLimitBlocks: 0,
+    versionKey: 0n,
+    minStakeRao: 0n,
+    /** Epochs on the ≤ 422 modulo rule, as on spec 218: a hash commit is revealed in the next epoch. */
+    tempo: 360,
+    revealPeriodEpochs: 1,
+    rootStakeRao: 0n,
+    taoWeight: 0n,
+    subnetOwnerHotkey: null as string | null,
+    hasParentKeys: false,
+  };
   /** Every transaction submitted, in order. */
   readonly txs: FakeTx[] = [];
   /** Stored weights per uid, max-upscaled like the chain. */
@@ -112,6 +131,14 @@ export class FakeChain implements ChainClient {
       versionKey: this.settings.versionKey,
       minStakeRao: this.settings.minStakeRao,
       stakeRao: n?.stakeRao ?? 0n,
+      rootStakeRao: this.settings.rootStakeRao,
+      taoWeight: this.settings.taoWeight,
+      subnetOwnerHotkey: this.settings.subnetOwnerHotkey,
+      hasParentKeys: this.settings.hasParentKeys,
+      hashCommits: [...this.#commits.entries()]
+        .filter(([who]) => who === hotkey)
+        .map(([, c]) => ({ hash: c.hash, commitBlock: c.block, commitEpoch: null })),
+      subnetEpochIndex: null,
     };
   }
 
@@ -125,6 +152,34 @@ export class FakeChain implements ChainClient {
 
   async submitRevealWeights(signer: HotkeySigner, call: RevealCall): Promise<SubmittedTx> {
     return this.#submit("reveal", signer, call);
+  }
+
+  /** Like spec 218: no timelocked calls, no Drand pallet, the modulo epoch (the fake finney node has them). */
+  async timelockState(netuid: number, mecid?: number): Promise<TimelockState> {
+    return {
+      block: this.ref(this.headNumber),
+      netuidIndex: netuid + (mecid ?? 0) * 4096,
+      commitRevealEnabled: this.settings.commitRevealEnabled,
+      timelockedCallAvailable: false,
+      commitRevealVersion: null,
+      revealPeriodEpochs: this.settings.revealPeriodEpochs,
+      tempo: this.settings.tempo,
+      lastStoredRound: null,
+      mechanismCount: 1,
+      epochs: { kind: "modulo" },
+    };
+  }
+
+  async submitTimelockedCommit(): Promise<SubmittedTx> {
+    throw new Error("FakeChain has no timelocked commits (spec 218); test them on the fake finney node");
+  }
+
+  async timelockedCommits(): Promise<readonly TimelockedCommit[]> {
+    return [];
+  }
+
+  async findTimelockedReveal(_query: unknown, fromBlock: number, maxBlocks: number): Promise<TimelockedRevealSearch> {
+    return { revealedAt: null, searchedTo: Math.min(this.headNumber, fromBlock + maxBlocks - 1) };
   }
 
   async findExtrinsic(txHash: string, fromBlock: number, maxBlocks: number): Promise<ExtrinsicSearch> {
@@ -166,10 +221,23 @@ export class FakeChain implements ChainClient {
   #apply(tx: FakeTx): string | null {
     const n = this.neurons.find((x) => x.hotkey === tx.hotkey);
     if (!n) return "subtensorModule.HotKeyNotRegisteredInSubNet";
-    if (n.stakeRao < this.settings.minStakeRao) return "subtensorModule.NotEnoughStakeToSetWeights";
+    const stake = weightsStakeRule({
+      alphaStake: n.stakeRao,
+      rootStake: this.settings.rootStakeRao,
+      taoWeight: this.settings.taoWeight,
+      stakeThreshold: this.settings.minStakeRao,
+      hotkey: n.hotkey,
+      subnetOwnerHotkey: this.settings.subnetOwnerHotkey,
+      registered: true,
+    });
+    // A hotkey with parents inherits stake this fake does not model: it passes.
+    if (!stake.allowed && !this.settings.hasParentKeys) return "subtensorModule.NotEnoughStakeToSetWeights";
     if (tx.kind === "commit") {
       if (!this.settings.commitRevealEnabled) return "subtensorModule.CommitRevealDisabled";
+      const last = this.#lastUpdate.get(n.uid) ?? 0;
+      if (last > 0 && tx.inBlock - last < this.settings.rateLimitBlocks) return "subtensorModule.SettingWeightsTooFast";
       this.#commits.set(tx.hotkey, { hash: (tx.call as { commitHash: string }).commitHash, block: tx.inBlock });
+      this.#lastUpdate.set(n.uid, tx.inBlock); // a commit moves LastUpdate; its reveal does not
       return null;
     }
     const call = tx.call as WeightsCall;
@@ -181,7 +249,11 @@ export class FakeChain implements ChainClient {
     } else {
       const commit = this.#commits.get(tx.hotkey);
       if (!commit) return "subtensorModule.NoWeightsCommitFound";
-      if (tx.inBlock < commit.block + this.settings.revealDelayBlocks) return "subtensorModule.RevealTooEarly";
+      const { tempo, revealPeriodEpochs } = this.settings;
+      const revealEpoch = moduloEpoch(commit.block, call.netuid, tempo) + revealPeriodEpochs;
+      const epoch = moduloEpoch(tx.inBlock, call.netuid, tempo);
+      if (epoch < revealEpoch) return "subtensorModule.RevealTooEarly";
+      if (epoch > revealEpoch) return "subtensorModule.ExpiredWeightCommit";
       if (commitHash(tx.hotkey, call as RevealCall) !== commit.hash)
         return "subtensorModule.InvalidRevealCommitHashNotMatch";
       this.#commits.delete(tx.hotkey);
@@ -191,7 +263,7 @@ export class FakeChain implements ChainClient {
       n.uid,
       call.uids.map((u, i) => [u, Math.round(((call.values[i] as number) / max) * 65535)]),
     );
-    this.#lastUpdate.set(n.uid, tx.inBlock);
+    if (tx.kind === "set") this.#lastUpdate.set(n.uid, tx.inBlock);
     return null;
   }
 }
