@@ -1,13 +1,13 @@
 /**
  * The metagraph in one runtime call: `SubnetInfoRuntimeApi.get_selective_metagraph(netuid,
  * indexes)` (subtensor pallets/subtensor/runtime-api/src/lib.rs:58), which fills only the fields
- * whose indexes are asked for (pallets/subtensor/src/rpc_info/metagraph.rs:841-856).
+ * whose indexes are asked for (pallets/subtensor/src/rpc_info/metagraph.rs:841-855).
  *
  * Used only where the runtime's metadata (v15 and later carry the runtime APIs) types its result
  * as `Option<SelectiveMetagraph>` with each field needed at its index: older runtimes (spec 218)
  * lack the method or return raw `Vec<u8>`, and the caller then reads storage. The indexes are
- * `SelectiveMetagraphIndex::from_index` (metagraph.rs:543-619), equal to the fields' positions in
- * the struct (metagraph.rs:115-215); the metadata is checked against them before each use.
+ * `SelectiveMetagraphIndex::from_index` (metagraph.rs:543-621), equal to the fields' positions in
+ * the struct (metagraph.rs:115-216); the metadata is checked against them before each use.
  */
 import type { ApiDecoration } from "@polkadot/api/types";
 import type { Codec, Registry } from "@polkadot/types/types";
@@ -22,7 +22,7 @@ const FIELDS = {
   coldkeys: 53,
   validator_permit: 57,
   block_at_registration: 66,
-  // alpha + TaoWeight × root, after inheritance (staking/stake_utils.rs:233-291), floored to an integer.
+  // alpha + TaoWeight × root, after inheritance (staking/stake_utils.rs:233-284), floored to an integer.
   total_stake: 69,
 } as const;
 
@@ -67,7 +67,7 @@ export async function selectiveNeurons(at: ApiDecoration<"promise">, netuid: num
   const permits = field("validator_permit");
   const registered = field("block_at_registration");
   const stakes = field("total_stake");
-  // Each vector has one entry per uid, 0 … SubnetworkN − 1 (metagraph.rs:1188-1375).
+  // Each vector has one entry per uid, 0 … SubnetworkN − 1 (metagraph.rs:1188-1378).
   for (const [name, list] of [
     ["coldkeys", coldkeys],
     ["block_at_registration", registered],
