@@ -24,7 +24,10 @@ export interface NeuronInfo {
   /** ss58 (prefix 42). */
   readonly hotkey: string;
   readonly coldkey: string;
-  /** Alpha stake in rao. */
+  /**
+   * Stake in rao: the metagraph's TotalStake (alpha + TaoWeight × root, after child-key
+   * inheritance) where the runtime has the selective metagraph; TotalHotkeyAlpha where it does not (spec 218).
+   */
   readonly stakeRao: bigint;
   readonly validatorPermit: boolean;
   readonly registrationBlock: number;
@@ -41,7 +44,26 @@ export interface Commitment {
   readonly hotkey: string;
   /** Block the commitment was made at. */
   readonly block: number;
+  /** The first field's text ("" if there is none). */
   readonly text: string;
+  /** Every field, in order. */
+  readonly fields: readonly CommitmentField[];
+}
+
+/** One field of a commitment (a pallet_commitments `Data` value), decoded (commitment-data.ts). */
+export interface CommitmentField {
+  /** The variant as the runtime's metadata names it: "Raw64", "BigRaw", "Sha256", "TimelockEncrypted", "None", … */
+  readonly variant: string;
+  /**
+   * Raw and BigRaw bytes that are valid UTF-8: the text itself. Otherwise a labelled form: "raw:0x…",
+   * "sha256:0x…" (and "blake2-256", "keccak-256", "sha3-256"), "timelock-encrypted(round R):0x…",
+   * "reset-bonds", "" for None, "<Variant>:0x<SCALE bytes>" for a variant not known here.
+   */
+  readonly text: string;
+  /** The field's bytes, 0x-hex: raw bytes, a digest, a ciphertext; "0x" for None and ResetBondsFlag. */
+  readonly hex: string;
+  /** TimelockEncrypted's reveal round. */
+  readonly revealRound?: number;
 }
 
 /** What the chain allows a hotkey to do with weights on a subnet now, read per netuid. */

@@ -13,7 +13,7 @@ import { ApiPromise, HttpProvider, WsProvider } from "@polkadot/api";
 import type { ApiDecoration, SubmittableExtrinsic } from "@polkadot/api/types";
 import type { DispatchError, EventRecord, SignedBlock } from "@polkadot/types/interfaces";
 import type { Codec, Registry, Signer } from "@polkadot/types/types";
-import { isHex, u8aConcat, u8aToHex, u8aToString } from "@polkadot/util";
+import { isHex, u8aConcat, u8aToHex } from "@polkadot/util";
 import { blake2AsU8a } from "@polkadot/util-crypto";
 import { EdgeError } from "../../schema/errors.ts";
 import type { HotkeySigner } from "../../schema/keys/hotkey-signer.ts";
@@ -37,6 +37,8 @@ import type {
   WeightsState,
 } from "./chain-client.ts";
 import { chainRefusal, chainUnavailable, isPoolRejection } from "./chain-errors.ts";
+import { commitmentField } from "./commitment-data.ts";
+import { selectiveNeurons } from "./selective-metagraph.ts";
 
 /**
  * Blocks a transaction stays valid for: 64 × 12 s ≈ 13 min on mainnet, a few cron ticks. Below
@@ -90,7 +92,11 @@ export class PolkadotChainClient implements ChainClient {
   metagraph(netuid: number): Promise<Metagraph> {
     return this.#call(`the metagraph of netuid ${netuid}`, async (api) => {
       const head = await this.head();
-      const sm = (await api.at(head.hash)).query.subtensorModule;
+      const at = await api.at(head.hash);
+      // One runtime call where the runtime has it; storage reads otherwise (spec 218).
+      const selected = await selectiveNeurons(at, netuid);
+      if (selected) return { block: head, neurons: selected };
+      const sm = at.query.subtensorModule;
       const keys = await sm.keys.entries(netuid);
       const entries = keys
         .map(([key, hotkey]) => ({ uid: toNumber(key.args[1]), hotkey: hotkey.toString() }))
@@ -123,10 +129,12 @@ export class PolkadotChainClient implements ChainClient {
       for (const [key, value] of entries) {
         const registration = unwrapOption(value) as unknown as Registration | null;
         if (!registration) continue;
+        const fields = registration.info.fields.map(commitmentField);
         out.push({
           hotkey: api.createType("AccountId32", key.args[1]).toString(),
           block: toNumber(registration.block),
-          text: fieldText(registration.info.fields[0]),
+          text: fields[0]?.text ?? "",
+          fields,
         });
       }
       return out.sort((a, b) => (a.hotkey < b.hotkey ? -1 : a.hotkey > b.hotkey ? 1 : 0));
@@ -510,19 +518,8 @@ function blockRef(signed: SignedBlock): BlockRef {
 /** Commitments.CommitmentOf's value: what a hotkey committed, and when. */
 interface Registration {
   readonly block: Codec;
-  readonly info: { readonly fields: readonly DataField[] };
-}
-
-/** A Commitments `Data` enum value: None, Raw0…Raw128, hashes, and on HEAD more kinds. */
-interface DataField extends Codec {
-  readonly type: string;
-}
-
-/** A field's raw bytes as UTF-8 (a Templar commitment is Raw128 text); "" when absent. */
-function fieldText(field: DataField | undefined): string {
-  if (!field || field.type === "None") return "";
-  const inner = (field as unknown as Record<string, Codec | undefined>)[`as${field.type}`];
-  return inner ? u8aToString(inner.toU8a(true)) : "";
+  /** pallet_commitments `Data` values, decoded in commitment-data.ts. */
+  readonly info: { readonly fields: readonly Codec[] };
 }
 
 /** The value of an Option, or null for None (and the value itself for a non-Option). */

@@ -14,6 +14,7 @@ import { compactToU8a, hexToU8a, u8aConcat, u8aToHex } from "@polkadot/util";
 import type { FakeFinneyConfig } from "../../../shared/support/fake-finney-control.ts";
 import { type FakeBlock, FakeFinneyChain, RpcFailure } from "./chain.ts";
 import { FinneyRuntime } from "./runtime.ts";
+import { SELECTIVE_METAGRAPH, selectiveMetagraph } from "./selective-metagraph.ts";
 
 /** The metadata version the file holds; the node offers only it. */
 const METADATA_VERSION = 16;
@@ -128,6 +129,8 @@ function answer(chain: FakeFinneyChain, method: string, params: Params): unknown
       blockAt(chain, params[0]);
       return u8aToHex(runtime.metadataBytes);
     case "state_call":
+      if (params[0] === SELECTIVE_METAGRAPH)
+        return selectiveMetagraph(runtime, blockAt(chain, params[2]).state, String(params[1] ?? "0x"));
       return stateCall(chain, String(params[0]), String(params[1] ?? "0x"));
     case "chain_getBlockHash":
       return blockHash(chain, params[0]);
