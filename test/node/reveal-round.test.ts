@@ -2,8 +2,10 @@
 // schedule under it (workers/weights/epoch-schedule.ts), every branch: the runtime API, storage with
 // and without PendingEpochAt, the ≤ 422 modulo rule, P > 1, the 6-block guard, an overdue epoch,
 // mechanisms, the drand clock, and the LastStoredRound floor.
+
 import { describe, expect, it } from "vitest";
 import { EdgeError } from "../../schema/errors.ts";
+import { QUICKNET, quicknetRoundAt } from "../../schema/weights/drand-quicknet.ts";
 import {
   type EpochSource,
   moduloEpoch,
@@ -11,14 +13,9 @@ import {
   netuidIndex,
   nextEpoch,
 } from "../../workers/weights/epoch-schedule.ts";
-import {
-  drandRoundAt,
-  QUICKNET_GENESIS_SECONDS,
-  type RevealRoundInput,
-  timelockRevealRound,
-} from "../../workers/weights/reveal-round.ts";
+import { type RevealRoundInput, timelockRevealRound } from "../../workers/weights/reveal-round.ts";
 
-const G = QUICKNET_GENESIS_SECONDS;
+const G = QUICKNET.genesisSeconds;
 /** The test clock: the unix time at the head that makes `target` map to drand round 1000. */
 const clockFor = (target: number, head: number, round = 1000) => G + 3 * round - 12 * (target - head) + 1;
 
@@ -81,14 +78,14 @@ describe("netuidIndex: a mechanism's storage index", () => {
   });
 });
 
-describe("drandRoundAt: quicknet's clock (genesis 1692803367, period 3 s)", () => {
+describe("quicknetRoundAt: quicknet's clock (genesis 1692803367, period 3 s)", () => {
   it("maps unix seconds to rounds", () => {
-    expect(drandRoundAt(G)).toBe(0);
-    expect(drandRoundAt(G + 2.9)).toBe(0);
-    expect(drandRoundAt(G + 3)).toBe(1);
-    expect(drandRoundAt(G + 3000)).toBe(1000);
-    expect(drandRoundAt(G + 3002)).toBe(1000);
-    expect(drandRoundAt(1_782_000_000)).toBe(29_732_211); // mid-2026
+    expect(quicknetRoundAt(G)).toBe(0);
+    expect(quicknetRoundAt(G + 2.9)).toBe(0);
+    expect(quicknetRoundAt(G + 3)).toBe(1);
+    expect(quicknetRoundAt(G + 3000)).toBe(1000);
+    expect(quicknetRoundAt(G + 3002)).toBe(1000);
+    expect(quicknetRoundAt(1_782_000_000)).toBe(29_732_211); // mid-2026
   });
 });
 

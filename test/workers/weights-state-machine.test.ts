@@ -5,14 +5,16 @@
 // dropped and the next set going on; pool refusals as their codes on the set. The validator's
 // clock is set so that the reveal round comes out as a round the fake node has a real pulse for
 // (1000) or lacks (2000).
+
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { weightSetEvents, weightSets } from "../../schema/db/index.ts";
 import { hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
+import { QUICKNET } from "../../schema/weights/drand-quicknet.ts";
 import { PolkadotChainClient } from "../../workers/chain/polkadot-chain-client.ts";
 import { workerContext } from "../../workers/context.ts";
-import { QUICKNET_GENESIS_SECONDS, timelockRevealRound } from "../../workers/weights/reveal-round.ts";
+import { timelockRevealRound } from "../../workers/weights/reveal-round.ts";
 import { advanceWeights, type WeightsReport } from "../../workers/weights/weight-submission.ts";
 import { type FakeFinneyConfig, FakeFinneyControl, type FakeSubnet } from "../shared/support/fake-finney-control.ts";
 import { db } from "./support/world.ts";
@@ -77,9 +79,9 @@ describe.skipIf(!base)("the weight-set state machine on timelocked weights (fake
       epochs: state.epochs,
       lastStoredRound: 0,
     };
-    const probe = timelockRevealRound({ ...input, nowSeconds: QUICKNET_GENESIS_SECONDS });
+    const probe = timelockRevealRound({ ...input, nowSeconds: QUICKNET.genesisSeconds });
     if (probe.kind !== "commit") throw new Error(`the head ${state.block.number} is too close to the next epoch`);
-    const nowSeconds = QUICKNET_GENESIS_SECONDS + 3 * round - 12 * (probe.targetBlock - state.block.number) + 1;
+    const nowSeconds = QUICKNET.genesisSeconds + 3 * round - 12 * (probe.targetBlock - state.block.number) + 1;
     clockMs = nowSeconds * 1000;
     return probe.revealEpochStartBlock;
   }

@@ -3,21 +3,19 @@
 // (test/node/support/fake-finney/, started by the project's global setup): commit, the chain's
 // reveal in the reveal epoch, the weights and the reveal event read back; each pool refusal and
 // dispatch error as its catalog code; a commit the chain drops, seen as dropped.
+
 import { u8aToHex } from "@polkadot/util";
 import { blake2AsHex, encodeAddress } from "@polkadot/util-crypto";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { EdgeError } from "../../schema/errors.ts";
 import { type HotkeySigner, hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
+import { QUICKNET } from "../../schema/weights/drand-quicknet.ts";
 import { encryptCommit } from "../../schema/weights/timelock-commit.ts";
 import { encodeWeightsTlockPayload } from "../../schema/weights/tlock-payload.ts";
 import type { SubmittedTx, TimelockState } from "../../workers/chain/chain-client.ts";
 import { chainRefusal } from "../../workers/chain/chain-errors.ts";
 import { PolkadotChainClient } from "../../workers/chain/polkadot-chain-client.ts";
-import {
-  QUICKNET_GENESIS_SECONDS,
-  type RevealRoundPlan,
-  timelockRevealRound,
-} from "../../workers/weights/reveal-round.ts";
+import { type RevealRoundPlan, timelockRevealRound } from "../../workers/weights/reveal-round.ts";
 import { type FakeFinneyConfig, FakeFinneyControl, type FakeSubnet } from "../shared/support/fake-finney-control.ts";
 
 const base = inject("fakeFinneyUrl");
@@ -82,9 +80,9 @@ describe.skipIf(!base)("timelocked weights: the chain client in workerd against 
       epochs: state.epochs,
       lastStoredRound: state.lastStoredRound ?? 0,
     };
-    const probe = timelockRevealRound({ ...input, nowSeconds: QUICKNET_GENESIS_SECONDS, lastStoredRound: 0 });
+    const probe = timelockRevealRound({ ...input, nowSeconds: QUICKNET.genesisSeconds, lastStoredRound: 0 });
     if (probe.kind !== "commit") throw new Error(`the head ${state.block.number} is too close to the next epoch`);
-    const nowSeconds = QUICKNET_GENESIS_SECONDS + 3 * round - 12 * (probe.targetBlock - state.block.number) + 1;
+    const nowSeconds = QUICKNET.genesisSeconds + 3 * round - 12 * (probe.targetBlock - state.block.number) + 1;
     const plan = timelockRevealRound({ ...input, nowSeconds });
     expect(plan).toMatchObject({ kind: "commit", revealRound: round });
     return plan as CommitPlan;

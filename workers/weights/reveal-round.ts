@@ -18,12 +18,9 @@
  * pallets/subtensor/src/subnets/weights.rs:345-347).
  */
 import { EdgeError } from "../../schema/errors.ts";
+import { QUICKNET, quicknetRoundAt } from "../../schema/weights/drand-quicknet.ts";
 import { type EpochSource, nextEpoch } from "./epoch-schedule.ts";
 
-/** drand quicknet's genesis, unix seconds (bittensor-drand src/drand.rs:18-19). */
-export const QUICKNET_GENESIS_SECONDS = 1692803367;
-/** drand quicknet's period, seconds. */
-export const QUICKNET_PERIOD_SECONDS = 3;
 /** Subtensor's target block time. */
 export const BLOCK_SECONDS = 12;
 /** Blocks past the reveal epoch's first block to aim at (the SDK's SECURITY_BLOCK_OFFSET). */
@@ -71,11 +68,6 @@ export type RevealRoundPlan =
       readonly nextEpochStartBlock: number;
     };
 
-/** The quicknet round the SDK's clock gives unix time t: floor((t − genesis) / period); its pulse is out by t. */
-export function drandRoundAt(unixSeconds: number): number {
-  return Math.floor((unixSeconds - QUICKNET_GENESIS_SECONDS) / QUICKNET_PERIOD_SECONDS);
-}
-
 /**
  * The round to encrypt a commit sent now to (docs/PROTOCOL.md §8.2).
  * Throws REVEAL_ROUND_INVALID rather than return a round below Drand.LastStoredRound.
@@ -97,7 +89,7 @@ export function timelockRevealRound(input: RevealRoundInput): RevealRoundPlan {
   }
   const revealEpochStartBlock = N + (revealPeriodEpochs - 1) * next.period;
   const targetBlock = revealEpochStartBlock + TARGET_OFFSET_BLOCKS;
-  const revealRound = drandRoundAt(nowSeconds + (targetBlock - head) * BLOCK_SECONDS);
+  const revealRound = quicknetRoundAt(nowSeconds + (targetBlock - head) * BLOCK_SECONDS);
   if (revealRound < lastStoredRound) {
     // Clamping up would pick a round whose pulse is already public: the weights could be read before
     // their reveal epoch, and a round at the edge is refused anyway once LastStoredRound moves on.
@@ -105,7 +97,7 @@ export function timelockRevealRound(input: RevealRoundInput): RevealRoundPlan {
     throw new EdgeError(
       "REVEAL_ROUND_INVALID",
       `the reveal round ${revealRound} for block ${targetBlock} is below Drand.LastStoredRound ${lastStoredRound}: ` +
-        `the validator's clock is behind drand's by at least ${(lastStoredRound - revealRound) * QUICKNET_PERIOD_SECONDS} s`,
+        `the validator's clock is behind drand's by at least ${(lastStoredRound - revealRound) * QUICKNET.periodSeconds} s`,
       { revealRound, lastStoredRound, targetBlock, head, nowSeconds },
     );
   }
@@ -115,6 +107,6 @@ export function timelockRevealRound(input: RevealRoundInput): RevealRoundPlan {
     revealEpochStartBlock,
     targetBlock,
     nextEpochStartBlock: N,
-    drandLagRounds: drandRoundAt(nowSeconds) - lastStoredRound,
+    drandLagRounds: quicknetRoundAt(nowSeconds) - lastStoredRound,
   };
 }
