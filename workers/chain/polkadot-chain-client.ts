@@ -17,6 +17,7 @@ import { isHex, u8aConcat, u8aToHex } from "@polkadot/util";
 import { blake2AsU8a } from "@polkadot/util-crypto";
 import { EdgeError } from "../../schema/errors.ts";
 import type { HotkeySigner } from "../../schema/keys/hotkey-signer.ts";
+import { MAX_COMMIT_BYTES } from "../../schema/weights/timelock-commit.ts";
 import { type EpochSource, netuidIndex } from "../weights/epoch-schedule.ts";
 import type {
   BlockRef,
@@ -49,8 +50,6 @@ const ERA_PERIOD = 64;
 const MAX_FINALITY_LAG = 16;
 /** Blocks fetched at once while searching for an extrinsic. */
 const SEARCH_BATCH = 8;
-/** MAX_CRV3_COMMIT_SIZE_BYTES: the chain's bound on a timelocked commit (subtensor pallets/subtensor/src/lib.rs:60). */
-const MAX_COMMIT_BYTES = 5000;
 
 /** Connects lazily; one ApiPromise per client. */
 export class PolkadotChainClient implements ChainClient {
