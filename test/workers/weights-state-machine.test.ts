@@ -11,12 +11,11 @@ import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { weightSetEvents, weightSets } from "../../schema/db/index.ts";
 import { hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
-import { QUICKNET } from "../../schema/weights/drand-quicknet.ts";
 import { PolkadotChainClient } from "../../workers/chain/polkadot-chain-client.ts";
 import { workerContext } from "../../workers/context.ts";
-import { timelockRevealRound } from "../../workers/weights/reveal-round.ts";
 import { advanceWeights, type WeightsReport } from "../../workers/weights/weight-submission.ts";
 import { type FakeFinneyConfig, FakeFinneyControl, type FakeSubnet } from "../shared/support/fake-finney-control.ts";
+import { clockForRound } from "./support/drand-clock.ts";
 import { db } from "./support/world.ts";
 
 const base = inject("fakeFinneyUrl");
@@ -70,20 +69,9 @@ describe.skipIf(!base)("the weight-set state machine on timelocked weights (fake
 
   /** Sets the validator's clock so that a commit sent at the current head is encrypted to `round`; returns the reveal epoch's start. */
   async function clockFor(client: PolkadotChainClient, round: number): Promise<number> {
-    const state = await client.timelockState(NETUID);
-    const input = {
-      head: state.block.number,
-      netuid: NETUID,
-      tempo: state.tempo,
-      revealPeriodEpochs: state.revealPeriodEpochs,
-      epochs: state.epochs,
-      lastStoredRound: 0,
-    };
-    const probe = timelockRevealRound({ ...input, nowSeconds: QUICKNET.genesisSeconds });
-    if (probe.kind !== "commit") throw new Error(`the head ${state.block.number} is too close to the next epoch`);
-    const nowSeconds = QUICKNET.genesisSeconds + 3 * round - 12 * (probe.targetBlock - state.block.number) + 1;
+    const { nowSeconds, plan } = clockForRound(await client.timelockState(NETUID), NETUID, round);
     clockMs = nowSeconds * 1000;
-    return probe.revealEpochStartBlock;
+    return plan.revealEpochStartBlock;
   }
 
   async function pendingSet(window: number, uids: number[], values: number[]) {

@@ -9,14 +9,13 @@ import { blake2AsHex, encodeAddress } from "@polkadot/util-crypto";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { EdgeError } from "../../schema/errors.ts";
 import { type HotkeySigner, hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
-import { QUICKNET } from "../../schema/weights/drand-quicknet.ts";
 import { encryptCommit } from "../../schema/weights/timelock-commit.ts";
 import { encodeWeightsTlockPayload } from "../../schema/weights/tlock-payload.ts";
 import type { SubmittedTx, TimelockState } from "../../workers/chain/chain-client.ts";
 import { chainRefusal } from "../../workers/chain/chain-errors.ts";
 import { PolkadotChainClient } from "../../workers/chain/polkadot-chain-client.ts";
-import { type RevealRoundPlan, timelockRevealRound } from "../../workers/weights/reveal-round.ts";
 import { type FakeFinneyConfig, FakeFinneyControl, type FakeSubnet } from "../shared/support/fake-finney-control.ts";
+import { type CommitPlan, clockForRound } from "./support/drand-clock.ts";
 
 const base = inject("fakeFinneyUrl");
 if (!base)
@@ -29,8 +28,6 @@ const validator = hotkeySignerFromSecret("//Alice");
 const miner = hotkeySignerFromSecret("//Bob");
 const poor = hotkeySignerFromSecret("//Charlie");
 const THRESHOLD = 1_000_000n;
-
-type CommitPlan = Extract<RevealRoundPlan, { kind: "commit" }>;
 
 /** A 32-byte account id made of one repeated byte pair, for uids that never sign. */
 const accountOf = (uid: number) => Uint8Array.from({ length: 32 }, (_, i) => (i % 2 === 0 ? uid & 0xff : 0xee));
@@ -72,20 +69,7 @@ describe.skipIf(!base)("timelocked weights: the chain client in workerd against 
    * `round`: drand's only real pulses offline are those of rounds 1000 and 2000.
    */
   function planFor(state: TimelockState, round: number): CommitPlan {
-    const input = {
-      head: state.block.number,
-      netuid: NETUID,
-      tempo: state.tempo,
-      revealPeriodEpochs: state.revealPeriodEpochs,
-      epochs: state.epochs,
-      lastStoredRound: state.lastStoredRound ?? 0,
-    };
-    const probe = timelockRevealRound({ ...input, nowSeconds: QUICKNET.genesisSeconds, lastStoredRound: 0 });
-    if (probe.kind !== "commit") throw new Error(`the head ${state.block.number} is too close to the next epoch`);
-    const nowSeconds = QUICKNET.genesisSeconds + 3 * round - 12 * (probe.targetBlock - state.block.number) + 1;
-    const plan = timelockRevealRound({ ...input, nowSeconds });
-    expect(plan).toMatchObject({ kind: "commit", revealRound: round });
-    return plan as CommitPlan;
+    return clockForRound(state, NETUID, round).plan;
   }
 
   /** Encrypts the weights to `round` and hands the commit to the pool, as the validator's hotkey `signer`. */
