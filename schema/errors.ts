@@ -367,6 +367,12 @@ export const ERROR_CODES = {
     stage: "server",
     summary: "A deployment setting or hparams profile is unknown or malformed.",
   },
+  MODEL_FILE_INVALID: {
+    status: 500,
+    stage: "server",
+    summary:
+      "A model weights file read from disk (a safetensors file, shard or shard index) is malformed, truncated, missing or holds a dtype the reader refuses; details.reason says which.",
+  },
   CHAIN_UNAVAILABLE: { status: 503, stage: "server", summary: "The chain could not be reached; retry later." },
   INTERNAL: { status: 500, stage: "server", summary: "An unexpected fault in the validator." },
 } as const satisfies Record<string, ErrorCodeInfo>;
