@@ -93,6 +93,8 @@ const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as nu
  * byte length, and data_offsets that tile the data exactly (no overlap, no gap, nothing after).
  */
 export function parseSafetensorsHeader(json: Uint8Array, fileSize: number, file: string): SafetensorsHeader {
+  // The reference implementation also insists on '{' first; a leading space or BOM is not its format.
+  if (json[0] !== 0x7b) throw fault("header_json", file, "header does not start with '{'");
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(json));
@@ -124,7 +126,7 @@ export function parseSafetensorsHeader(json: Uint8Array, fileSize: number, file:
     if (begin > end || end > dataLength)
       throw fault("offsets", file, `data_offsets [${begin}, ${end}] outside the ${dataLength} data bytes`, name);
     const elements = shape.reduce((a: number, d: number) => a * d, 1);
-    if (elements * size !== end - begin)
+    if (!Number.isSafeInteger(elements * size) || elements * size !== end - begin)
       throw fault("shape", file, `shape [${shape.join(", ")}] of ${dtype} is not ${end - begin} bytes`, name);
     tensors.set(name, { name, dtype, shape, start: dataStart + begin, end: dataStart + end });
   }

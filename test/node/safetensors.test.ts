@@ -179,6 +179,7 @@ describe("malformed files", () => {
     const open = (name: string, header: unknown) => () => SafetensorsFile.open(writeFile(name, header));
     await expectFault(open("json.safetensors", "{not json}"), "header_json");
     await expectFault(open("array.safetensors", "[]"), "header_json");
+    await expectFault(open("space.safetensors", " {}"), "header_json");
     await expectFault(open("meta.safetensors", { __metadata__: { n: 1 } }), "header_json");
     await expectFault(
       open("entry.safetensors", { w: { dtype: "F32", shape: [-1], data_offsets: [0, 0] } }),
@@ -214,6 +215,8 @@ describe("malformed files", () => {
   it("shape × dtype size must equal the byte length", async () => {
     const file = writeFile("shape.safetensors", { w: { dtype: "BF16", shape: [3], data_offsets: [0, 8] } }, eight);
     await expectFault(() => SafetensorsFile.open(file), "shape", { tensor: "w" });
+    const huge = { w: { dtype: "F32", shape: [2 ** 40, 2 ** 40], data_offsets: [0, 8] } };
+    await expectFault(() => SafetensorsFile.open(writeFile("overflow.safetensors", huge, eight)), "shape");
   });
 
   it("an unknown dtype names the file and the tensor", async () => {
