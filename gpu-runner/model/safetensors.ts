@@ -30,8 +30,8 @@ export type ModelFileFault =
 
 /** The header limit of the reference implementation (100 MB): a larger N is refused before reading it. */
 export const MAX_HEADER_BYTES = 100_000_000;
-/** Largest single positional read: fs refuses reads above 2 GiB − 1, and smaller chunks bound the scratch memory. */
-const READ_CHUNK_BYTES = 64 * 1024 * 1024;
+/** Default largest positional read: fs refuses reads above 2 GiB − 1, and smaller chunks bound the scratch memory. */
+export const READ_CHUNK_BYTES = 64 * 1024 * 1024;
 export const INDEX_FILE = "model.safetensors.index.json";
 export const SINGLE_FILE = "model.safetensors";
 
@@ -193,15 +193,18 @@ export class SafetensorsFile {
   readonly file: string;
   readonly header: SafetensorsHeader;
   private readonly handle: FileHandle;
+  private readonly chunkBytes: number;
 
-  private constructor(file: string, header: SafetensorsHeader, handle: FileHandle) {
+  private constructor(file: string, header: SafetensorsHeader, handle: FileHandle, chunkBytes: number) {
     this.file = file;
     this.header = header;
     this.handle = handle;
+    // A multiple of 8 holds whole elements of every readable dtype.
+    this.chunkBytes = Math.max(8, Math.floor(Math.min(chunkBytes, READ_CHUNK_BYTES) / 8) * 8);
   }
 
-  /** Opens a file and validates its header; only the header is read. */
-  static async open(file: string): Promise<SafetensorsFile> {
+  /** Opens a file and validates its header; only the header is read. `chunkBytes` bounds each later read. */
+  static async open(file: string, options: { chunkBytes?: number } = {}): Promise<SafetensorsFile> {
     let handle: FileHandle;
     try {
       handle = await open(file, constants.O_RDONLY);
@@ -218,7 +221,12 @@ export class SafetensorsFile {
         throw fault("header_length", file, `header length ${n} is below 2, above ${MAX_HEADER_BYTES} or past the file`);
       const json = new Uint8Array(Number(n));
       await readExactly(handle, json, json.length, 8, file);
-      return new SafetensorsFile(file, parseSafetensorsHeader(json, size, file), handle);
+      return new SafetensorsFile(
+        file,
+        parseSafetensorsHeader(json, size, file),
+        handle,
+        options.chunkBytes ?? READ_CHUNK_BYTES,
+      );
     } catch (e) {
       await handle.close();
       throw e;
@@ -242,9 +250,9 @@ export class SafetensorsFile {
     const count = (t.end - t.start) / size;
     const out = new Float32Array(count);
     // A fresh ArrayBuffer is aligned for the typed-array views, whatever the tensor's file offset.
-    const scratch = new Uint8Array(Math.min(READ_CHUNK_BYTES, t.end - t.start));
+    const scratch = new Uint8Array(Math.min(this.chunkBytes, t.end - t.start));
     for (let done = 0; done < count; ) {
-      const n = Math.min(count - done, scratch.length / size);
+      const n = Math.min(count - done, Math.floor(scratch.length / size));
       await readExactly(this.handle, scratch, n * size, t.start + done * size, this.file);
       widenToFloat32(dtype, scratch, n, out, done);
       done += n;

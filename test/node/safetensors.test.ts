@@ -75,6 +75,16 @@ describe("one safetensors file", async () => {
     expect(bits(await file.read("bf16.exact"))).toEqual(bits(Float32Array.from(exact)));
   });
 
+  it("gives the same values when a tensor is read in many small chunks", async () => {
+    const chunked = await SafetensorsFile.open(DTYPES, { chunkBytes: 24 });
+    try {
+      for (const name of ["f16.patterns", "bf16.patterns", "f16.expected", "odd.f16"])
+        expect(bits(await chunked.read(name)), name).toEqual(bits(await file.read(name)));
+    } finally {
+      await chunked.close();
+    }
+  });
+
   it("reads float32 as stored, and an empty tensor", async () => {
     const want = Float32Array.from([0, -0, 1.5, -3.25, 1e-45, 3.4028234663852886e38]);
     expect(bits(await file.read("f32.values"))).toEqual(bits(want));
