@@ -373,6 +373,12 @@ export const ERROR_CODES = {
     summary:
       "A model weights file read from disk (a safetensors file, shard or shard index) is malformed, truncated, missing or holds a dtype the reader refuses; details.reason says which.",
   },
+  DATA_FILE_INVALID: {
+    status: 500,
+    stage: "server",
+    summary:
+      "A data file read from disk (a .npy token shard or sample-id file) has a bad header, a dtype or shape the reader refuses, or truncated data; details.reason says which.",
+  },
   CHAIN_UNAVAILABLE: { status: 503, stage: "server", summary: "The chain could not be reached; retry later." },
   INTERNAL: { status: 500, stage: "server", summary: "An unexpected fault in the validator." },
 } as const satisfies Record<string, ErrorCodeInfo>;
