@@ -15,6 +15,8 @@ import {
   templarSample,
   tokenShardName,
 } from "../../schema/data/templar-shards.ts";
+import { splitDocuments, templarData } from "../../scripts/data/templar-data.ts";
+import { loadTokenizer } from "../../scripts/data/tokenizer.ts";
 
 const FIXTURES = path.join(import.meta.dirname, "fixtures/npy");
 const fixture = (name: string) => new Uint8Array(readFileSync(path.join(FIXTURES, name)));
@@ -157,5 +159,42 @@ describe(".npy refusals name the file", () => {
     );
     expectFault(() => readNpyU32(setHeader("False", "True "), "f.npy"), "fortran_order", "f.npy");
     expectFault(() => readNpyU32(setHeader("(20,), ", "(4, 5),"), "s.npy"), "shape", "s.npy");
+  });
+});
+
+describe("prepare-data --tokenizer", () => {
+  it("encodes each document, appends EOS and measures bytes per token", async () => {
+    const llama2 = await loadTokenizer("llama2");
+    const docs = splitDocuments("the cat,\n\n  \nthe dog.\n", "paragraphs");
+    expect(docs).toEqual(["the cat,", "the dog."]);
+    const data = templarData(docs, llama2, 4);
+    const tokens = readNpyU32(data.files.get("train_000000.npy") as Uint8Array, "train_000000.npy");
+    // Each document starts with SentencePiece's `▁the` (278) and ends with </s> (2).
+    expect(Array.from(tokens)).toEqual([...llama2.encode("the cat,"), 2, ...llama2.encode("the dog."), 2]);
+    expect(tokens[0]).toBe(278);
+    expect(tokens[4]).toBe(278);
+    expect(data.samples).toBe(Math.floor(tokens.length / 4));
+    expect(readNpyU64(data.files.get("sample_ids_000000.npy") as Uint8Array, "ids")).toEqual(sampleIds(tokens, 4));
+    expect(data.bytesPerToken).toBeCloseTo(16 / (tokens.length - 2), 12);
+  });
+
+  it("writes the shard from the command line", () => {
+    const corpus = path.join(tmp, "corpus.txt");
+    const [first, second] = ["First Citizen:\nBefore we proceed any further, hear me speak.", "All:\nSpeak, speak."];
+    writeFileSync(corpus, `${first}\n\n${second}\n`);
+    const root = path.join(import.meta.dirname, "../..");
+    const args = ["scripts/prepare-data.ts", "--tokenizer", "bytes", "--corpus", corpus, "--out", tmp];
+    const stdout = execFileSync(process.execPath, [...args, "--seq-len", "16", "--documents", "paragraphs"], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(stdout).toContain("bytes: 1.0000 bytes per token");
+    const dir = path.join(tmp, "templar-data", "bytes");
+    const tokens = readNpyU32(new Uint8Array(readFileSync(path.join(dir, "train_000000.npy"))), "train");
+    expect(tokens.length).toBe(first.length + 1 + second.length + 1);
+    expect(tokens[first.length]).toBe(0); // EOS after the first paragraph
+    const ids = readNpyU64(new Uint8Array(readFileSync(path.join(dir, "sample_ids_000000.npy"))), "ids");
+    expect(ids).toEqual(sampleIds(tokens, 16));
+    expect(ids.length).toBe(Math.floor(tokens.length / 16));
   });
 });
