@@ -8,7 +8,16 @@
 import { EdgeError } from "../errors.ts";
 
 /** Why a `.npy` file was refused. */
-export type NpyFault = "magic" | "version" | "header" | "dtype" | "fortran_order" | "shape" | "truncated" | "trailing";
+export type NpyFault =
+  | "missing"
+  | "magic"
+  | "version"
+  | "header"
+  | "dtype"
+  | "fortran_order"
+  | "shape"
+  | "truncated"
+  | "trailing";
 
 /** The dtypes this reader takes: Templar's token and sample-id arrays. */
 export type NpyDtype = "<u4" | "<u8";
@@ -52,7 +61,7 @@ export function parseNpyHeader(head: Uint8Array, file: string, expect: NpyDtype)
   if (head.length < dataOffset) throw fault("truncated", file, "file ends inside the .npy header");
   // v1/v2 headers are latin-1 (ASCII in practice); v3 is UTF-8.
   const raw = head.subarray(8 + lenBytes, dataOffset);
-  const text = major === 3 ? new TextDecoder().decode(raw) : String.fromCharCode(...raw);
+  const text = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(raw);
   const dict = /^\{(.*)\}\s*$/s.exec(text.trimEnd());
   if (!dict || !text.endsWith("\n")) throw fault("header", file, "header is not a dict literal ending in a newline");
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(text)?.[1];

@@ -3,10 +3,11 @@
 // byte for byte and the reader must return its values. Where python3 with numpy is installed,
 // numpy also reads what we write; CI has only Node and relies on the committed fixtures.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { TemplarShard } from "../../gpu-runner/templar-shard.ts";
 import { type NpyFault, readNpyU32, readNpyU64, writeNpyU32, writeNpyU64 } from "../../schema/data/npy.ts";
 import {
   concatDocuments,
@@ -196,5 +197,42 @@ describe("prepare-data --tokenizer", () => {
     const ids = readNpyU64(new Uint8Array(readFileSync(path.join(dir, "sample_ids_000000.npy"))), "ids");
     expect(ids).toEqual(sampleIds(tokens, 16));
     expect(ids.length).toBe(Math.floor(tokens.length / 16));
+  });
+});
+
+describe("TemplarShard (positional reads from disk)", () => {
+  it("reads numpy's shard: sample ids and samples", async () => {
+    const shard = await TemplarShard.open(FIXTURES, 0, SEQ_LEN);
+    try {
+      expect(shard.samples).toBe(2);
+      expect(shard.sampleIds).toEqual(readNpyU64(fixture("sample_ids_000000.npy"), "ids"));
+      const tokens = readNpyU32(fixture("train_000000.npy"), "train");
+      for (let i = 0; i < 2; i++) expect(await shard.sample(i)).toEqual(templarSample(tokens, i, SEQ_LEN));
+      await expect(shard.sample(2)).rejects.toThrow(RangeError);
+    } finally {
+      await shard.close();
+    }
+  });
+
+  it("refuses a missing, truncated or wrong-dtype file, naming it", async () => {
+    const dir = path.join(tmp, "shard");
+    const missing = path.join(dir, "sample_ids_000000.npy");
+    await expect(TemplarShard.open(dir, 0, SEQ_LEN)).rejects.toMatchObject({
+      code: "DATA_FILE_INVALID",
+      details: { reason: "missing", file: missing },
+    });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(missing, fixture("sample_ids_000000.npy"));
+    const train = path.join(dir, "train_000000.npy");
+    writeFileSync(train, fixture("train_000000.npy").subarray(0, 200));
+    await expect(TemplarShard.open(dir, 0, SEQ_LEN)).rejects.toMatchObject({
+      code: "DATA_FILE_INVALID",
+      message: expect.stringContaining(train),
+      details: { reason: "truncated", file: train },
+    });
+    writeFileSync(train, fixture("sample_ids_000000.npy"));
+    await expect(TemplarShard.open(dir, 0, SEQ_LEN)).rejects.toMatchObject({
+      details: { reason: "dtype", file: train, dtype: "<u8", expected: "<u4" },
+    });
   });
 });
