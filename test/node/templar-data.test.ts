@@ -55,9 +55,10 @@ describe("Templar shard layout", () => {
     expect(writeNpyU64(sampleIds(tokens, SEQ_LEN))).toEqual(fixture("sample_ids_000000.npy"));
   });
 
-  it("reads numpy's files (v1.0 and v2.0) and recomputes its blake2b sample ids", () => {
+  it("reads numpy's files (v1.0, v2.0 and v3.0) and recomputes its blake2b sample ids", () => {
     expect(readNpyU32(fixture("train_000000.npy"), "train_000000.npy")).toEqual(tokens);
     expect(readNpyU32(fixture("train_v2.npy"), "train_v2.npy")).toEqual(tokens);
+    expect(readNpyU32(fixture("train_v3.npy"), "train_v3.npy")).toEqual(tokens);
     const ids = readNpyU64(fixture("sample_ids_000000.npy"), "sample_ids_000000.npy");
     expect(ids).toEqual(sampleIds(tokens, SEQ_LEN));
     expect(ids.length).toBe(2);
