@@ -110,6 +110,27 @@ export function matmul(t: Tape, x: Value, w: Value): Value {
   ]);
 }
 
+/**
+ * x[..., in] · Wᵀ for a weight W[out, in] in torch's nn.Linear layout: one Gemm with transB, so
+ * the weight keeps the layout checkpoints and gradient chunks use and no Transpose node is built.
+ */
+export function linear(t: Tape, x: Value, w: Value): Value {
+  const { g } = t;
+  const [out, inFeatures] = w.shape as [number, number];
+  if (x.shape[x.shape.length - 1] !== inFeatures) throw new Error(`linear [${x.shape}] · [${w.shape}]ᵀ`);
+  const x2 = rows(g, x);
+  const y2 = g.node("Gemm", [x2, w], [x2.shape[0] as number, out], { transB: 1 });
+  const y = view(g, y2, [...x.shape.slice(0, -1), out]);
+  // dx = dy · W and dW = dyᵀ · x, both 2-D Gemms on the folded rows.
+  return t.record(y, [x, w], (gy) => {
+    const gy2 = rows(g, gy);
+    return [
+      () => view(g, g.node("Gemm", [gy2, w], x2.shape), x.shape),
+      () => g.node("Gemm", [gy2, x2], w.shape, { transA: 1 }),
+    ];
+  });
+}
+
 /** x with a new shape of the same number of elements. */
 export function reshape(t: Tape, x: Value, shape: readonly number[]): Value {
   const { g } = t;

@@ -1,0 +1,207 @@
+/**
+ * The `llama` model family: Hugging Face `LlamaForCausalLM` (transformers `modeling_llama.py`) as
+ * an ONNX graph, with HF's parameter names and torch's [out, in] layouts, so an HF checkpoint maps
+ * onto the manifest tensor for tensor. Pre-norm blocks of RMSNorm, grouped-query causal attention
+ * with rotate-half RoPE and a SwiGLU MLP; a final RMSNorm; a head tied to the embedding or not; no
+ * learned positions. The loss is Templar's `evaluate_model` (neurons/trainer.py): T inputs, labels
+ * shifted left, the last position and every pad (= EOS) target ignored, fp32 cross-entropy, one
+ * mean per sample over its valid positions.
+ */
+import type { ModelManifest } from "../../schema/model/manifest.ts";
+import { Tape } from "./autodiff.ts";
+import { causalMask, rmsNorm, silu } from "./layers.ts";
+import { GraphBuilder, onnxDataType, type Value } from "./onnx-graph.ts";
+import { add, embedding, linear, matmul, mul, reshape, softmax, transpose } from "./ops.ts";
+import { applyRope, type Rope, ropeConstants } from "./rope.ts";
+
+/** A LLaMA shape, named as the fields of an HF `config.json` (LlamaConfig). */
+export interface LlamaConfig {
+  readonly vocab_size: number;
+  readonly hidden_size: number;
+  readonly num_hidden_layers: number;
+  readonly num_attention_heads: number;
+  readonly num_key_value_heads: number;
+  readonly head_dim: number;
+  readonly intermediate_size: number;
+  readonly rope_theta: number;
+  readonly rms_norm_eps: number;
+  readonly tie_word_embeddings: boolean;
+  /** Templar sets pad = EOS, so EOS targets are the ones the loss ignores. */
+  readonly eos_token_id: number;
+}
+
+/** torch's `ignore_index` default: a label the loss skips. */
+export const IGNORE_INDEX = -100;
+
+/** Graph input and output names of the llama family's loss graph. */
+export const INPUT_IDS = "input_ids";
+export const LABELS = "labels";
+export const LOGITS = "logits";
+/** The mean over samples of each sample's mean loss (Templar logs the sum of these ÷ batches). */
+export const LLAMA_LOSS = "loss";
+/** Each sample's mean loss over its valid positions (NaN when it has none: Templar skips those). */
+export const LLAMA_SAMPLE_LOSSES = "sample_losses";
+/** Each sample's count of valid (scored) positions. */
+export const VALID_TOKENS = "valid_tokens";
+
+function check(c: LlamaConfig): void {
+  if (c.num_attention_heads % c.num_key_value_heads !== 0)
+    throw new Error(`${c.num_attention_heads} heads are not a multiple of ${c.num_key_value_heads} KV heads`);
+  if (c.head_dim % 2 !== 0) throw new Error(`head_dim ${c.head_dim} is odd (RoPE rotates pairs)`);
+}
+
+/** The parameters in HF `LlamaForCausalLM` state-dict order; `lm_head.weight` only when untied. */
+export function llamaManifest(c: LlamaConfig): ModelManifest {
+  check(c);
+  const d = c.hidden_size;
+  const q = c.num_attention_heads * c.head_dim;
+  const kv = c.num_key_value_heads * c.head_dim;
+  const f = c.intermediate_size;
+  const parameters = [{ name: "model.embed_tokens.weight", shape: [c.vocab_size, d] }];
+  for (let l = 0; l < c.num_hidden_layers; l++) {
+    const at = `model.layers.${l}`;
+    parameters.push(
+      { name: `${at}.self_attn.q_proj.weight`, shape: [q, d] },
+      { name: `${at}.self_attn.k_proj.weight`, shape: [kv, d] },
+      { name: `${at}.self_attn.v_proj.weight`, shape: [kv, d] },
+      { name: `${at}.self_attn.o_proj.weight`, shape: [d, q] },
+      { name: `${at}.mlp.gate_proj.weight`, shape: [f, d] },
+      { name: `${at}.mlp.up_proj.weight`, shape: [f, d] },
+      { name: `${at}.mlp.down_proj.weight`, shape: [d, f] },
+      { name: `${at}.input_layernorm.weight`, shape: [d] },
+      { name: `${at}.post_attention_layernorm.weight`, shape: [d] },
+    );
+  }
+  parameters.push({ name: "model.norm.weight", shape: [d] });
+  if (!c.tie_word_embeddings) parameters.push({ name: "lm_head.weight", shape: [c.vocab_size, d] });
+  const tied = c.tie_word_embeddings ? "-tied" : "";
+  return {
+    model: `llama-d${d}-l${c.num_hidden_layers}-h${c.num_attention_heads}-kv${c.num_key_value_heads}-v${c.vocab_size}${tied}`,
+    parameters,
+  };
+}
+
+/**
+ * Templar's labels for `batch` samples of `seqLen` ids (row-major): ids shifted left by one, the
+ * last position and every EOS target set to {@link IGNORE_INDEX}. EOS stays an input.
+ */
+export function templarLabels(
+  ids: ArrayLike<number | bigint>,
+  batch: number,
+  seqLen: number,
+  eos: number,
+): BigInt64Array {
+  if (ids.length !== batch * seqLen) throw new Error(`expected ${batch}×${seqLen} ids, got ${ids.length}`);
+  const labels = new BigInt64Array(batch * seqLen).fill(BigInt(IGNORE_INDEX));
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t + 1 < seqLen; t++) {
+      const next = Number(ids[b * seqLen + t + 1]);
+      if (next !== eos) labels[b * seqLen + t] = BigInt(next);
+    }
+  }
+  return labels;
+}
+
+/** Causal grouped-query attention of x[B, T, d]: query head h reads KV head ⌊h / (H/KV)⌋ (HF's repeat_kv). */
+function attention(
+  t: Tape,
+  x: Value,
+  w: { q: Value; k: Value; v: Value; o: Value },
+  c: LlamaConfig,
+  rope: Rope,
+  mask: Value,
+): Value {
+  const [b, len] = x.shape as [number, number, number];
+  const hd = c.head_dim;
+  const kvHeads = c.num_key_value_heads;
+  const rep = c.num_attention_heads / kvHeads;
+  const heads = (v: Value, n: number) => transpose(t, reshape(t, v, [b, len, n, hd]), [0, 2, 1, 3]); // [B, n, T, hd]
+  const q = applyRope(t, heads(linear(t, x, w.q), c.num_attention_heads), rope);
+  const k = applyRope(t, heads(linear(t, x, w.k), kvHeads), rope);
+  const v = heads(linear(t, x, w.v), kvHeads);
+  // Group the query heads by the KV head they share; k and v broadcast over the group axis.
+  const qg = reshape(t, q, [b, kvHeads, rep, len, hd]);
+  const kg = reshape(t, k, [b, kvHeads, 1, len, hd]);
+  const vg = reshape(t, v, [b, kvHeads, 1, len, hd]);
+  const scores = add(t, mul(t, matmul(t, qg, transpose(t, kg, [0, 1, 2, 4, 3])), t.g.scalar(1 / Math.sqrt(hd))), mask);
+  const context = reshape(t, matmul(t, softmax(t, scores), vg), [b, c.num_attention_heads, len, hd]);
+  const merged = reshape(t, transpose(t, context, [0, 2, 1, 3]), [b, len, c.num_attention_heads * hd]);
+  return linear(t, merged, w.o);
+}
+
+/** SwiGLU: down(silu(gate(x)) ⊙ up(x)). */
+function swiglu(t: Tape, x: Value, w: { gate: Value; up: Value; down: Value }): Value {
+  return linear(t, mul(t, silu(t, linear(t, x, w.gate)), linear(t, x, w.up)), w.down);
+}
+
+/**
+ * The forward (evaluation) graph for `batch` samples of `seqLen` tokens: inputs `input_ids` and
+ * `labels` [B, T] int64 (labels from {@link templarLabels}) and the parameters in manifest order;
+ * outputs `loss`, `sample_losses` and `valid_tokens`, and `logits` [B, T, V] when asked for.
+ */
+export function buildLlamaLossGraph(
+  c: LlamaConfig,
+  batch: number,
+  seqLen: number,
+  opts: { logits?: boolean } = {},
+): Uint8Array {
+  const manifest = llamaManifest(c);
+  const g = new GraphBuilder("float32");
+  const tape = new Tape(g, false);
+  const ids = g.input(INPUT_IDS, [batch, seqLen], "int64");
+  const labels = g.input(LABELS, [batch, seqLen], "int64");
+  const p = new Map<string, Value>();
+  for (const spec of manifest.parameters) p.set(spec.name, tape.track(g.input(spec.name, spec.shape)));
+  const param = (name: string) => p.get(name) as Value;
+
+  const mask = causalMask(tape, seqLen);
+  const rope = ropeConstants(tape, seqLen, c.head_dim, c.rope_theta);
+  const embed = param("model.embed_tokens.weight");
+  let x = embedding(tape, embed, ids);
+  for (let l = 0; l < c.num_hidden_layers; l++) {
+    const at = (n: string) => param(`model.layers.${l}.${n}.weight`);
+    const h = rmsNorm(tape, x, at("input_layernorm"), c.rms_norm_eps);
+    const w = {
+      q: at("self_attn.q_proj"),
+      k: at("self_attn.k_proj"),
+      v: at("self_attn.v_proj"),
+      o: at("self_attn.o_proj"),
+    };
+    x = add(tape, x, attention(tape, h, w, c, rope, mask));
+    const m = rmsNorm(tape, x, at("post_attention_layernorm"), c.rms_norm_eps);
+    x = add(tape, x, swiglu(tape, m, { gate: at("mlp.gate_proj"), up: at("mlp.up_proj"), down: at("mlp.down_proj") }));
+  }
+  const head = c.tie_word_embeddings ? embed : param("lm_head.weight");
+  const logits = linear(tape, rmsNorm(tape, x, param("model.norm.weight"), c.rms_norm_eps), head);
+  if (opts.logits) g.output(LOGITS, logits);
+  templarLoss(g, logits, labels);
+  return g.encode(manifest.model);
+}
+
+/**
+ * Per-token cross-entropy computed once (SoftmaxCrossEntropyLoss, reduction none: 0 at ignored
+ * labels), then each sample's sum ÷ its valid count, and the mean of those.
+ */
+function templarLoss(g: GraphBuilder, logits: Value, labels: Value): void {
+  const [b, len, vocab] = logits.shape as [number, number, number];
+  const flat = g.node("Reshape", [logits, g.ints([b * len, vocab])], [b * len, vocab]);
+  const flatLabels = g.node("Reshape", [labels, g.ints([b * len])], [b * len]);
+  const perToken = g.node("SoftmaxCrossEntropyLoss", [flat, flatLabels], [b * len], {
+    reduction: "none",
+    ignore_index: IGNORE_INDEX,
+  });
+  const sums = g.node("ReduceSum", [g.node("Reshape", [perToken, g.ints([b, len])], [b, len]), g.ints([1])], [b], {
+    keepdims: 0,
+  });
+  const valid = g.node("Not", [g.node("Equal", [labels, g.ints([IGNORE_INDEX])], [b, len], {}, "bool")], [b, len]);
+  const counts = g.node(
+    "ReduceSum",
+    [g.node("Cast", [valid], [b, len], { to: onnxDataType("float32") }, "float32"), g.ints([1])],
+    [b],
+    { keepdims: 0 },
+  );
+  const perSample = g.node("Div", [sums, counts], [b]);
+  g.output(LLAMA_SAMPLE_LOSSES, perSample);
+  g.output(VALID_TOKENS, counts);
+  g.output(LLAMA_LOSS, g.node("ReduceMean", [perSample], [], { axes: [0], keepdims: 0 }));
+}
