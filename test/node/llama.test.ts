@@ -99,3 +99,36 @@ describe.each(["tied", "untied"])("llama forward and loss against plain torch (%
     }
   });
 });
+
+describe("llama loss masking", () => {
+  it("gives NaN for a sample with no valid position and leaves the others alone", async () => {
+    const fixture = JSON.parse(readFileSync(path.join(FIXTURES, "untied.json"), "utf8")) as Fixture;
+    const { config, batch, seq_len: seqLen } = fixture;
+    // The second sample is all EOS: every target is ignored (Templar skips such a batch).
+    const ids = [...(fixture.input_ids[0] as number[]), ...Array<number>(seqLen).fill(config.eos_token_id)];
+    const file = await SafetensorsFile.open(path.join(FIXTURES, "untied.safetensors"));
+    const feeds: Record<string, ort.Tensor> = {
+      [INPUT_IDS]: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [batch, seqLen]),
+      [LABELS]: new ort.Tensor("int64", templarLabels(ids, batch, seqLen, config.eos_token_id), [batch, seqLen]),
+    };
+    for (const p of llamaManifest(config).parameters)
+      feeds[p.name] = new ort.Tensor("float32", await file.read(p.name), [...p.shape]);
+    await file.close();
+    const session = await openModelSession(buildLlamaLossGraph(config, batch, seqLen), "cpu");
+    try {
+      const out = await session.run(feeds);
+      const perSample = Array.from((out[LLAMA_SAMPLE_LOSSES] as ort.Tensor).data as Float32Array);
+      expect(Array.from((out[VALID_TOKENS] as ort.Tensor).data as Float32Array)).toEqual([
+        fixture.labels[0]?.filter((l) => l !== -100).length,
+        0,
+      ]);
+      // Samples are independent: the first keeps its fixture loss.
+      expect(Math.abs((perSample[0] as number) - (fixture.sample_losses[0] as number))).toBeLessThan(
+        TOLERANCE * (fixture.sample_losses[0] as number),
+      );
+      expect(perSample[1]).toBeNaN();
+    } finally {
+      await session.release();
+    }
+  });
+});
