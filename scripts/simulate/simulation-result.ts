@@ -4,6 +4,7 @@
  * share of the weight set in force after the window's scoring (burn included: all shares sum to
  * 1), whether its gradient went into θ_{S+1}, its final score and the evidence behind it.
  */
+import type { SampleLosses } from "../../schema/scoring/gradient-score.ts";
 
 /** What the scoring saw of a uid in a window: its score line's figures. */
 export interface UidEvidence {
@@ -32,14 +33,7 @@ export interface UidRecord {
   readonly final_score: number;
   readonly evidence: UidEvidence | null;
   /** Per-sample losses of its evaluation (with --samples). */
-  readonly sample_losses?: {
-    readonly ownBefore: readonly number[];
-    readonly ownAfter: readonly number[];
-    readonly randomBefore: readonly number[];
-    readonly randomAfter: readonly number[];
-    readonly referenceOwnAfter?: readonly number[] | null;
-    readonly referenceRandomAfter?: readonly number[] | null;
-  };
+  readonly sample_losses?: SampleLosses;
 }
 
 export interface WindowRecord {

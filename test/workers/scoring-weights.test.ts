@@ -16,7 +16,6 @@ import {
   submissions,
   uidStates,
   uploadRefusals,
-  weightSetEvents,
   weightSets,
   windowScores,
   windows,
@@ -33,6 +32,7 @@ import { advanceWeights, backoffMs } from "../../workers/weights/weight-submissi
 import { rng, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { FakeChain } from "./support/fake-chain.ts";
 import { miner, neuronOf } from "./support/miners.ts";
+import { insertPendingSet, weightSetEventNames, weightSetOf } from "./support/weight-sets.ts";
 import { db, registerMiners, testApp } from "./support/world.ts";
 
 const hp = getHparams("local");
@@ -264,32 +264,10 @@ describe("scoring evaluated windows", () => {
 });
 
 describe("setting weights", () => {
-  async function pendingSet(window: number, uids = [1, 2, 3], values = [65535, 43690, 21845]) {
-    return db
-      .insert(weightSets)
-      .values({
-        window,
-        netuid: 2,
-        uids,
-        weights: values.map((v) => v / values.reduce((a, b) => a + b, 0)),
-        values,
-        gather: uids.slice(1),
-        reserve: [],
-        versionKey: "0",
-        status: "pending",
-        attempts: 0,
-        nextAttemptAtMs: clockMs,
-        createdAtMs: clockMs,
-        updatedAtMs: clockMs,
-      })
-      .returning()
-      .get();
-  }
-  const setOf = async (id: number) => db.select().from(weightSets).where(eq(weightSets.id, id)).get();
-  const events = async (id: number) =>
-    (
-      await db.select().from(weightSetEvents).where(eq(weightSetEvents.weightSetId, id)).orderBy(weightSetEvents.id)
-    ).map((e) => e.event);
+  const pendingSet = (window: number, uids = [1, 2, 3], values = [65535, 43690, 21845]) =>
+    insertPendingSet({ window, netuid: 2, uids, values, gather: uids.slice(1), atMs: clockMs });
+  const setOf = weightSetOf;
+  const events = weightSetEventNames;
 
   it("submits set_weights, finds it in the next block, and the chain holds the vector", async () => {
     const set = await pendingSet(5000);

@@ -9,13 +9,14 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { weightSetEvents, weightSets } from "../../schema/db/index.ts";
+import { weightSets } from "../../schema/db/index.ts";
 import { hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
 import { PolkadotChainClient } from "../../workers/chain/polkadot-chain-client.ts";
 import { workerContext } from "../../workers/context.ts";
 import { advanceWeights, type WeightsReport } from "../../workers/weights/weight-submission.ts";
 import { type FakeFinneyConfig, FakeFinneyControl, type FakeSubnet } from "../shared/support/fake-finney-control.ts";
 import { clockForRound } from "./support/drand-clock.ts";
+import { insertPendingSet, weightSetEventNames, weightSetOf } from "./support/weight-sets.ts";
 import { db } from "./support/world.ts";
 
 const base = inject("fakeFinneyUrl");
@@ -74,32 +75,10 @@ describe.skipIf(!base)("the weight-set state machine on timelocked weights (fake
     return plan.revealEpochStartBlock;
   }
 
-  async function pendingSet(window: number, uids: number[], values: number[]) {
-    return db
-      .insert(weightSets)
-      .values({
-        window,
-        netuid: NETUID,
-        uids,
-        weights: values.map((v) => v / values.reduce((a, b) => a + b, 0)),
-        values,
-        gather: [],
-        reserve: [],
-        versionKey: "0",
-        status: "pending",
-        attempts: 0,
-        nextAttemptAtMs: clockMs,
-        createdAtMs: clockMs,
-        updatedAtMs: clockMs,
-      })
-      .returning()
-      .get();
-  }
-  const setOf = async (id: number) => db.select().from(weightSets).where(eq(weightSets.id, id)).get();
-  const events = async (id: number) =>
-    (
-      await db.select().from(weightSetEvents).where(eq(weightSetEvents.weightSetId, id)).orderBy(weightSetEvents.id)
-    ).map((e) => e.event);
+  const pendingSet = (window: number, uids: number[], values: number[]) =>
+    insertPendingSet({ window, netuid: NETUID, uids, values, gather: [], atMs: clockMs });
+  const setOf = weightSetOf;
+  const events = weightSetEventNames;
   /** A cron tick a minute later (the clock moves past any wait the set recorded). */
   const later = () => {
     clockMs += 10 * 60_000;
