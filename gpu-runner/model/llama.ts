@@ -7,28 +7,12 @@
  * shifted left, the last position and every pad (= EOS) target ignored, fp32 cross-entropy, one
  * mean per sample over its valid positions.
  */
-import type { ModelManifest } from "../../schema/model/manifest.ts";
+import { type LlamaConfig, llamaManifest } from "../../schema/model/llama.ts";
 import { Tape } from "./autodiff.ts";
 import { causalMask, rmsNorm, silu } from "./layers.ts";
 import { GraphBuilder, onnxDataType, type Value } from "./onnx-graph.ts";
 import { add, embedding, linear, matmul, mul, reshape, softmax, transpose } from "./ops.ts";
 import { applyRope, type Rope, ropeConstants } from "./rope.ts";
-
-/** A LLaMA shape, named as the fields of an HF `config.json` (LlamaConfig). */
-export interface LlamaConfig {
-  readonly vocab_size: number;
-  readonly hidden_size: number;
-  readonly num_hidden_layers: number;
-  readonly num_attention_heads: number;
-  readonly num_key_value_heads: number;
-  readonly head_dim: number;
-  readonly intermediate_size: number;
-  readonly rope_theta: number;
-  readonly rms_norm_eps: number;
-  readonly tie_word_embeddings: boolean;
-  /** Templar sets pad = EOS, so EOS targets are the ones the loss ignores. */
-  readonly eos_token_id: number;
-}
 
 /** torch's `ignore_index` default: a label the loss skips. */
 export const IGNORE_INDEX = -100;
@@ -43,43 +27,6 @@ export const LLAMA_LOSS = "loss";
 export const LLAMA_SAMPLE_LOSSES = "sample_losses";
 /** Each sample's count of valid (scored) positions. */
 export const VALID_TOKENS = "valid_tokens";
-
-function check(c: LlamaConfig): void {
-  if (c.num_attention_heads % c.num_key_value_heads !== 0)
-    throw new Error(`${c.num_attention_heads} heads are not a multiple of ${c.num_key_value_heads} KV heads`);
-  if (c.head_dim % 2 !== 0) throw new Error(`head_dim ${c.head_dim} is odd (RoPE rotates pairs)`);
-}
-
-/** The parameters in HF `LlamaForCausalLM` state-dict order; `lm_head.weight` only when untied. */
-export function llamaManifest(c: LlamaConfig): ModelManifest {
-  check(c);
-  const d = c.hidden_size;
-  const q = c.num_attention_heads * c.head_dim;
-  const kv = c.num_key_value_heads * c.head_dim;
-  const f = c.intermediate_size;
-  const parameters = [{ name: "model.embed_tokens.weight", shape: [c.vocab_size, d] }];
-  for (let l = 0; l < c.num_hidden_layers; l++) {
-    const at = `model.layers.${l}`;
-    parameters.push(
-      { name: `${at}.self_attn.q_proj.weight`, shape: [q, d] },
-      { name: `${at}.self_attn.k_proj.weight`, shape: [kv, d] },
-      { name: `${at}.self_attn.v_proj.weight`, shape: [kv, d] },
-      { name: `${at}.self_attn.o_proj.weight`, shape: [d, q] },
-      { name: `${at}.mlp.gate_proj.weight`, shape: [f, d] },
-      { name: `${at}.mlp.up_proj.weight`, shape: [f, d] },
-      { name: `${at}.mlp.down_proj.weight`, shape: [d, f] },
-      { name: `${at}.input_layernorm.weight`, shape: [d] },
-      { name: `${at}.post_attention_layernorm.weight`, shape: [d] },
-    );
-  }
-  parameters.push({ name: "model.norm.weight", shape: [d] });
-  if (!c.tie_word_embeddings) parameters.push({ name: "lm_head.weight", shape: [c.vocab_size, d] });
-  const tied = c.tie_word_embeddings ? "-tied" : "";
-  return {
-    model: `llama-d${d}-l${c.num_hidden_layers}-h${c.num_attention_heads}-kv${c.num_key_value_heads}-v${c.vocab_size}${tied}`,
-    parameters,
-  };
-}
 
 /**
  * Templar's labels for `batch` samples of `seqLen` ids (row-major): ids shifted left by one, the

@@ -13,14 +13,13 @@ import {
   LABELS,
   LLAMA_LOSS,
   LLAMA_SAMPLE_LOSSES,
-  type LlamaConfig,
   LOGITS,
-  llamaManifest,
   templarLabels,
   VALID_TOKENS,
 } from "../../gpu-runner/model/llama.ts";
 import { SafetensorsFile } from "../../gpu-runner/model/safetensors.ts";
 import { openModelSession } from "../../gpu-runner/model/session-io.ts";
+import { type LlamaConfig, llamaManifest } from "../../schema/model/llama.ts";
 
 const FIXTURES = path.join(import.meta.dirname, "fixtures/llama");
 const TOLERANCE = 1e-4;
