@@ -17,9 +17,9 @@ import type { Hparams } from "../schema/hparams.ts";
 import { readCheckpoint } from "../schema/model/checkpoint.ts";
 import type { ModelManifest } from "../schema/model/manifest.ts";
 import { DatasetReader } from "./dataset-reader.ts";
+import { byteModel, modelManifest } from "./model/family.ts";
 import type { Device } from "./model/loss-session.ts";
 import { LossSession } from "./model/loss-session.ts";
-import { transformerManifest } from "./model/transformer.ts";
 import type { EvaluationResult, ValidatorApi, WorkOrder } from "./validator-api.ts";
 
 /** Figures of one submission, as posted and as printed. */
@@ -57,7 +57,7 @@ export class Evaluator {
   static async open(api: ValidatorApi, device: Device): Promise<Evaluator> {
     const hparams = await api.hparams();
     const manifest = await api.json<ModelManifest>("/v1/model/manifest");
-    const expected = transformerManifest(hparams.model);
+    const expected = modelManifest(hparams.model);
     if (JSON.stringify(manifest.parameters) !== JSON.stringify(expected.parameters)) {
       throw new EdgeError(
         "CONFIG_INVALID",
@@ -67,7 +67,11 @@ export class Evaluator {
     if (hparams.evaluation.own_samples !== hparams.evaluation.random_samples) {
       throw new EdgeError("CONFIG_INVALID", "own_samples and random_samples must be equal: one loss graph serves both");
     }
-    const session = await LossSession.create(hparams.model, hparams.evaluation.own_samples, device);
+    const session = await LossSession.create(
+      byteModel(hparams, "the evaluator"),
+      hparams.evaluation.own_samples,
+      device,
+    );
     return new Evaluator(api, hparams, expected, session);
   }
 

@@ -6,6 +6,7 @@
  * same knob (the table in docs/PROTOCOL.md §6), so the two can be read side by side.
  */
 import { EdgeError } from "./errors.ts";
+import { LLAMA_TINY, type LlamaConfig, TEMPLAR_1B, TEMPLAR_72B, TEMPLAR_150M } from "./model/llama.ts";
 
 export interface WindowHparams {
   /** Blocks per window: window W spans blocks [W·bpw, (W+1)·bpw − 1]. */
@@ -41,8 +42,9 @@ export interface LimitHparams {
   readonly multipart_max_parts: number;
 }
 
-export interface ModelHparams {
-  /** Byte-level: one token per byte. */
+/** The byte-level transformer (gpu-runner/model/transformer.ts): one token per byte. */
+export interface ByteModelHparams {
+  readonly family: "byte";
   readonly vocab_size: number;
   readonly d_model: number;
   readonly n_layers: number;
@@ -52,6 +54,23 @@ export interface ModelHparams {
   /** MLP hidden width = mlp_ratio · d_model. */
   readonly mlp_ratio: number;
 }
+
+/** A LLaMA (Hugging Face LlamaForCausalLM, schema/model/llama.ts) on a real tokenizer's ids. */
+export interface LlamaModelHparams {
+  readonly family: "llama";
+  readonly config: LlamaConfig;
+  /** The tokenizer whose ids the data holds (scripts/data/tokenizer.ts). */
+  readonly tokenizer: "llama2" | "gemma3";
+  /** Tokens per training and evaluation sample (Templar: 2048). */
+  readonly seq_len: number;
+  /**
+   * A shape to size things by (file sizes, limits, copy-detection cost: `npm run model-sizes`)
+   * whose artifacts are not built here: its initial checkpoint alone would be hundreds of GB.
+   */
+  readonly manifest_only?: true;
+}
+
+export type ModelHparams = ByteModelHparams | LlamaModelHparams;
 
 export interface TrainingHparams {
   readonly inner_steps: number;
@@ -204,7 +223,7 @@ const DEFAULT: Hparams = {
     multipart_max_parts: 1000,
   },
   intake: { metagraph_refresh_seconds: 12 },
-  model: { vocab_size: 256, d_model: 256, n_layers: 6, n_heads: 8, seq_len: 256, mlp_ratio: 4 },
+  model: { family: "byte", vocab_size: 256, d_model: 256, n_layers: 6, n_heads: 8, seq_len: 256, mlp_ratio: 4 },
   training: {
     inner_steps: 30,
     batch_size: 16,
@@ -285,7 +304,7 @@ const LOCAL: Hparams = {
     max_gradient_bytes: 64 * MiB,
     max_single_upload_bytes: 8 * MiB,
   },
-  model: { vocab_size: 256, d_model: 128, n_layers: 3, n_heads: 4, seq_len: 128, mlp_ratio: 4 },
+  model: { family: "byte", vocab_size: 256, d_model: 128, n_layers: 3, n_heads: 4, seq_len: 128, mlp_ratio: 4 },
   intake: { metagraph_refresh_seconds: 3 },
   // inner_learning_rate by measurement: 4 honest miners from θ_0 take the held-out loss from 8.0 to
   // ≈4.0 bpb in 12 windows, their own samples improving more than random ones in most evaluations.
@@ -303,7 +322,61 @@ const LOCAL: Hparams = {
   },
 };
 
-export const PROFILES = { default: DEFAULT, local: LOCAL } as const;
+/** LOCAL's windows and pacing on llama-tiny (2.1M parameters, LLaMA-2's 32K tokenizer). */
+const LLAMA_TINY_PROFILE: Hparams = {
+  ...LOCAL,
+  profile: "llama-tiny",
+  model: { family: "llama", config: LLAMA_TINY, tokenizer: "llama2", seq_len: 128 },
+};
+
+/**
+ * Templar's numbers (hparams.json) on Templar's model shapes: 2048-token samples, 8 samples a
+ * side per evaluation (validator_sample_micro_bs), 30 inner steps of 192 samples, outer lr 0.4,
+ * AdamW at 1.17e-4. Gradient limits fit each shape's file (`npm run model-sizes` prints both).
+ */
+function templarProfile(
+  profile: "templar-150m" | "templar-1b" | "templar-72b",
+  model: LlamaModelHparams,
+  maxGradientBytes: number,
+): Hparams {
+  return {
+    ...DEFAULT,
+    profile,
+    model,
+    limits: { ...DEFAULT.limits, max_gradient_bytes: maxGradientBytes },
+    training: {
+      ...DEFAULT.training,
+      inner_steps: 30,
+      batch_size: 192,
+      outer_learning_rate: 0.4,
+      inner_learning_rate: 1.17e-4,
+    },
+    evaluation: { ...DEFAULT.evaluation, own_samples: 8, random_samples: 8, heldout_samples: 64 },
+  };
+}
+
+const GiB = 1024 * MiB;
+
+export const PROFILES = {
+  default: DEFAULT,
+  local: LOCAL,
+  "llama-tiny": LLAMA_TINY_PROFILE,
+  "templar-150m": templarProfile(
+    "templar-150m",
+    { family: "llama", config: TEMPLAR_150M, tokenizer: "llama2", seq_len: 2048 },
+    64 * MiB,
+  ),
+  "templar-1b": templarProfile(
+    "templar-1b",
+    { family: "llama", config: TEMPLAR_1B, tokenizer: "llama2", seq_len: 2048 },
+    128 * MiB,
+  ),
+  "templar-72b": templarProfile(
+    "templar-72b",
+    { family: "llama", config: TEMPLAR_72B, tokenizer: "gemma3", seq_len: 2048, manifest_only: true },
+    3 * GiB,
+  ),
+} as const;
 export type ProfileName = keyof typeof PROFILES;
 
 /** The hparams of a named profile; an unknown name is a CONFIG_INVALID error. */

@@ -4,7 +4,7 @@
  * evaluator's loss graph.
  */
 import type ort from "onnxruntime-node";
-import type { ModelHparams } from "../../schema/hparams.ts";
+import type { ByteModelHparams } from "../../schema/hparams.ts";
 import { type ParameterSlot, parameterSlots } from "../../schema/model/manifest.ts";
 import { batchFeeds, type Device, openModelSession, parameterFeeds } from "./session-io.ts";
 import { buildTrainingGraph, gradientOutput, LOSS, transformerManifest } from "./transformer.ts";
@@ -33,7 +33,7 @@ export class GradientSession {
   }
 
   /** Builds the float32 training graph for `batch` sequences and opens a session on `device`. */
-  static async create(model: ModelHparams, batch: number, device: Device = "cpu"): Promise<GradientSession> {
+  static async create(model: ByteModelHparams, batch: number, device: Device = "cpu"): Promise<GradientSession> {
     const session = await openModelSession(buildTrainingGraph(model, batch), device);
     const { slots, total } = parameterSlots(transformerManifest(model));
     return new GradientSession(session, slots, total, batch, model.seq_len);

@@ -2,7 +2,7 @@
  * Deterministic initial parameters: the same hparams give the same bytes on any machine.
  * Weights are approximately normal with std 0.02 (Irwin–Hall: the sum of 12 uniforms, minus 6,
  * which needs no transcendental functions, whose last bits could differ between engines);
- * the residual output projections are scaled by 1/√(2·layers) as in GPT-2; norm gains are 1.
+ * the residual output projections (wo and w2; llama: o_proj and down_proj) are scaled by 1/√(2·layers) as in GPT-2; norm gains are 1.
  */
 import { type ModelManifest, parameterSlots } from "../../schema/model/manifest.ts";
 
@@ -36,7 +36,9 @@ export function initialParameters(manifest: ModelManifest, layers: number, seed 
       out.fill(1, offset, offset + numel);
       continue;
     }
-    const std = /\.(attn\.wo|mlp\.w2)$/.test(spec.name) ? STD / Math.sqrt(2 * layers) : STD;
+    const std = /\.(attn\.wo|mlp\.w2|o_proj\.weight|down_proj\.weight)$/.test(spec.name)
+      ? STD / Math.sqrt(2 * layers)
+      : STD;
     for (let i = 0; i < numel; i++) {
       let s = -6;
       for (let j = 0; j < 12; j++) s += next();

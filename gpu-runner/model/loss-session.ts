@@ -3,7 +3,7 @@
  * it is installed. Parameters are fed per run as views of one flat Float32Array (no copies).
  */
 import type ort from "onnxruntime-node";
-import type { ModelHparams } from "../../schema/hparams.ts";
+import type { ByteModelHparams } from "../../schema/hparams.ts";
 import { type ParameterSlot, parameterSlots } from "../../schema/model/manifest.ts";
 import { batchFeeds, type Device, openModelSession, parameterFeeds } from "./session-io.ts";
 import { buildLossGraph, LOSS, SAMPLE_LOSSES, transformerManifest } from "./transformer.ts";
@@ -24,7 +24,7 @@ export class LossSession {
   }
 
   /** Builds the loss graph for `batch` sequences and opens a session on `device`. */
-  static async create(model: ModelHparams, batch: number, device: Device = "cpu"): Promise<LossSession> {
+  static async create(model: ByteModelHparams, batch: number, device: Device = "cpu"): Promise<LossSession> {
     const session = await openModelSession(buildLossGraph(model, batch), device);
     return new LossSession(session, parameterSlots(transformerManifest(model)).slots, batch, model.seq_len);
   }

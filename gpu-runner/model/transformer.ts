@@ -5,7 +5,7 @@
  * inputs; the graph's output is the mean next-byte cross-entropy of a batch, and in the training
  * graph also its gradient with respect to every parameter.
  */
-import type { ModelHparams } from "../../schema/hparams.ts";
+import type { ByteModelHparams } from "../../schema/hparams.ts";
 import type { ModelManifest, ParameterSpec } from "../../schema/model/manifest.ts";
 import { Tape } from "./autodiff.ts";
 import { causalMask, rmsNorm, selfAttention, silu } from "./layers.ts";
@@ -13,7 +13,7 @@ import { type FloatType, GraphBuilder, type Value } from "./onnx-graph.ts";
 import { add, crossEntropy, embedding, matmul, reshape } from "./ops.ts";
 
 /** The parameters of the model, in the order every flat parameter vector uses. */
-export function transformerManifest(m: ModelHparams): ModelManifest {
+export function transformerManifest(m: ByteModelHparams): ModelManifest {
   const d = m.d_model;
   const hidden = m.mlp_ratio * d;
   const parameters = [
@@ -49,7 +49,7 @@ export function gradientOutput(param: string): string {
 }
 
 /** The ONNX loss graph of the model for batches of `batch` sequences of seq_len bytes (forward only: the evaluator's). */
-export function buildLossGraph(m: ModelHparams, batch: number): Uint8Array {
+export function buildLossGraph(m: ByteModelHparams, batch: number): Uint8Array {
   return buildGraph(m, batch, { gradients: false, dtype: "float32" });
 }
 
@@ -58,11 +58,11 @@ export function buildLossGraph(m: ModelHparams, batch: number): Uint8Array {
  * outputs `loss` and one `grad.<param>` per parameter in manifest order. float64 is for
  * finite-difference checks.
  */
-export function buildTrainingGraph(m: ModelHparams, batch: number, opts: { dtype?: FloatType } = {}): Uint8Array {
+export function buildTrainingGraph(m: ByteModelHparams, batch: number, opts: { dtype?: FloatType } = {}): Uint8Array {
   return buildGraph(m, batch, { gradients: true, dtype: opts.dtype ?? "float32" });
 }
 
-function buildGraph(m: ModelHparams, batch: number, opts: { gradients: boolean; dtype: FloatType }): Uint8Array {
+function buildGraph(m: ByteModelHparams, batch: number, opts: { gradients: boolean; dtype: FloatType }): Uint8Array {
   if (m.d_model % m.n_heads !== 0) throw new Error(`d_model ${m.d_model} is not divisible by ${m.n_heads} heads`);
   const g = new GraphBuilder(opts.dtype);
   const tape = new Tape(g, opts.gradients);

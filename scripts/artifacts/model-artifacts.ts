@@ -4,18 +4,28 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import { llamaModel, modelLayers, modelManifest } from "../../gpu-runner/model/family.ts";
 import { initialParameters } from "../../gpu-runner/model/init.ts";
-import { buildLossGraph, transformerManifest } from "../../gpu-runner/model/transformer.ts";
+import { buildLlamaLossGraph } from "../../gpu-runner/model/llama.ts";
+import { buildLossGraph } from "../../gpu-runner/model/transformer.ts";
 import type { Hparams } from "../../schema/hparams.ts";
 import { writeCheckpoint } from "../../schema/model/checkpoint.ts";
 import { INITIAL_CHECKPOINT_KEY, LOSS_GRAPH_KEY, MODEL_MANIFEST_KEY } from "../../schema/model/keys.ts";
 import { parameterSlots } from "../../schema/model/manifest.ts";
 
+/** The evaluator's loss graph for the profile's family, batch own_samples. */
+function lossGraph(hparams: Hparams): Uint8Array {
+  const batch = hparams.evaluation.own_samples;
+  if (hparams.model.family === "byte") return buildLossGraph(hparams.model, batch);
+  const m = llamaModel(hparams, "publishing the model's artifacts");
+  return buildLlamaLossGraph(m.config, batch, m.seq_len);
+}
+
 /** Every artifact of the model, by its key in the artifacts bucket. */
 export function modelArtifacts(hparams: Hparams): Map<string, Uint8Array> {
-  const manifest = transformerManifest(hparams.model);
-  const graph = buildLossGraph(hparams.model, hparams.evaluation.own_samples);
-  const initial = writeCheckpoint(initialParameters(manifest, hparams.model.n_layers), manifest, {
+  const manifest = modelManifest(hparams.model);
+  const graph = lossGraph(hparams);
+  const initial = writeCheckpoint(initialParameters(manifest, modelLayers(hparams.model)), manifest, {
     model: manifest.model,
     window: 0,
     global_step: 0,

@@ -8,12 +8,13 @@
  */
 import { parseArgs } from "node:util";
 import { measureGradient } from "../../gpu-runner/evaluator.ts";
+import { byteModel } from "../../gpu-runner/model/family.ts";
 import { initialParameters } from "../../gpu-runner/model/init.ts";
 import { LossSession } from "../../gpu-runner/model/loss-session.ts";
 import { transformerManifest } from "../../gpu-runner/model/transformer.ts";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { encodeGradient } from "../../schema/codec/encode.ts";
-import { getHparams, type Hparams, type ModelHparams } from "../../schema/hparams.ts";
+import { type ByteModelHparams, getHparams, type Hparams } from "../../schema/hparams.ts";
 import { parameterSlots } from "../../schema/model/manifest.ts";
 import { environment, format, table } from "./measure.ts";
 import { lcg } from "./synthetic.ts";
@@ -24,7 +25,7 @@ const { values: args } = parseArgs({
 const RUNS = Number(args.runs);
 const base = getHparams("default");
 
-async function bench(label: string, model: ModelHparams): Promise<(string | number)[]> {
+async function bench(label: string, model: ByteModelHparams): Promise<(string | number)[]> {
   const hparams: Hparams = { ...base, model };
   const manifest = transformerManifest(model);
   const layouts = gradientLayout(manifest, hparams.compression);
@@ -102,11 +103,12 @@ async function bench(label: string, model: ModelHparams): Promise<(string | numb
   ];
 }
 
-const models: [string, ModelHparams][] = args.quick
-  ? [["local profile", getHparams("local").model]]
+const baseModel = byteModel(base, "bench:eval");
+const models: [string, ByteModelHparams][] = args.quick
+  ? [["local profile", byteModel(getHparams("local"), "bench:eval")]]
   : [
-      ["default profile", base.model],
-      ["25M (d 512, 8 layers)", { ...base.model, d_model: 512, n_layers: 8 }],
+      ["default profile", baseModel],
+      ["25M (d 512, 8 layers)", { ...baseModel, d_model: 512, n_layers: 8 }],
     ];
 const rows: (string | number)[][] = [];
 for (const [label, model] of models) rows.push(await bench(label, model));

@@ -19,6 +19,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { encodeAddress } from "@polkadot/util-crypto";
 import { getPublicKey, secretFromSeed, sign } from "@scure/sr25519";
+import { modelManifest } from "../../gpu-runner/model/family.ts";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { encodeGradient } from "../../schema/codec/encode.ts";
 import { type Fingerprint, findCopies } from "../../schema/copies/find-copies.ts";
@@ -197,7 +198,7 @@ async function main(): Promise<void> {
   }
 
   // Copy detection on the default model's fingerprint shape.
-  const layouts = gradientLayout(defaultModelManifest(), hparams.compression);
+  const layouts = gradientLayout(modelManifest(hparams.model), hparams.compression);
   const sample = fingerprintSample(`0x${"5e".repeat(32)}`, layouts, hparams.copy.fingerprint_chunks);
   const copyRows: (string | number)[][] = [];
   for (const n of [64, 256]) {
@@ -226,26 +227,6 @@ async function main(): Promise<void> {
     `\nCopy detection, ${hparams.copy.fingerprint_chunks} sampled chunks of k = ${hparams.compression.topk_compression} per submission (default model)\n`,
   );
   console.log(table(["submissions", "pairs", "ms (median)", "pairs flagged"], copyRows));
-}
-
-/** The default profile's model as the model builder lays it out (a decoder-only transformer). */
-function defaultModelManifest(): ModelManifest {
-  const { d_model: d, n_layers, seq_len, vocab_size, mlp_ratio } = hparams.model;
-  const parameters = [
-    { name: "tok_emb", shape: [vocab_size, d] },
-    { name: "pos_emb", shape: [seq_len, d] },
-  ];
-  for (let l = 0; l < n_layers; l++) {
-    parameters.push({ name: `layers.${l}.norm1`, shape: [d] });
-    for (const w of ["wq", "wk", "wv", "wo"]) parameters.push({ name: `layers.${l}.attn.${w}`, shape: [d, d] });
-    parameters.push({ name: `layers.${l}.norm2`, shape: [d] });
-    parameters.push(
-      { name: `layers.${l}.mlp.w1`, shape: [d, mlp_ratio * d] },
-      { name: `layers.${l}.mlp.w2`, shape: [mlp_ratio * d, d] },
-    );
-  }
-  parameters.push({ name: "norm", shape: [d] }, { name: "head", shape: [d, vocab_size] });
-  return { model: "default", parameters };
 }
 
 /**

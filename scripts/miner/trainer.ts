@@ -8,9 +8,9 @@
  * whole run (only θ is reset to the global model each window); so does the EF buffer.
  */
 
+import { byteModel, modelManifest } from "../../gpu-runner/model/family.ts";
 import { GradientSession } from "../../gpu-runner/model/gradient-session.ts";
 import type { Device } from "../../gpu-runner/model/session-io.ts";
-import { transformerManifest } from "../../gpu-runner/model/transformer.ts";
 import { gradientLayout, type ParamLayout } from "../../schema/codec/chunking.ts";
 import { encodeGradient } from "../../schema/codec/encode.ts";
 import type { CompressedParam, GradientIdentity } from "../../schema/codec/gradient-format.ts";
@@ -64,7 +64,7 @@ export class Trainer {
   private constructor(hparams: Hparams, session: GradientSession, total: number, ownsSession: boolean) {
     const t = hparams.training;
     this.hparams = hparams;
-    this.layouts = gradientLayout(transformerManifest(hparams.model), hparams.compression);
+    this.layouts = gradientLayout(modelManifest(hparams.model), hparams.compression);
     this.#session = session;
     this.#ownsSession = ownsSession;
     this.optimizer = new AdamW(total, {
@@ -83,8 +83,10 @@ export class Trainer {
    * its own opened on `device`.
    */
   static async create(hparams: Hparams, device: Device = "cpu", shared?: GradientSession): Promise<Trainer> {
-    const session = shared ?? (await GradientSession.create(hparams.model, hparams.training.batch_size, device));
-    return new Trainer(hparams, session, parameterSlots(transformerManifest(hparams.model)).total, !shared);
+    const session =
+      shared ??
+      (await GradientSession.create(byteModel(hparams, "the reference miner"), hparams.training.batch_size, device));
+    return new Trainer(hparams, session, parameterSlots(modelManifest(hparams.model)).total, !shared);
   }
 
   /** AdamW inner steps from a copy of θ_base on `pool`, one batch_size slice per step. */

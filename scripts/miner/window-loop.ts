@@ -8,8 +8,8 @@
  */
 
 import { DatasetReader } from "../../gpu-runner/dataset-reader.ts";
+import { modelManifest } from "../../gpu-runner/model/family.ts";
 import type { Device } from "../../gpu-runner/model/session-io.ts";
-import { transformerManifest } from "../../gpu-runner/model/transformer.ts";
 import type { SubmissionJson } from "../../schema/api/public.ts";
 import type { ParamLayout } from "../../schema/codec/chunking.ts";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
@@ -95,7 +95,7 @@ export class Miner {
     const api = new MinerApi(options.url);
     const hparams = await api.hparams();
     const manifest = await api.manifest();
-    const expected = transformerManifest(hparams.model);
+    const expected = modelManifest(hparams.model);
     if (JSON.stringify(manifest.parameters) !== JSON.stringify(expected.parameters)) {
       throw new EdgeError(
         "CONFIG_INVALID",

@@ -6,8 +6,8 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { byteModel, modelManifest } from "../../gpu-runner/model/family.ts";
 import { LossSession } from "../../gpu-runner/model/loss-session.ts";
-import { transformerManifest } from "../../gpu-runner/model/transformer.ts";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import { readCheckpoint } from "../../schema/model/checkpoint.ts";
@@ -37,7 +37,7 @@ const NETUID = 2;
 /** Runs one seed; `progress` gets one line per window. */
 export async function runSeed(o: SeedOptions, progress: (line: string) => void): Promise<SeedResult> {
   const hparams = getHparams(o.profile);
-  const manifest = transformerManifest(hparams.model);
+  const manifest = modelManifest(hparams.model);
   const layouts = gradientLayout(manifest, hparams.compression);
   const data = new LocalDataset(o.artifacts);
   const theta0 = readCheckpoint(
@@ -58,7 +58,7 @@ export async function runSeed(o: SeedOptions, progress: (line: string) => void):
   });
   const burnUid = hparams.weights.burn_uid;
   const metagraph = new Map([[burnUid, "validator"], ...fleet.miners.map((m) => [m.uid, m.hotkey] as const)]);
-  const session = await LossSession.create(hparams.model, hparams.evaluation.own_samples);
+  const session = await LossSession.create(byteModel(hparams, "the simulator"), hparams.evaluation.own_samples);
   const validator = new SimulatedValidator(
     {
       hparams,

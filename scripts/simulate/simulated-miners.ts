@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { SampleReader } from "../../gpu-runner/dataset-reader.ts";
+import { byteModel } from "../../gpu-runner/model/family.ts";
 import { GradientSession } from "../../gpu-runner/model/gradient-session.ts";
 import type { ParamLayout } from "../../schema/codec/chunking.ts";
 import type { Hparams } from "../../schema/hparams.ts";
@@ -85,7 +86,7 @@ export class MinerFleet {
       const hparams = { ...this.#o.hparams, training: { ...this.#o.hparams.training, batch_size: batch } };
       let session = this.#sessions.get(batch);
       if (!session) {
-        session = GradientSession.create(hparams.model, batch);
+        session = GradientSession.create(byteModel(hparams, "the simulator"), batch);
         this.#sessions.set(batch, session);
       }
       const shared = session;

@@ -2,11 +2,13 @@
 // `wrangler dev` serves from a D1 seeded with eight scored windows of five uids, checks the
 // leaderboard's order, the charts' points and that markup in a hotkey stays text, and saves
 // screenshots (.artifacts/dashboard.png, .artifacts/dashboard-miner.png).
+
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { byteModel } from "../../gpu-runner/model/family.ts";
 import { transformerManifest } from "../../gpu-runner/model/transformer.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import { MODEL_MANIFEST_KEY } from "../../schema/model/keys.ts";
@@ -33,7 +35,7 @@ describe.skipIf(!available)("dashboard in headless Chromium", () => {
   let profile: string;
 
   beforeAll(async () => {
-    const manifest = new TextEncoder().encode(JSON.stringify(transformerManifest(hparams.model)));
+    const manifest = new TextEncoder().encode(JSON.stringify(transformerManifest(byteModel(hparams, "this test"))));
     v = await startLocalValidator({ artifacts: new Map([[MODEL_MANIFEST_KEY, manifest]]) });
     const { window: w } = hparams;
     const seed = path.join(v.persist, "dashboard-seed.sql");

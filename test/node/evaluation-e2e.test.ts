@@ -2,6 +2,7 @@
 // miners upload signed gradients, the window closes, the cron tick dispatches batches, a runner
 // is killed mid-batch, another finishes every batch, and `reproduce` gives the stored figures
 // bit for bit. The only thing not real is the chain, whose part D1 is seeded with.
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -9,6 +10,7 @@ import path from "node:path";
 import { encodeAddress } from "@polkadot/util-crypto";
 import { getPublicKey, secretFromSeed, sign } from "@scure/sr25519";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { byteModel } from "../../gpu-runner/model/family.ts";
 import { transformerManifest } from "../../gpu-runner/model/transformer.ts";
 import { reproduce } from "../../gpu-runner/reproduce.ts";
 import { ValidatorApi } from "../../gpu-runner/validator-api.ts";
@@ -27,7 +29,7 @@ import { type LocalValidator, startLocalValidator, until } from "./support/local
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CORPUS = path.resolve(ROOT, "../shared/data/tinyshakespeare.txt");
 const hparams = getHparams("local");
-const manifest = transformerManifest(hparams.model);
+const manifest = transformerManifest(byteModel(hparams, "this test"));
 const layouts = gradientLayout(manifest, hparams.compression);
 const total = parameterSlots(manifest).total;
 const W = 50;

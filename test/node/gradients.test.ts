@@ -1,16 +1,18 @@
 // The training graph's gradients: float64 central finite differences on a small config agree
 // with the backward graph, the float32 GradientSession lays them out in manifest order, its loss
 // is the evaluator's loss, and a step against the gradient lowers the loss.
+
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type ort from "onnxruntime-node";
 import { beforeAll, describe, expect, it } from "vitest";
+import { byteModel } from "../../gpu-runner/model/family.ts";
 import { GradientSession } from "../../gpu-runner/model/gradient-session.ts";
 import { initialParameters } from "../../gpu-runner/model/init.ts";
 import { LossSession } from "../../gpu-runner/model/loss-session.ts";
 import { batchFeeds, openModelSession, parameterFeeds } from "../../gpu-runner/model/session-io.ts";
 import { buildTrainingGraph, gradientOutput, LOSS, transformerManifest } from "../../gpu-runner/model/transformer.ts";
-import type { ModelHparams } from "../../schema/hparams.ts";
+import type { ByteModelHparams } from "../../schema/hparams.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import { type ParameterSlot, parameterSlots } from "../../schema/model/manifest.ts";
 
@@ -43,7 +45,15 @@ function l2(a: ArrayLike<number>): number {
 
 // Init std 0.2 rather than 0.02: at 0.02 the attention logits are ≈ 0 and the Wq/Wk gradients
 // drown in finite-difference noise (docs/MODEL.md §5).
-const SMALL: ModelHparams = { vocab_size: 256, d_model: 32, n_layers: 2, n_heads: 4, seq_len: 32, mlp_ratio: 4 };
+const SMALL: ByteModelHparams = {
+  family: "byte",
+  vocab_size: 256,
+  d_model: 32,
+  n_layers: 2,
+  n_heads: 4,
+  seq_len: 32,
+  mlp_ratio: 4,
+};
 const SMALL_BATCH = 2;
 
 describe("the float64 training graph against central finite differences (d=32, 2 layers, T=32, B=2)", () => {
@@ -161,7 +171,7 @@ describe("the float64 training graph against central finite differences (d=32, 2
 });
 
 describe("the float32 GradientSession on the local profile (initial parameters, real text)", () => {
-  const model = getHparams("local").model;
+  const model = byteModel(getHparams("local"), "this test");
   const batch = getHparams("local").training.batch_size;
   const manifest = transformerManifest(model);
   const { slots } = parameterSlots(manifest);

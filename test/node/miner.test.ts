@@ -3,11 +3,13 @@
 // each cheat looks as intended; and the CLI against a real local validator (wrangler dev): an
 // honest upload is accepted and valid, a late one refused with UPLOAD_TOO_LATE; a multipart
 // upload is accepted too.
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { byteModel } from "../../gpu-runner/model/family.ts";
 import { LossSession } from "../../gpu-runner/model/loss-session.ts";
 import { transformerManifest } from "../../gpu-runner/model/transformer.ts";
 import type { SubmissionJson } from "../../schema/api/public.ts";
@@ -43,7 +45,7 @@ import { type LocalValidator, startLocalValidator, until } from "./support/local
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CORPUS = path.resolve(ROOT, "../shared/data/tinyshakespeare.txt");
 const hparams = getHparams("local");
-const manifest = transformerManifest(hparams.model);
+const manifest = transformerManifest(byteModel(hparams, "this test"));
 const layouts = gradientLayout(manifest, hparams.compression);
 const model = modelArtifacts(hparams);
 const theta0 = readCheckpoint(model.get(INITIAL_CHECKPOINT_KEY) as Uint8Array, manifest).params;
@@ -94,7 +96,7 @@ describe("trainer", () => {
   let session: LossSession;
   beforeAll(async () => {
     trainer = await Trainer.create(hparams);
-    session = await LossSession.create(hparams.model, 8);
+    session = await LossSession.create(byteModel(hparams, "this test"), 8);
   });
   afterAll(async () => {
     await trainer?.release();

@@ -1,9 +1,11 @@
 // The model as built: it loads in onnxruntime-node, starts near ln 256, is deterministic, and a
 // gradient applied through the codec moves the loss exactly as the same delta applied directly.
+
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
+import { byteModel } from "../../gpu-runner/model/family.ts";
 import { initialParameters } from "../../gpu-runner/model/init.ts";
 import { LossSession } from "../../gpu-runner/model/loss-session.ts";
 import { transformerManifest } from "../../gpu-runner/model/transformer.ts";
@@ -19,7 +21,7 @@ import { dataArtifacts } from "../../scripts/artifacts/data-artifacts.ts";
 import { modelArtifacts } from "../../scripts/artifacts/model-artifacts.ts";
 
 const hparams = getHparams("local");
-const manifest = transformerManifest(hparams.model);
+const manifest = transformerManifest(byteModel(hparams, "this test"));
 const { total, slots } = parameterSlots(manifest);
 const CORPUS = path.resolve(import.meta.dirname, "../../../shared/data/tinyshakespeare.txt");
 const corpus = existsSync(CORPUS)
@@ -56,17 +58,17 @@ describe("the model", () => {
     expect(session.inputNames).toEqual(["tokens", "targets", ...manifest.parameters.map((p) => p.name)]);
     await session.release();
     const { params } = readCheckpoint(artifacts.get(INITIAL_CHECKPOINT_KEY) as Uint8Array, manifest);
-    const loss = await (await LossSession.create(hparams.model, B)).loss(params, firstSamples());
+    const loss = await (await LossSession.create(byteModel(hparams, "this test"), B)).loss(params, firstSamples());
     expect(Math.abs(loss - Math.log(256))).toBeLessThan(0.1);
   });
 
   it("round-trips checkpoints exactly and refuses one of another model", () => {
-    const params = initialParameters(manifest, hparams.model.n_layers, 7);
+    const params = initialParameters(manifest, byteModel(hparams, "this test").n_layers, 7);
     const bytes = writeCheckpoint(params, manifest, { model: manifest.model, window: 12, global_step: 3 });
     const back = readCheckpoint(bytes, manifest);
     expect(back.metadata).toEqual({ model: manifest.model, window: 12, global_step: 3 });
     expect(Buffer.from(back.params.buffer).equals(Buffer.from(params.buffer))).toBe(true);
-    const other = transformerManifest({ ...hparams.model, d_model: 64 });
+    const other = transformerManifest({ ...byteModel(hparams, "this test"), d_model: 64 });
     expect(() => readCheckpoint(bytes, other)).toThrowError(expect.objectContaining({ code: "CHECKPOINT_INVALID" }));
   });
 
@@ -102,14 +104,14 @@ describe("the model", () => {
       at += layout.numel;
     });
 
-    const theta = initialParameters(manifest, hparams.model.n_layers);
+    const theta = initialParameters(manifest, byteModel(hparams, "this test").n_layers);
     const lr = hparams.training.outer_learning_rate * hparams.evaluation.eval_lr_factor;
     const viaCodec = theta.slice();
     applyGradient(viaCodec, compressed, layouts, false, lr);
     const direct = theta.map((x, j) => x - lr * (delta[j] as number));
     expect(Buffer.from(viaCodec.buffer).equals(Buffer.from(direct.buffer))).toBe(true);
 
-    const session = await LossSession.create(hparams.model, B);
+    const session = await LossSession.create(byteModel(hparams, "this test"), B);
     const tokens = firstSamples();
     const [before, afterCodec, afterDirect] = [
       await session.loss(theta, tokens),

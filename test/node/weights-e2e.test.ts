@@ -2,10 +2,12 @@
 // and sets its weights on the real subtensor runtime (chopsticks) through PolkadotChainClient,
 // signing with the validator hotkey from its secret; then the same with commit-reveal on. D1 is
 // seeded with the window's evaluations (the runners' part, tested in evaluation-e2e.test.ts).
+
 import { spawn } from "node:child_process";
 import path from "node:path";
 import type { ApiPromise } from "@polkadot/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { byteModel } from "../../gpu-runner/model/family.ts";
 import { transformerManifest } from "../../gpu-runner/model/transformer.ts";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { sampleParams } from "../../schema/codec/encode.ts";
@@ -26,7 +28,7 @@ if (!available)
   console.warn(`SKIPPED weights e2e: the subtensor spec is absent at ${SPEC_SOURCE} (CI has it; set SUBTENSOR_SPEC)`);
 
 const artifacts = modelArtifacts(hparams);
-const manifest = transformerManifest(hparams.model);
+const manifest = transformerManifest(byteModel(hparams, "this test"));
 const { params } = readCheckpoint(artifacts.get(INITIAL_CHECKPOINT_KEY) as Uint8Array, manifest);
 /** θ_0 at the param_sample positions: what miners in step with the model send. */
 const THETA_SAMPLE = sampleParams(params, gradientLayout(manifest, hparams.compression), hparams.sync);
