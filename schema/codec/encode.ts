@@ -15,7 +15,13 @@ import {
 } from "./gradient-format.ts";
 import { pack12 } from "./pack12.ts";
 import { quantize } from "./quantize.ts";
-import { float32Bytes, type TensorToWrite, writeSafetensors } from "./safetensors.ts";
+import {
+  float32Bytes,
+  safetensorsHeader,
+  type TensorLayout,
+  type TensorToWrite,
+  writeSafetensors,
+} from "./safetensors.ts";
 import { selectTopK } from "./topk.ts";
 
 /** Compresses one parameter (its flat float32 values): chunk, optional DCT, top-k, quantize, pack. */
@@ -100,6 +106,26 @@ export function sampleParams(
   return out;
 }
 
+/** The four tensors of one parameter as a gradient file lays them out (SPEC §4.1). */
+function paramTensorLayouts(layout: ParamLayout, bins: number): TensorLayout[] {
+  return [
+    {
+      name: tensorName(layout.name, "idxs"),
+      dtype: "U8",
+      shape: [...layout.grid, layout.idxBytesPerChunk],
+      byteLength: layout.chunks * layout.idxBytesPerChunk,
+    },
+    {
+      name: tensorName(layout.name, "codes"),
+      dtype: "U8",
+      shape: [...layout.grid, layout.codeBytesPerChunk],
+      byteLength: layout.chunks * layout.codeBytesPerChunk,
+    },
+    { name: tensorName(layout.name, "lookup"), dtype: "F32", shape: [bins], byteLength: bins * 4 },
+    { name: tensorName(layout.name, "shift"), dtype: "F32", shape: [], byteLength: 4 },
+  ];
+}
+
 /** Serializes compressed parameters and their metadata into a gradient file. */
 export function writeGradientFile(
   params: readonly CompressedParam[],
@@ -111,24 +137,33 @@ export function writeGradientFile(
     const layout = layouts[i];
     if (!layout || layout.name !== p.name)
       throw new EdgeError("ENCODE_INPUT_INVALID", `parameter ${p.name} is not at position ${i} of the manifest`);
+    const [idxs, codes, lookup, shift] = paramTensorLayouts(layout, p.lookup.length) as [
+      TensorLayout,
+      TensorLayout,
+      TensorLayout,
+      TensorLayout,
+    ];
     tensors.push(
-      {
-        name: tensorName(p.name, "idxs"),
-        dtype: "U8",
-        shape: [...layout.grid, layout.idxBytesPerChunk],
-        bytes: p.idxs,
-      },
-      {
-        name: tensorName(p.name, "codes"),
-        dtype: "U8",
-        shape: [...layout.grid, layout.codeBytesPerChunk],
-        bytes: p.codes,
-      },
-      { name: tensorName(p.name, "lookup"), dtype: "F32", shape: [p.lookup.length], bytes: float32Bytes(p.lookup) },
-      { name: tensorName(p.name, "shift"), dtype: "F32", shape: [], bytes: float32Bytes([p.shift]) },
+      { ...idxs, bytes: p.idxs },
+      { ...codes, bytes: p.codes },
+      { ...lookup, bytes: float32Bytes(p.lookup) },
+      { ...shift, bytes: float32Bytes([p.shift]) },
     );
   });
   return writeSafetensors(tensors, metadataStrings(metadata));
+}
+
+/** The byte size of the gradient file of `layouts` with `metadata`, and its header's, computed without encoding. */
+export function gradientFileSize(
+  layouts: readonly ParamLayout[],
+  metadata: GradientMetadata,
+): { fileBytes: number; headerBytes: number } {
+  const bins = metadata.compression.quantization_bins;
+  const { json, dataBytes } = safetensorsHeader(
+    layouts.flatMap((l) => paramTensorLayouts(l, bins)),
+    metadataStrings(metadata),
+  );
+  return { fileBytes: 8 + json.length + dataBytes, headerBytes: json.length };
 }
 
 /** Everything a miner needs to turn a dense pseudo-gradient into upload bytes. */

@@ -34,19 +34,30 @@ function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Serializes tensors and string metadata into one safetensors file. */
-export function writeSafetensors(
-  tensors: readonly TensorToWrite[],
+/** A tensor as the header describes it: everything but its bytes. */
+export interface TensorLayout {
+  readonly name: string;
+  readonly dtype: Dtype;
+  readonly shape: readonly number[];
+  readonly byteLength: number;
+}
+
+/**
+ * The header (padded JSON, without the 8-byte length) of a file holding `tensors`, their order in
+ * the data section, and that section's length: a file's size is known without its bytes.
+ */
+export function safetensorsHeader<T extends TensorLayout>(
+  tensors: readonly T[],
   metadata: Readonly<Record<string, string>>,
-): Uint8Array {
+): { json: Uint8Array; ordered: T[]; dataBytes: number } {
   const ordered = [...tensors].sort(
     (a, b) => DTYPE_RANK[b.dtype] - DTYPE_RANK[a.dtype] || compareNames(a.name, b.name),
   );
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const t of ordered) {
-    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes.length] };
-    offset += t.bytes.length;
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.byteLength] };
+    offset += t.byteLength;
   }
   let json = encoder.encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
@@ -55,7 +66,19 @@ export function writeSafetensors(
     p.set(json);
     json = p;
   }
-  const out = new Uint8Array(8 + json.length + offset);
+  return { json, ordered, dataBytes: offset };
+}
+
+/** Serializes tensors and string metadata into one safetensors file. */
+export function writeSafetensors(
+  tensors: readonly TensorToWrite[],
+  metadata: Readonly<Record<string, string>>,
+): Uint8Array {
+  const { json, ordered, dataBytes } = safetensorsHeader(
+    tensors.map((t) => ({ ...t, byteLength: t.bytes.length })),
+    metadata,
+  );
+  const out = new Uint8Array(8 + json.length + dataBytes);
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
   let at = 8 + json.length;

@@ -6,12 +6,21 @@ import { gatherChunk, gradientLayout, type ParamLayout, paramLayout } from "../.
 import { packCodes, unpackCodes } from "../../schema/codec/codes2bit.ts";
 import { dctChunk, idctChunk } from "../../schema/codec/dct.ts";
 import { applyGradient, decompressParam, UndoLog } from "../../schema/codec/decode.ts";
-import { compressParam } from "../../schema/codec/encode.ts";
+import { compressParam, gradientFileSize } from "../../schema/codec/encode.ts";
+import { parseMetadata } from "../../schema/codec/gradient-format.ts";
 import { pack12, unpack12 } from "../../schema/codec/pack12.ts";
 import { binValues, quantize } from "../../schema/codec/quantize.ts";
 import { readGradientFile } from "../../schema/codec/read.ts";
 import type { CompressionHparams } from "../../schema/hparams.ts";
-import { buildGradient, HPARAMS, IDENTITY, randomValues, rng, TEST_MANIFEST } from "./fixtures/gradients.ts";
+import {
+  buildGradient,
+  HPARAMS,
+  IDENTITY,
+  randomValues,
+  readHeader,
+  rng,
+  TEST_MANIFEST,
+} from "./fixtures/gradients.ts";
 
 const OFF: CompressionHparams = HPARAMS.compression;
 const ON: CompressionHparams = { ...OFF, use_dct: true };
@@ -249,5 +258,21 @@ describe("aggregation", () => {
     const max = agg.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     const single = aggregateGradients([b.params], layouts, false).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     expect(max).toBeLessThan(single * 3);
+  });
+});
+
+describe("gradient file size without encoding", () => {
+  it("gradientFileSize equals the length of the file the encoder writes, header included", () => {
+    for (const [seed, manifest] of [
+      [1, TEST_MANIFEST],
+      [2, { model: "one", parameters: [{ name: "w", shape: [192, 128] }] }],
+    ] as const) {
+      const { file, layouts } = buildGradient(seed, manifest);
+      const { header } = readHeader(file);
+      const metadata = parseMetadata(header.__metadata__ as Record<string, string>);
+      const size = gradientFileSize(layouts, metadata);
+      expect(size.fileBytes).toBe(file.length);
+      expect(size.headerBytes).toBe(Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true)));
+    }
   });
 });
