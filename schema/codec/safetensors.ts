@@ -2,17 +2,18 @@
  * The safetensors container (https://huggingface.co/docs/safetensors): an 8-byte little-endian
  * header length N, N bytes of JSON, then the tensor bytes.
  *
- * Only what gradient files use is supported: dtypes U8 and F32, string-only `__metadata__`.
+ * Only what gradient files and checkpoints use is supported: dtypes U8, BF16 and F32, string-only
+ * `__metadata__`.
  * Writing follows the reference library: `__metadata__` first, tensors ordered by descending
  * dtype then name, header padded with spaces to a multiple of 8.
  */
 
-export type Dtype = "U8" | "F32";
+export type Dtype = "U8" | "BF16" | "F32";
 
-export const DTYPE_BYTES: Readonly<Record<Dtype, number>> = { U8: 1, F32: 4 };
+export const DTYPE_BYTES: Readonly<Record<Dtype, number>> = { U8: 1, BF16: 2, F32: 4 };
 
-/** The reference implementation sorts tensors by descending dtype (F32 before U8), then name. */
-const DTYPE_RANK: Readonly<Record<Dtype, number>> = { U8: 0, F32: 1 };
+/** The reference implementation sorts tensors by descending dtype (its enum order: F32, BF16, U8), then name. */
+const DTYPE_RANK: Readonly<Record<Dtype, number>> = { U8: 0, BF16: 1, F32: 2 };
 
 export interface TensorToWrite {
   readonly name: string;
@@ -102,5 +103,33 @@ export function readFloat32(bytes: Uint8Array, count: number): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
+}
+
+/**
+ * Little-endian bfloat16 bytes of float32 values, rounded to nearest even as torch's
+ * `tensor.to(torch.bfloat16)` rounds; NaN stays a (quiet) NaN.
+ */
+export function bfloat16Bytes(values: Float32Array): Uint8Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < bits.length; i++) {
+    const b = bits[i] as number;
+    if ((b & 0x7f800000) === 0x7f800000 && (b & 0x007fffff) !== 0) out[i] = (b >>> 16) | 0x40;
+    else out[i] = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+  }
+  return new Uint8Array(out.buffer);
+}
+
+/** `count` little-endian bfloat16 values widened (exactly) to float32. */
+export function readBfloat16(
+  bytes: Uint8Array,
+  count: number,
+  out: Float32Array<ArrayBufferLike> = new Float32Array(count),
+  at = 0,
+): Float32Array<ArrayBufferLike> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bits = new Uint32Array(out.buffer, out.byteOffset + at * 4, count);
+  for (let i = 0; i < count; i++) bits[i] = view.getUint16(2 * i, true) << 16;
   return out;
 }

@@ -7,7 +7,12 @@ import { desc, eq, lt } from "drizzle-orm";
 import { checkpointSamples, checkpoints } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import type { SyncHparams } from "../../schema/hparams.ts";
-import { checkpointHeaderLength, readCheckpointHeader } from "../../schema/model/checkpoint.ts";
+import {
+  checkpointElementBytes,
+  checkpointHeaderLength,
+  decodeValues,
+  readCheckpointHeader,
+} from "../../schema/model/checkpoint.ts";
 import { type ModelManifest, parameterSlots } from "../../schema/model/manifest.ts";
 import type { ThetaSample } from "../../schema/scoring/score-window.ts";
 import { nextStepEma } from "../../schema/scoring/sync-score.ts";
@@ -33,16 +38,17 @@ export async function readCheckpointSample(
   const head = await bucket.head(key);
   if (!head) throw new EdgeError("CHECKPOINT_INVALID", `checkpoint ${key} is not in the artifacts bucket`);
   const n = checkpointHeaderLength(await readRange(bucket, key, 0, 8));
-  const { layout } = readCheckpointHeader(await readRange(bucket, key, 8, n), manifest, head.size);
+  const { layout, dtype } = readCheckpointHeader(await readRange(bucket, key, 8, n), manifest, head.size);
+  const width = checkpointElementBytes(dtype);
   const wanted = parameterSlots(manifest).slots.filter(
     (s) => s.numel >= sync.param_sample_offset + sync.param_sample_size,
   );
   const values = await Promise.all(
     wanted.map(async ({ spec }) => {
-      const begin = (layout.get(spec.name) as readonly [number, number])[0] + 4 * sync.param_sample_offset;
-      const bytes = await readRange(bucket, key, begin, 4 * sync.param_sample_size);
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      return Array.from({ length: sync.param_sample_size }, (_, i) => view.getFloat32(4 * i, true));
+      const begin = (layout.get(spec.name) as readonly [number, number])[0] + width * sync.param_sample_offset;
+      const values = new Float32Array(sync.param_sample_size);
+      decodeValues(dtype, await readRange(bucket, key, begin, width * sync.param_sample_size), values.length, values);
+      return Array.from(values);
     }),
   );
   return Object.fromEntries(wanted.map(({ spec }, i) => [spec.name, values[i] as number[]]));
