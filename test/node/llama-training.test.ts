@@ -12,7 +12,12 @@ import {
   LLAMA_SAMPLE_LOSSES,
 } from "../../gpu-runner/model/llama.ts";
 import { LlamaGradientSession } from "../../gpu-runner/model/llama-gradient-session.ts";
-import { llamaBatchFeeds, openModelSession, parameterFeeds } from "../../gpu-runner/model/session-io.ts";
+import {
+  llamaBatchFeeds,
+  openModelSession,
+  parameterFeeds,
+  trainingFetches,
+} from "../../gpu-runner/model/session-io.ts";
 import { llamaManifest } from "../../schema/model/llama.ts";
 import { type ParameterSlot, parameterSlots } from "../../schema/model/manifest.ts";
 import {
@@ -61,7 +66,7 @@ describe.each(LLAMA_CASES)("the llama training graph (%s head)", (name) => {
 
   /** Loss (and, when asked, the flat gradient) of the float64 training graph at `params`. */
   async function evaluate(params: Float64Array, withGradient = false): Promise<{ loss: number; grad?: Float64Array }> {
-    const fetches = withGradient ? [LLAMA_LOSS, ...slots.map(({ spec }) => gradientOutput(spec.name))] : [LLAMA_LOSS];
+    const fetches = withGradient ? trainingFetches(LLAMA_LOSS, slots) : [LLAMA_LOSS];
     const out = await session.run(
       { ...llamaBatchFeeds(ids, batch, seqLen, config.eos_token_id), ...parameterFeeds(slots, params) },
       fetches,
@@ -165,7 +170,7 @@ describe.each(LLAMA_CASES)("the llama training graph (%s head)", (name) => {
     console.log(`${name}: float64 graph vs torch, worst max|Δ|/max|grad| ${worst.toExponential(2)}`);
   });
 
-  it(`gives through LlamaGradientSession (float32) the loss graph's loss and torch's gradients within ${TORCH_TOLERANCE}`, async () => {
+  it(`gives through LlamaGradientSession (float32) the loss graph's loss and torch's gradients within ${TORCH_TOLERANCE}, and refuses wrong sizes`, async () => {
     const trainer = await LlamaGradientSession.create(config, batch, seqLen);
     const evaluator = await openModelSession(buildLlamaLossGraph(config, batch, seqLen), "cpu");
     try {
@@ -190,6 +195,9 @@ describe.each(LLAMA_CASES)("the llama training graph (%s head)", (name) => {
         if (err > worst) [worst, worstName] = [err, spec.name];
       }
       console.log(`${name}: float32 session vs torch, worst max|Δ|/max|grad| ${worst.toExponential(2)} (${worstName})`);
+
+      await expect(trainer.lossAndGradient(weights, Uint32Array.from(ids).subarray(1))).rejects.toThrow(/ids/);
+      await expect(trainer.lossAndGradient(weights.subarray(1), Uint32Array.from(ids))).rejects.toThrow(/parameters/);
     } finally {
       await trainer.release();
       await evaluator.release();
