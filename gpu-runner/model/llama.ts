@@ -29,7 +29,7 @@ import { applyRope, type Rope, ropeConstants } from "./rope.ts";
 /** torch's `ignore_index` default: a label the loss skips. */
 export const IGNORE_INDEX = -100;
 
-/** Graph input and output names of the llama family's loss graph. */
+/** Graph input and output names of the llama family's loss and training graphs. */
 export const INPUT_IDS = "input_ids";
 export const LABELS = "labels";
 export const LOGITS = "logits";
