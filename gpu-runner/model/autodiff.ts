@@ -38,6 +38,11 @@ export function sumToShape(g: GraphBuilder, gy: Value, shape: readonly number[])
   return sameShape(kept, shape) ? summed : g.node("Reshape", [summed, g.ints(shape)], shape);
 }
 
+/** The graph output holding d loss / d `param`. */
+export function gradientOutput(param: string): string {
+  return `grad.${param}`;
+}
+
 export class Tape {
   readonly g: GraphBuilder;
   /** Whether gradients are wanted; when false, `record` and `track` only pass values through. */
@@ -105,6 +110,17 @@ export class Tape {
       const gv = total(v);
       if (gv === undefined) throw new Error(`${v.name} does not affect the loss`);
       return gv;
+    });
+  }
+
+  /** Emits the backward of a scalar `loss` and one `grad.<name>` output per parameter, in the order given. */
+  outputGradients(loss: Value, params: readonly { readonly name: string; readonly value: Value }[]): void {
+    const grads = this.backward(
+      loss,
+      params.map((p) => p.value),
+    );
+    params.forEach(({ name }, i) => {
+      this.g.output(gradientOutput(name), grads[i] as Value);
     });
   }
 }

@@ -6,8 +6,15 @@
 import type ort from "onnxruntime-node";
 import type { ByteModelHparams } from "../../schema/hparams.ts";
 import { type ParameterSlot, parameterSlots } from "../../schema/model/manifest.ts";
-import { batchFeeds, type Device, openModelSession, parameterFeeds } from "./session-io.ts";
-import { buildTrainingGraph, gradientOutput, LOSS, transformerManifest } from "./transformer.ts";
+import {
+  batchFeeds,
+  type Device,
+  flatGradient,
+  openModelSession,
+  parameterFeeds,
+  trainingFetches,
+} from "./session-io.ts";
+import { buildTrainingGraph, LOSS, transformerManifest } from "./transformer.ts";
 
 export class GradientSession {
   readonly batch: number;
@@ -27,7 +34,7 @@ export class GradientSession {
     this.#session = session;
     this.#slots = slots;
     this.#total = total;
-    this.#fetches = [LOSS, ...slots.map(({ spec }) => gradientOutput(spec.name))];
+    this.#fetches = trainingFetches(LOSS, slots);
     this.batch = batch;
     this.seqLen = seqLen;
   }
@@ -47,11 +54,7 @@ export class GradientSession {
   async lossAndGradient(params: Float32Array, tokens: Uint8Array): Promise<{ loss: number; gradient: Float32Array }> {
     const feeds = { ...batchFeeds(tokens, this.batch, this.seqLen), ...parameterFeeds(this.#slots, params) };
     const out = await this.#session.run(feeds, this.#fetches as string[]);
-    const gradient = new Float32Array(this.#total);
-    for (const { spec, offset } of this.#slots) {
-      gradient.set((out[gradientOutput(spec.name)] as ort.Tensor).data as Float32Array, offset);
-    }
-    return { loss: (out[LOSS] as ort.Tensor).data[0] as number, gradient };
+    return { loss: (out[LOSS] as ort.Tensor).data[0] as number, gradient: flatGradient(out, this.#slots, this.#total) };
   }
 
   async release(): Promise<void> {

@@ -5,19 +5,31 @@
  * with rotate-half RoPE and a SwiGLU MLP; a final RMSNorm; a head tied to the embedding or not; no
  * learned positions. The loss is Templar's `evaluate_model` (neurons/trainer.py): T inputs, labels
  * shifted left, the last position and every pad (= EOS) target ignored, fp32 cross-entropy, one
- * mean per sample over its valid positions.
+ * mean per sample over its valid positions. The training graph adds the gradient of the mean of
+ * those means with respect to every parameter.
  */
 import { type LlamaConfig, llamaManifest } from "../../schema/model/llama.ts";
 import { Tape } from "./autodiff.ts";
 import { causalMask, rmsNorm, silu } from "./layers.ts";
-import { GraphBuilder, onnxDataType, type Value } from "./onnx-graph.ts";
-import { add, embedding, linear, matmul, mul, reshape, softmax, transpose } from "./ops.ts";
+import { type FloatType, GraphBuilder, type Value } from "./onnx-graph.ts";
+import {
+  add,
+  embedding,
+  linear,
+  matmul,
+  meanLastAxis,
+  mul,
+  reshape,
+  sampleMeanCrossEntropy,
+  softmax,
+  transpose,
+} from "./ops.ts";
 import { applyRope, type Rope, ropeConstants } from "./rope.ts";
 
 /** torch's `ignore_index` default: a label the loss skips. */
 export const IGNORE_INDEX = -100;
 
-/** Graph input and output names of the llama family's loss graph. */
+/** Graph input and output names of the llama family's loss and training graphs. */
 export const INPUT_IDS = "input_ids";
 export const LABELS = "labels";
 export const LOGITS = "logits";
@@ -92,9 +104,32 @@ export function buildLlamaLossGraph(
   seqLen: number,
   opts: { logits?: boolean } = {},
 ): Uint8Array {
+  return buildLlamaGraph(c, batch, seqLen, { gradients: false, dtype: "float32", logits: opts.logits ?? false });
+}
+
+/**
+ * The loss-and-gradient graph (a miner's inner step): the loss graph's forward nodes and outputs
+ * plus backward nodes, with one `grad.<param>` output per parameter in manifest order (a tied
+ * embedding's gradient sums its two uses). float64 is for finite-difference checks.
+ */
+export function buildLlamaTrainingGraph(
+  c: LlamaConfig,
+  batch: number,
+  seqLen: number,
+  opts: { dtype?: FloatType } = {},
+): Uint8Array {
+  return buildLlamaGraph(c, batch, seqLen, { gradients: true, dtype: opts.dtype ?? "float32", logits: false });
+}
+
+function buildLlamaGraph(
+  c: LlamaConfig,
+  batch: number,
+  seqLen: number,
+  opts: { gradients: boolean; dtype: FloatType; logits: boolean },
+): Uint8Array {
   const manifest = llamaManifest(c);
-  const g = new GraphBuilder("float32");
-  const tape = new Tape(g, false);
+  const g = new GraphBuilder(opts.dtype);
+  const tape = new Tape(g, opts.gradients);
   const ids = g.input(INPUT_IDS, [batch, seqLen], "int64");
   const labels = g.input(LABELS, [batch, seqLen], "int64");
   const p = new Map<string, Value>();
@@ -121,34 +156,17 @@ export function buildLlamaLossGraph(
   const head = c.tie_word_embeddings ? embed : param("lm_head.weight");
   const logits = linear(tape, rmsNorm(tape, x, param("model.norm.weight"), c.rms_norm_eps), head);
   if (opts.logits) g.output(LOGITS, logits);
-  templarLoss(g, logits, labels);
-  return g.encode(manifest.model);
-}
-
-/**
- * Per-token cross-entropy computed once (SoftmaxCrossEntropyLoss, reduction none: 0 at ignored
- * labels), then each sample's sum ÷ its valid count, and the mean of those.
- */
-function templarLoss(g: GraphBuilder, logits: Value, labels: Value): void {
-  const [b, len, vocab] = logits.shape as [number, number, number];
-  const flat = g.node("Reshape", [logits, g.ints([b * len, vocab])], [b * len, vocab]);
-  const flatLabels = g.node("Reshape", [labels, g.ints([b * len])], [b * len]);
-  const perToken = g.node("SoftmaxCrossEntropyLoss", [flat, flatLabels], [b * len], {
-    reduction: "none",
-    ignore_index: IGNORE_INDEX,
-  });
-  const sums = g.node("ReduceSum", [g.node("Reshape", [perToken, g.ints([b, len])], [b, len]), g.ints([1])], [b], {
-    keepdims: 0,
-  });
-  const valid = g.node("Not", [g.node("Equal", [labels, g.ints([IGNORE_INDEX])], [b, len], {}, "bool")], [b, len]);
-  const counts = g.node(
-    "ReduceSum",
-    [g.node("Cast", [valid], [b, len], { to: onnxDataType("float32") }, "float32"), g.ints([1])],
-    [b],
-    { keepdims: 0 },
-  );
-  const perSample = g.node("Div", [sums, counts], [b]);
+  // Templar's loss: each sample's mean over its valid positions, then the mean over samples.
+  const { perSample, counts } = sampleMeanCrossEntropy(tape, logits, labels, IGNORE_INDEX);
+  const loss = reshape(tape, meanLastAxis(tape, perSample), []);
   g.output(LLAMA_SAMPLE_LOSSES, perSample);
   g.output(VALID_TOKENS, counts);
-  g.output(LLAMA_LOSS, g.node("ReduceMean", [perSample], [], { axes: [0], keepdims: 0 }));
+  g.output(LLAMA_LOSS, loss);
+  if (opts.gradients) {
+    tape.outputGradients(
+      loss,
+      manifest.parameters.map(({ name }) => ({ name, value: param(name) })),
+    );
+  }
+  return g.encode(manifest.model);
 }

@@ -152,16 +152,23 @@ export function transpose(t: Tape, x: Value, perm: readonly number[]): Value {
 }
 
 /**
- * Rows of an embedding table: table[V, d] gathered by int64 ids[...] → [..., d]. Its gradient is
- * onehot(ids)ᵀ · dy (one Gemm), since onnxruntime's GatherGrad is a training-only kernel
- * (docs/MODEL.md §2).
+ * Rows of an embedding table: table[V, d] gathered by int64 ids[...] → [..., d]. Its gradient adds
+ * each dy row into row id of zeros[V, d] (ScatterND, reduction "add": repeated ids accumulate),
+ * since onnxruntime's GatherGrad is a training-only kernel (docs/MODEL.md §2) and a one-hot
+ * [N, V] would be 2 GiB per 2,048 tokens at LLaMA-size vocabularies.
  */
 export function embedding(t: Tape, table: Value, ids: Value): Value {
   const { g } = t;
-  const [vocab, d] = table.shape as [number, number];
+  const d = table.shape[1] as number;
   const y = g.node("Gather", [table, ids], [...ids.shape, d], { axis: 0 });
   return t.record(y, [table, ids], (gy) => [
-    () => g.node("Gemm", [oneHot(g, ids, vocab), rows(g, gy)], table.shape, { transA: 1 }),
+    () => {
+      // Expand of a scalar, not a [V, d] initializer: the zeros then cost nothing in the file.
+      const zeros = g.node("Expand", [g.scalar(0), g.ints(table.shape)], table.shape);
+      return g.node("ScatterND", [zeros, view(g, ids, [numel(ids.shape), 1]), rows(g, gy)], table.shape, {
+        reduction: "add",
+      });
+    },
     undefined,
   ]);
 }
@@ -217,6 +224,11 @@ export function softmax(t: Tape, x: Value): Value {
   ]);
 }
 
+/** softmax − onehot(targets) of rows [N, V], from their log-probabilities; an ignored target (−100) has no one. */
+function softmaxMinusOneHot(g: GraphBuilder, logProb: Value, targets: Value, vocab: number): Value {
+  return g.node("Sub", [g.node("Exp", [logProb], logProb.shape), oneHot(g, targets, vocab)], logProb.shape);
+}
+
 /**
  * Mean token cross-entropy of logits[N, V] against int64 targets[N]. With gradients wanted, the
  * node also outputs log-probabilities, and d loss / d logits = (exp(log_prob) − onehot) / N.
@@ -236,9 +248,51 @@ export function crossEntropy(t: Tape, logits: Value, targets: Value): Value {
   ) as [Value, Value];
   return t.record(loss, [logits, targets], (gy) => [
     () => {
-      const residual = g.node("Sub", [g.node("Exp", [logProb], logits.shape), oneHot(g, targets, vocab)], logits.shape);
+      const residual = softmaxMinusOneHot(g, logProb, targets, vocab);
       return g.node("Mul", [residual, g.node("Mul", [gy, g.scalar(1 / n)], [])], logits.shape);
     },
     undefined,
   ]);
+}
+
+/**
+ * Each sample's mean token cross-entropy over its scored positions: logits[B, T, V] against int64
+ * labels[B, T], where `ignoreIndex` marks a position that is not scored. Returns `perSample` [B]
+ * (NaN for a sample with no scored position) and `counts` [B], the scored positions per sample.
+ * Per-token cross-entropy is computed once (SoftmaxCrossEntropyLoss, reduction none: 0 at ignored
+ * labels). Only `perSample` is differentiable: d logits[b, t] = (softmax − onehot(label)) ·
+ * valid[b, t] · dy[b] / count[b], where valid zeroes the softmax term of ignored positions.
+ */
+export function sampleMeanCrossEntropy(
+  t: Tape,
+  logits: Value,
+  labels: Value,
+  ignoreIndex: number,
+): { perSample: Value; counts: Value } {
+  const { g } = t;
+  const [b, len, vocab] = logits.shape as [number, number, number];
+  const flatLabels = view(g, labels, [b * len]);
+  const outputs = [{ shape: [b * len], dtype: logits.dtype }];
+  // The log-probabilities are an output only when the backward reads them.
+  if (t.enabled) outputs.push({ shape: [b * len, vocab], dtype: logits.dtype });
+  const [perToken, logProb] = g.nodeOutputs(
+    "SoftmaxCrossEntropyLoss",
+    [view(g, logits, [b * len, vocab]), flatLabels],
+    outputs,
+    { reduction: "none", ignore_index: ignoreIndex },
+  ) as [Value, Value | undefined];
+  const sums = g.node("ReduceSum", [view(g, perToken, [b, len]), g.ints([1])], [b], { keepdims: 0 });
+  const scored = g.node("Not", [g.node("Equal", [labels, g.ints([ignoreIndex])], [b, len], {}, "bool")], [b, len]);
+  const valid = g.node("Cast", [scored], [b, len], { to: onnxDataType(g.float) }, g.float);
+  const counts = g.node("ReduceSum", [valid, g.ints([1])], [b], { keepdims: 0 });
+  const perSample = t.record(g.node("Div", [sums, counts], [b]), [logits, labels], (gy) => [
+    () => {
+      const perCount = view(g, g.node("Div", [gy, counts], [b]), [b, 1]);
+      const weight = view(g, g.node("Mul", [valid, perCount], [b, len]), [b * len, 1]);
+      const residual = softmaxMinusOneHot(g, logProb as Value, flatLabels, vocab);
+      return view(g, g.node("Mul", [residual, weight], residual.shape), logits.shape);
+    },
+    undefined,
+  ]);
+  return { perSample, counts };
 }

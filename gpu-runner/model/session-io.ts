@@ -1,9 +1,12 @@
 /**
- * What the model's onnxruntime sessions share: how a graph is opened, and how a batch of token
- * bytes and a flat parameter vector become the graph's feeds.
+ * What the model's onnxruntime sessions share: how a graph is opened, how a batch of tokens and a
+ * flat parameter vector become the graph's feeds, and how a training graph's gradient outputs
+ * become one flat vector.
  */
 import ort from "onnxruntime-node";
 import type { ParameterSlot } from "../../schema/model/manifest.ts";
+import { gradientOutput } from "./autodiff.ts";
+import { INPUT_IDS, LABELS, templarLabels } from "./llama.ts";
 import { TARGETS, TOKENS } from "./transformer.ts";
 
 export type Device = "cpu" | "cuda";
@@ -39,6 +42,23 @@ export function batchFeeds(tokens: Uint8Array, batch: number, seqLen: number): R
   };
 }
 
+/**
+ * The `input_ids` and `labels` feeds of the llama family for `batch` samples of `seqLen` token ids
+ * (row-major): the ids as they are, labels from {@link templarLabels} with pad = `eos`.
+ */
+export function llamaBatchFeeds(
+  ids: ArrayLike<number>,
+  batch: number,
+  seqLen: number,
+  eos: number,
+): Record<string, ort.Tensor> {
+  const labels = templarLabels(ids, batch, seqLen, eos);
+  return {
+    [INPUT_IDS]: new ort.Tensor("int64", BigInt64Array.from(Array.from(ids), BigInt), [batch, seqLen]),
+    [LABELS]: new ort.Tensor("int64", labels, [batch, seqLen]),
+  };
+}
+
 /** One feed per parameter, each a view (no copy) of its slot in the flat vector `params`. */
 export function parameterFeeds(
   slots: readonly ParameterSlot[],
@@ -56,4 +76,22 @@ export function parameterFeeds(
         : new ort.Tensor("float32", view, [...spec.shape]);
   }
   return feeds;
+}
+
+/** What a training graph's run fetches: `loss`, then each parameter's gradient in manifest order. */
+export function trainingFetches(loss: string, slots: readonly ParameterSlot[]): string[] {
+  return [loss, ...slots.map(({ spec }) => gradientOutput(spec.name))];
+}
+
+/** The gradient outputs of a training graph's run, flat in manifest order (the layout of the parameters). */
+export function flatGradient(
+  out: ort.InferenceSession.OnnxValueMapType,
+  slots: readonly ParameterSlot[],
+  total: number,
+): Float32Array {
+  const gradient = new Float32Array(total);
+  for (const { spec, offset } of slots) {
+    gradient.set((out[gradientOutput(spec.name)] as ort.Tensor).data as Float32Array, offset);
+  }
+  return gradient;
 }

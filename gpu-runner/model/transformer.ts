@@ -6,7 +6,7 @@
  * graph also its gradient with respect to every parameter.
  */
 import type { ByteModelHparams } from "../../schema/hparams.ts";
-import type { ModelManifest, ParameterSpec } from "../../schema/model/manifest.ts";
+import type { ModelManifest } from "../../schema/model/manifest.ts";
 import { Tape } from "./autodiff.ts";
 import { causalMask, rmsNorm, selfAttention, silu } from "./layers.ts";
 import { type FloatType, GraphBuilder, type Value } from "./onnx-graph.ts";
@@ -42,11 +42,6 @@ export const TARGETS = "targets";
 export const LOSS = "loss";
 /** The evaluator's graph also gives each sequence's mean loss: the indicator's test needs them. */
 export const SAMPLE_LOSSES = "sample_losses";
-
-/** The graph output holding d loss / d `param`. */
-export function gradientOutput(param: string): string {
-  return `grad.${param}`;
-}
 
 /** The ONNX loss graph of the model for batches of `batch` sequences of seq_len bytes (forward only: the evaluator's). */
 export function buildLossGraph(m: ByteModelHparams, batch: number): Uint8Array {
@@ -110,10 +105,10 @@ function buildGraph(m: ByteModelHparams, batch: number, opts: { gradients: boole
     g.output(SAMPLE_LOSSES, perSequence);
   }
   if (opts.gradients) {
-    const params = manifest.parameters.map((spec) => param(spec.name));
-    tape.backward(loss, params).forEach((grad, i) => {
-      g.output(gradientOutput((manifest.parameters[i] as ParameterSpec).name), grad);
-    });
+    tape.outputGradients(
+      loss,
+      manifest.parameters.map(({ name }) => ({ name, value: param(name) })),
+    );
   }
   return g.encode(manifest.model);
 }

@@ -3,52 +3,34 @@
 // (HF modeling_llama.py semantics, Templar's evaluate_model loss) computed in float64. Weights are
 // read under their HF names with the project's safetensors reader, so the manifest is checked to
 // map an HF state dict tensor for tensor.
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import ort from "onnxruntime-node";
+import type ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import {
   buildLlamaLossGraph,
-  INPUT_IDS,
-  LABELS,
   LLAMA_LOSS,
   LLAMA_SAMPLE_LOSSES,
   LOGITS,
   templarLabels,
   VALID_TOKENS,
 } from "../../gpu-runner/model/llama.ts";
-import { SafetensorsFile } from "../../gpu-runner/model/safetensors.ts";
-import { openModelSession } from "../../gpu-runner/model/session-io.ts";
-import { type LlamaConfig, llamaManifest } from "../../schema/model/llama.ts";
+import { llamaBatchFeeds, openModelSession, parameterFeeds } from "../../gpu-runner/model/session-io.ts";
+import { llamaManifest } from "../../schema/model/llama.ts";
+import { parameterSlots } from "../../schema/model/manifest.ts";
+import {
+  flatWeights,
+  LLAMA_CASES,
+  readLlamaFixture,
+  readLlamaTensors,
+  relativeToScale,
+} from "./support/llama-fixtures.ts";
 
-const FIXTURES = path.join(import.meta.dirname, "fixtures/llama");
 const TOLERANCE = 1e-4;
 // Logits are held tighter: float32 roundoff measured about 4e-7 of their scale, and an RMSNorm eps
 // of 1e-5 where the config says 1e-6 (or the reverse) moves them by about 4e-5, which 1e-4 misses.
 const LOGIT_TOLERANCE = 1e-5;
 
-interface Fixture {
-  config: LlamaConfig;
-  batch: number;
-  seq_len: number;
-  input_ids: number[][];
-  labels: number[][];
-  sample_losses: number[];
-}
-
-/** max |a − b| / max |b|: the error relative to the reference's scale. */
-function relativeToScale(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
-    scale = Math.max(scale, Math.abs(b[i] as number));
-  }
-  return diff / scale;
-}
-
-describe.each(["tied", "untied"])("llama forward and loss against plain torch (%s head)", (name) => {
-  const fixture = JSON.parse(readFileSync(path.join(FIXTURES, `${name}.json`), "utf8")) as Fixture;
+describe.each(LLAMA_CASES)("llama forward and loss against plain torch (%s head)", (name) => {
+  const fixture = readLlamaFixture(name);
   const { config, batch, seq_len: seqLen } = fixture;
   const ids = fixture.input_ids.flat();
 
@@ -57,21 +39,18 @@ describe.each(["tied", "untied"])("llama forward and loss against plain torch (%
   });
 
   it("matches the torch logits (1e-5 of their scale) and per-sample losses (1e-4 relative)", async () => {
-    const file = await SafetensorsFile.open(path.join(FIXTURES, `${name}.safetensors`));
+    const tensors = await readLlamaTensors(name);
     const manifest = llamaManifest(config);
-    // The fixture holds exactly the manifest's tensors (plus the expected logits), same shapes.
-    const stored = [...file.header.tensors.values()].filter((t) => t.name !== "expected.logits");
-    expect(stored.map((t) => [t.name, t.shape])).toEqual(manifest.parameters.map((p) => [p.name, p.shape]));
+    // The fixture holds exactly the manifest's tensors (besides the expected values), same shapes.
+    const stored = [...tensors].filter(([n]) => !n.startsWith("expected."));
+    expect(stored.map(([n, t]) => [n, t.shape])).toEqual(manifest.parameters.map((p) => [p.name, p.shape]));
     expect(manifest.parameters.some((p) => p.name === "lm_head.weight")).toBe(!config.tie_word_embeddings);
 
-    const feeds: Record<string, ort.Tensor> = {
-      [INPUT_IDS]: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [batch, seqLen]),
-      [LABELS]: new ort.Tensor("int64", templarLabels(ids, batch, seqLen, config.eos_token_id), [batch, seqLen]),
+    const feeds = {
+      ...llamaBatchFeeds(ids, batch, seqLen, config.eos_token_id),
+      ...parameterFeeds(parameterSlots(manifest).slots, flatWeights(tensors, manifest)),
     };
-    for (const p of manifest.parameters)
-      feeds[p.name] = new ort.Tensor("float32", await file.read(p.name), [...p.shape]);
-    const expectedLogits = await file.read("expected.logits");
-    await file.close();
+    const expectedLogits = tensors.get("expected.logits")?.data as Float32Array;
 
     const session = await openModelSession(buildLlamaLossGraph(config, batch, seqLen, { logits: true }), "cpu");
     try {
@@ -101,18 +80,15 @@ describe.each(["tied", "untied"])("llama forward and loss against plain torch (%
 
 describe("llama loss masking", () => {
   it("gives NaN for a sample with no valid position and leaves the others alone", async () => {
-    const fixture = JSON.parse(readFileSync(path.join(FIXTURES, "untied.json"), "utf8")) as Fixture;
+    const fixture = readLlamaFixture("untied");
     const { config, batch, seq_len: seqLen } = fixture;
+    const manifest = llamaManifest(config);
     // The second sample is all EOS: every target is ignored (Templar skips such a batch).
     const ids = [...(fixture.input_ids[0] as number[]), ...Array<number>(seqLen).fill(config.eos_token_id)];
-    const file = await SafetensorsFile.open(path.join(FIXTURES, "untied.safetensors"));
-    const feeds: Record<string, ort.Tensor> = {
-      [INPUT_IDS]: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [batch, seqLen]),
-      [LABELS]: new ort.Tensor("int64", templarLabels(ids, batch, seqLen, config.eos_token_id), [batch, seqLen]),
+    const feeds = {
+      ...llamaBatchFeeds(ids, batch, seqLen, config.eos_token_id),
+      ...parameterFeeds(parameterSlots(manifest).slots, flatWeights(await readLlamaTensors("untied"), manifest)),
     };
-    for (const p of llamaManifest(config).parameters)
-      feeds[p.name] = new ort.Tensor("float32", await file.read(p.name), [...p.shape]);
-    await file.close();
     const session = await openModelSession(buildLlamaLossGraph(config, batch, seqLen), "cpu");
     try {
       const out = await session.run(feeds);
