@@ -109,6 +109,20 @@ export const TEMPLAR_1B: LlamaConfig = {
   tie_word_embeddings: false,
 };
 
+/** TorchTitan's llama3 8B preset with LLaMA-2's 32K vocabulary, untied, as Templar's 8B runs used it: 7.242B parameters. */
+export const TEMPLAR_8B: LlamaConfig = {
+  ...LLAMA2_VOCAB,
+  hidden_size: 4096,
+  num_hidden_layers: 32,
+  num_attention_heads: 32,
+  num_key_value_heads: 8,
+  head_dim: 128,
+  intermediate_size: 14_336,
+  rope_theta: 500_000,
+  rms_norm_eps: 1e-5,
+  tie_word_embeddings: false,
+};
+
 /**
  * The Covenant-72B shape (TorchTitan's 70B preset, Gemma-3's 262,144-token vocabulary, EOS id 1)
  * as Templar exports it to HF: `lm_head` separate, 72,747,327,488 parameters.
