@@ -26,7 +26,11 @@ export type ModelFileFault =
   | "truncated" // the file ended during a read (it changed after it was opened)
   | "index" // model.safetensors.index.json is not the expected JSON
   | "shard_missing" // a shard the index names cannot be opened
-  | "tensor_missing"; // a tensor the index names, or a caller asks for, is not there
+  | "tensor_missing" // a tensor the index names, or a caller asks for, is not there
+  // Importing an HF checkpoint onto a profile (import-hf.ts):
+  | "unexpected_tensor" // the checkpoint holds a parameter the profile's model lacks
+  | "shape_mismatch" // a tensor's shape differs from the profile's
+  | "config_mismatch"; // config.json says another shape than the profile's
 
 /** The header limit of the reference implementation (100 MB): a larger N is refused before reading it. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -76,7 +80,8 @@ export interface SafetensorsHeader {
   readonly tensors: ReadonlyMap<string, TensorEntry>;
 }
 
-function fault(reason: ModelFileFault, file: string, message: string, tensor?: string): EdgeError {
+/** A MODEL_FILE_INVALID refusal naming the file, the reason and, where there is one, the tensor. */
+export function modelFileFault(reason: ModelFileFault, file: string, message: string, tensor?: string): EdgeError {
   const where = tensor === undefined ? file : `${file}, tensor ${JSON.stringify(tensor)}`;
   return new EdgeError("MODEL_FILE_INVALID", `${where}: ${message}`, {
     reason,
@@ -94,14 +99,14 @@ const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as nu
  */
 export function parseSafetensorsHeader(json: Uint8Array, fileSize: number, file: string): SafetensorsHeader {
   // The reference implementation also insists on '{' first; a leading space or BOM is not its format.
-  if (json[0] !== 0x7b) throw fault("header_json", file, "header does not start with '{'");
+  if (json[0] !== 0x7b) throw modelFileFault("header_json", file, "header does not start with '{'");
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(json));
   } catch (e) {
-    throw fault("header_json", file, `header is not UTF-8 JSON (${(e as Error).message})`);
+    throw modelFileFault("header_json", file, `header is not UTF-8 JSON (${(e as Error).message})`);
   }
-  if (!isRecord(parsed)) throw fault("header_json", file, "header is not a JSON object");
+  if (!isRecord(parsed)) throw modelFileFault("header_json", file, "header is not a JSON object");
   const dataStart = 8 + json.length;
   const dataLength = fileSize - dataStart;
   const metadata: Record<string, string> = {};
@@ -109,25 +114,30 @@ export function parseSafetensorsHeader(json: Uint8Array, fileSize: number, file:
   for (const [name, value] of Object.entries(parsed)) {
     if (name === "__metadata__") {
       if (!isRecord(value) || !Object.values(value).every((v) => typeof v === "string"))
-        throw fault("header_json", file, "__metadata__ is not a map of strings");
+        throw modelFileFault("header_json", file, "__metadata__ is not a map of strings");
       Object.assign(metadata, value);
       continue;
     }
-    if (!isRecord(value)) throw fault("header_json", file, "entry is not an object", name);
+    if (!isRecord(value)) throw modelFileFault("header_json", file, "entry is not an object", name);
     const { dtype, shape, data_offsets: offsets } = value;
-    if (typeof dtype !== "string") throw fault("header_json", file, "dtype is not a string", name);
+    if (typeof dtype !== "string") throw modelFileFault("header_json", file, "dtype is not a string", name);
     if (!Array.isArray(shape) || !shape.every(isCount))
-      throw fault("header_json", file, "shape is not a list of non-negative integers", name);
+      throw modelFileFault("header_json", file, "shape is not a list of non-negative integers", name);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount))
-      throw fault("header_json", file, "data_offsets is not [begin, end] of non-negative integers", name);
+      throw modelFileFault("header_json", file, "data_offsets is not [begin, end] of non-negative integers", name);
     const size = DTYPE_BYTES[dtype];
-    if (size === undefined) throw fault("dtype", file, `unknown dtype ${JSON.stringify(dtype)}`, name);
+    if (size === undefined) throw modelFileFault("dtype", file, `unknown dtype ${JSON.stringify(dtype)}`, name);
     const [begin, end] = offsets as [number, number];
     if (begin > end || end > dataLength)
-      throw fault("offsets", file, `data_offsets [${begin}, ${end}] outside the ${dataLength} data bytes`, name);
+      throw modelFileFault(
+        "offsets",
+        file,
+        `data_offsets [${begin}, ${end}] outside the ${dataLength} data bytes`,
+        name,
+      );
     const elements = shape.reduce((a: number, d: number) => a * d, 1);
     if (!Number.isSafeInteger(elements * size) || elements * size !== end - begin)
-      throw fault("shape", file, `shape [${shape.join(", ")}] of ${dtype} is not ${end - begin} bytes`, name);
+      throw modelFileFault("shape", file, `shape [${shape.join(", ")}] of ${dtype} is not ${end - begin} bytes`, name);
     tensors.set(name, { name, dtype, shape, start: dataStart + begin, end: dataStart + end });
   }
   // Tile check as the reference implementation does it: sorted by offsets, each begins where the last ended.
@@ -135,7 +145,7 @@ export function parseSafetensorsHeader(json: Uint8Array, fileSize: number, file:
   let at = dataStart;
   for (const t of ordered) {
     if (t.start !== at)
-      throw fault(
+      throw modelFileFault(
         "offsets",
         file,
         t.start < at ? "data_offsets overlap another tensor" : "gap before data_offsets",
@@ -143,7 +153,8 @@ export function parseSafetensorsHeader(json: Uint8Array, fileSize: number, file:
       );
     at = t.end;
   }
-  if (at !== fileSize) throw fault("offsets", file, `tensors end at data byte ${at - dataStart}, not ${dataLength}`);
+  if (at !== fileSize)
+    throw modelFileFault("offsets", file, `tensors end at data byte ${at - dataStart}, not ${dataLength}`);
   return { metadata, tensors };
 }
 
@@ -152,7 +163,7 @@ async function readExactly(handle: FileHandle, into: Uint8Array, length: number,
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(into, done, length - done, position + done);
-    if (bytesRead === 0) throw fault("truncated", file, `file ends before byte ${position + length}`);
+    if (bytesRead === 0) throw modelFileFault("truncated", file, `file ends before byte ${position + length}`);
     done += bytesRead;
   }
 }
@@ -209,16 +220,25 @@ export class SafetensorsFile {
     try {
       handle = await open(file, constants.O_RDONLY);
     } catch (e) {
-      throw fault("shard_missing", file, `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw modelFileFault(
+        "shard_missing",
+        file,
+        `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
     }
     try {
       const { size } = await handle.stat();
-      if (size < 8) throw fault("header_length", file, `file has ${size} bytes, fewer than the 8-byte header length`);
+      if (size < 8)
+        throw modelFileFault("header_length", file, `file has ${size} bytes, fewer than the 8-byte header length`);
       const prefix = new Uint8Array(8);
       await readExactly(handle, prefix, 8, 0, file);
       const n = new DataView(prefix.buffer).getBigUint64(0, true);
       if (n < 2n || n > BigInt(MAX_HEADER_BYTES) || 8n + n > BigInt(size))
-        throw fault("header_length", file, `header length ${n} is below 2, above ${MAX_HEADER_BYTES} or past the file`);
+        throw modelFileFault(
+          "header_length",
+          file,
+          `header length ${n} is below 2, above ${MAX_HEADER_BYTES} or past the file`,
+        );
       const json = new Uint8Array(Number(n));
       await readExactly(handle, json, json.length, 8, file);
       return new SafetensorsFile(
@@ -236,7 +256,7 @@ export class SafetensorsFile {
   /** The entry of `name`, or a `tensor_missing` refusal. */
   entry(name: string): TensorEntry {
     const t = this.header.tensors.get(name);
-    if (!t) throw fault("tensor_missing", this.file, "no such tensor", name);
+    if (!t) throw modelFileFault("tensor_missing", this.file, "no such tensor", name);
     return t;
   }
 
@@ -244,7 +264,7 @@ export class SafetensorsFile {
   async read(name: string): Promise<Float32Array> {
     const t = this.entry(name);
     if (!READABLE.has(t.dtype))
-      throw fault("dtype", this.file, `dtype ${t.dtype} is not read (only F32, F16, BF16)`, name);
+      throw modelFileFault("dtype", this.file, `dtype ${t.dtype} is not read (only F32, F16, BF16)`, name);
     const dtype = t.dtype as ReadableDtype;
     const size = DTYPE_BYTES[dtype] as number;
     const count = (t.end - t.start) / size;
@@ -319,17 +339,17 @@ export class SafetensorsCheckpoint {
       parsed = JSON.parse(await readFile(indexFile, "utf8"));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code) throw fault("shard_missing", indexFile, `cannot read the index (${code})`);
-      throw fault("index", indexFile, `index is not JSON (${(e as Error).message})`);
+      if (code) throw modelFileFault("shard_missing", indexFile, `cannot read the index (${code})`);
+      throw modelFileFault("index", indexFile, `index is not JSON (${(e as Error).message})`);
     }
     if (!isRecord(parsed) || !isRecord(parsed.weight_map))
-      throw fault("index", indexFile, "index has no weight_map object");
+      throw modelFileFault("index", indexFile, "index has no weight_map object");
     const map = parsed.weight_map;
     const shardNames = new Set<string>();
     for (const [tensor, shard] of Object.entries(map)) {
       // Shards sit beside the index: a path in a shard name could reach any file.
       if (typeof shard !== "string" || shard !== path.basename(shard) || shard === "." || shard === "..")
-        throw fault(
+        throw modelFileFault(
           "index",
           indexFile,
           `weight_map names ${JSON.stringify(shard)}, not a file beside the index`,
@@ -345,7 +365,12 @@ export class SafetensorsCheckpoint {
       for (const [tensor, shard] of Object.entries(map) as [string, string][]) {
         const file = opened.get(shard) as SafetensorsFile;
         if (!file.header.tensors.has(tensor))
-          throw fault("tensor_missing", file.file, `the index maps this tensor to ${shard}, which lacks it`, tensor);
+          throw modelFileFault(
+            "tensor_missing",
+            file.file,
+            `the index maps this tensor to ${shard}, which lacks it`,
+            tensor,
+          );
         where.set(tensor, file);
       }
       const metadata = isRecord(parsed.metadata) ? parsed.metadata : {};
@@ -374,7 +399,7 @@ export class SafetensorsCheckpoint {
   /** The file path that holds `name` (for ONNX external data that points into a shard). */
   fileOf(name: string): SafetensorsFile {
     const file = this.where.get(name);
-    if (!file) throw fault("tensor_missing", this.source, "no such tensor", name);
+    if (!file) throw modelFileFault("tensor_missing", this.source, "no such tensor", name);
     return file;
   }
 

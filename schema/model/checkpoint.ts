@@ -46,14 +46,22 @@ export function writeCheckpoint(
       shape: spec.shape,
       bytes: (dtype === "F32" ? float32Bytes : bfloat16Bytes)(params.subarray(offset, offset + numel)),
     })),
-    {
-      format,
-      format_version: CHECKPOINT_FORMAT_VERSION,
-      model: meta.model,
-      window: String(meta.window),
-      global_step: String(meta.global_step),
-    },
+    checkpointMetadataStrings(meta, format),
   );
+}
+
+/** The `__metadata__` strings of a parameter file (for writers that stream the tensors themselves). */
+export function checkpointMetadataStrings(
+  meta: CheckpointMetadata,
+  format: ParameterFileFormat = CHECKPOINT_FORMAT,
+): Record<string, string> {
+  return {
+    format,
+    format_version: CHECKPOINT_FORMAT_VERSION,
+    model: meta.model,
+    window: String(meta.window),
+    global_step: String(meta.global_step),
+  };
 }
 
 /** Where each parameter's data lies in a checkpoint file: [begin, end) byte offsets in the file. */

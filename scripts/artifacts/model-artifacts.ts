@@ -21,25 +21,41 @@ function lossGraph(hparams: Hparams): Uint8Array {
   return buildLlamaLossGraph(m.config, batch, m.seq_len);
 }
 
-/** Every artifact of the model, by its key in the artifacts bucket. */
-export function modelArtifacts(hparams: Hparams): Map<string, Uint8Array> {
+/** An initial checkpoint written elsewhere (`npm run import-checkpoint`): its hash and where it came from. */
+export interface ImportedInitial {
+  readonly sha256: string;
+  readonly source: string;
+}
+
+/**
+ * Every artifact of the model, by its key in the artifacts bucket. With `imported`, θ_0 is that
+ * file (already written beside them) instead of the profile's random initial parameters.
+ */
+export function modelArtifacts(hparams: Hparams, imported?: ImportedInitial): Map<string, Uint8Array> {
   const manifest = modelManifest(hparams.model);
   const graph = lossGraph(hparams);
-  const initial = writeCheckpoint(initialParameters(manifest, modelLayers(hparams.model)), manifest, {
-    model: manifest.model,
-    window: 0,
-    global_step: 0,
-  });
+  const initial = imported
+    ? undefined
+    : writeCheckpoint(initialParameters(manifest, modelLayers(hparams.model)), manifest, {
+        model: manifest.model,
+        window: 0,
+        global_step: 0,
+      });
   const published = {
     ...manifest,
     profile: hparams.profile,
     parameter_count: parameterSlots(manifest).total,
     loss_graph: { key: LOSS_GRAPH_KEY, batch: hparams.evaluation.own_samples, sha256: bytesToHex(sha256(graph)) },
-    initial_checkpoint: { key: INITIAL_CHECKPOINT_KEY, sha256: bytesToHex(sha256(initial)) },
+    initial_checkpoint: {
+      key: INITIAL_CHECKPOINT_KEY,
+      sha256: imported?.sha256 ?? bytesToHex(sha256(initial as Uint8Array)),
+      ...(imported ? { imported_from: imported.source } : {}),
+    },
   };
-  return new Map([
+  const files = new Map([
     [MODEL_MANIFEST_KEY, new TextEncoder().encode(`${JSON.stringify(published, null, 2)}\n`)],
     [LOSS_GRAPH_KEY, graph],
-    [INITIAL_CHECKPOINT_KEY, initial],
   ]);
+  if (initial) files.set(INITIAL_CHECKPOINT_KEY, initial);
+  return files;
 }
