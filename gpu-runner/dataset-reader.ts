@@ -4,21 +4,28 @@
  * validator runs) and every later read is served from memory. The evaluator and the reference
  * miner both read their samples here.
  */
-import { DATA_MANIFEST_KEY, type DataManifest, gatherSamples } from "../schema/data/dataset.ts";
+import {
+  DATA_MANIFEST_KEY,
+  type DataManifest,
+  gatherSamples,
+  sampleWidth,
+  shardTokens,
+  type Tokens,
+} from "../schema/data/dataset.ts";
 import type { ValidatorApi } from "./validator-api.ts";
 
 export type SplitName = keyof DataManifest["splits"];
 
 /** Where samples come from: the validator's HTTP API (DatasetReader), or the artifacts on disk. */
 export interface SampleReader {
-  /** The tokens of samples `ids` of a split, concatenated (ids.length × (seq_len + 1) bytes). */
-  samples(split: SplitName, ids: readonly number[]): Promise<Uint8Array>;
+  /** The tokens of samples `ids` of a split, concatenated (ids.length × sampleWidth tokens). */
+  samples(split: SplitName, ids: readonly number[]): Promise<Tokens>;
 }
 
 export class DatasetReader implements SampleReader {
   readonly #api: ValidatorApi;
   #manifest: Promise<DataManifest> | undefined;
-  readonly #shards = new Map<SplitName, Promise<Uint8Array[]>>();
+  readonly #shards = new Map<SplitName, Promise<Tokens[]>>();
 
   constructor(api: ValidatorApi) {
     this.#api = api;
@@ -33,19 +40,19 @@ export class DatasetReader implements SampleReader {
     return this.#manifest;
   }
 
-  /** The tokens of samples `ids` of a split, concatenated (ids.length × (seq_len + 1) bytes). */
-  async samples(split: SplitName, ids: readonly number[]): Promise<Uint8Array> {
+  /** The tokens of samples `ids` of a split, concatenated (ids.length × sampleWidth tokens). */
+  async samples(split: SplitName, ids: readonly number[]): Promise<Tokens> {
     const data = await this.manifest();
     const shards = await this.#splitShards(split, data);
-    return gatherSamples(data.splits[split], data.seq_len, ids, (i) => shards[i] as Uint8Array);
+    return gatherSamples(data.splits[split], data.seq_len, ids, (i) => shards[i] as Tokens, sampleWidth(data));
   }
 
-  #splitShards(split: SplitName, data: DataManifest): Promise<Uint8Array[]> {
+  #splitShards(split: SplitName, data: DataManifest): Promise<Tokens[]> {
     let shards = this.#shards.get(split);
     if (!shards) {
       shards = Promise.all(
-        data.splits[split].shards.map(
-          async (s) => (await this.#api.download(`/v1/data/${s.key.split("/").pop()}`)).bytes,
+        data.splits[split].shards.map(async (s) =>
+          shardTokens(data, (await this.#api.download(`/v1/data/${s.key.split("/").pop()}`)).bytes, s.key),
         ),
       ).catch((e) => {
         this.#shards.delete(split);

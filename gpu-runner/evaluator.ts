@@ -12,14 +12,15 @@ import { applyGradient, UndoLog } from "../schema/codec/decode.ts";
 import type { CompressedParam } from "../schema/codec/gradient-format.ts";
 import { readGradientFile } from "../schema/codec/read.ts";
 import type { ValidationOptions } from "../schema/codec/validate.ts";
+import type { Tokens } from "../schema/data/dataset.ts";
 import { EdgeError } from "../schema/errors.ts";
 import type { Hparams } from "../schema/hparams.ts";
 import { readCheckpoint } from "../schema/model/checkpoint.ts";
 import type { ModelManifest } from "../schema/model/manifest.ts";
 import { DatasetReader } from "./dataset-reader.ts";
-import { byteModel, modelManifest } from "./model/family.ts";
+import { modelManifest } from "./model/family.ts";
+import { type EvalSession, openEvalSession } from "./model/family-sessions.ts";
 import type { Device } from "./model/loss-session.ts";
-import { LossSession } from "./model/loss-session.ts";
 import type { EvaluationResult, ValidatorApi, WorkOrder } from "./validator-api.ts";
 
 /** Figures of one submission, as posted and as printed. */
@@ -38,14 +39,14 @@ export class Evaluator {
   readonly manifest: ModelManifest;
   readonly #api: ValidatorApi;
   /** The loss session (batch own_samples) and the dataset, shared with the outer step. */
-  readonly session: LossSession;
+  readonly session: EvalSession;
   readonly data: DatasetReader;
   #theta: { etag: string; params: Float32Array } | undefined;
   readonly #randomBefore = new Map<string, MeasuredLosses>();
   /** The reference step of the latest window and the random samples' losses after it, by key. */
   #reference: { key: string; step: ReferenceStep; randomAfter: MeasuredLosses } | undefined;
 
-  private constructor(api: ValidatorApi, hparams: Hparams, manifest: ModelManifest, session: LossSession) {
+  private constructor(api: ValidatorApi, hparams: Hparams, manifest: ModelManifest, session: EvalSession) {
     this.#api = api;
     this.hparams = hparams;
     this.manifest = manifest;
@@ -67,11 +68,7 @@ export class Evaluator {
     if (hparams.evaluation.own_samples !== hparams.evaluation.random_samples) {
       throw new EdgeError("CONFIG_INVALID", "own_samples and random_samples must be equal: one loss graph serves both");
     }
-    const session = await LossSession.create(
-      byteModel(hparams, "the evaluator"),
-      hparams.evaluation.own_samples,
-      device,
-    );
+    const session = await openEvalSession(hparams, hparams.evaluation.own_samples, device);
     return new Evaluator(api, hparams, expected, session);
   }
 
@@ -85,7 +82,7 @@ export class Evaluator {
   }
 
   /** The tokens of training samples, from the data shards. */
-  #samples(ids: readonly number[]): Promise<Uint8Array> {
+  #samples(ids: readonly number[]): Promise<Tokens> {
     return this.data.samples("train", ids);
   }
 
@@ -130,7 +127,7 @@ export class Evaluator {
    * The window's reference step (the aggregate of every dispatched gradient that decodes) and the
    * random samples' losses after it, computed once per window and θ.
    */
-  async #referenceOf(order: WorkOrder, theta: Float32Array, random: Uint8Array, randomKey: string) {
+  async #referenceOf(order: WorkOrder, theta: Float32Array, random: Tokens, randomKey: string) {
     const key = `${randomKey}:${order.reference.map((r) => r.sha256).join(",")}`;
     if (this.#reference?.key === key) return this.#reference;
     const gradients = [];
@@ -162,7 +159,7 @@ export class Evaluator {
     order: WorkOrder,
     item: WorkOrder["submissions"][number],
     theta: Float32Array,
-    random: Uint8Array,
+    random: Tokens,
     beforeRandom: MeasuredLosses,
     reference: { step: ReferenceStep; randomAfter: MeasuredLosses } | undefined,
   ): Promise<Evaluation> {
@@ -224,7 +221,7 @@ export class ReferenceStep {
   }
 
   /** The losses of `tokens` after the reference step from θ (θ is restored bit for bit). */
-  async losses(session: LossSession, theta: Float32Array, tokens: Uint8Array): Promise<MeasuredLosses> {
+  async losses(session: EvalSession, theta: Float32Array, tokens: Tokens): Promise<MeasuredLosses> {
     const saved = Float32Array.from(theta);
     try {
       for (let i = 0; i < theta.length; i++)
@@ -238,13 +235,13 @@ export class ReferenceStep {
 
 /** What measureGradient needs: the session, θ (restored exactly before it returns), the file and the samples. */
 export interface GradientMeasurement {
-  readonly session: LossSession;
+  readonly session: EvalSession;
   readonly theta: Float32Array;
   readonly bytes: Uint8Array;
   readonly validation: ValidationOptions;
   readonly evalLr: number;
-  readonly own: Uint8Array;
-  readonly random: Uint8Array;
+  readonly own: Tokens;
+  readonly random: Tokens;
   /** The random samples' losses on θ_S, measured once per window. */
   readonly beforeRandom: MeasuredLosses;
   /** The window's reference step, and the random samples' losses after it (measured once per window). */
@@ -252,7 +249,7 @@ export interface GradientMeasurement {
 }
 
 /** A batch's mean loss and each sequence's. */
-export type MeasuredLosses = Awaited<ReturnType<LossSession["losses"]>>;
+export type MeasuredLosses = Awaited<ReturnType<EvalSession["losses"]>>;
 
 /**
  * The evaluation of one gradient, without I/O: decode it (validating again), measure the loss

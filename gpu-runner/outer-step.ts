@@ -15,7 +15,7 @@ import type { Hparams } from "../schema/hparams.ts";
 import { AGGREGATE_FORMAT, readCheckpoint, writeCheckpoint } from "../schema/model/checkpoint.ts";
 import type { ModelManifest } from "../schema/model/manifest.ts";
 import type { DatasetReader, SampleReader } from "./dataset-reader.ts";
-import type { LossSession } from "./model/loss-session.ts";
+import type { EvalSession } from "./model/family-sessions.ts";
 import type { ValidatorApi } from "./validator-api.ts";
 
 export interface OuterStepTools {
@@ -23,13 +23,13 @@ export interface OuterStepTools {
   readonly hparams: Hparams;
   readonly manifest: ModelManifest;
   /** A loss session whose batch divides the held-out sample count. */
-  readonly session: LossSession;
+  readonly session: EvalSession;
   readonly data: DatasetReader;
 }
 
 /** Mean loss (nats) of `params` over held-out samples `ids`, one session batch at a time. */
 export async function heldoutLoss(
-  tools: { readonly session: LossSession; readonly data: SampleReader },
+  tools: { readonly session: EvalSession; readonly data: SampleReader },
   params: Float32Array,
   ids: readonly number[],
 ): Promise<number> {

@@ -64,6 +64,12 @@ export interface LlamaModelHparams {
   /** Tokens per training and evaluation sample (Templar: 2048). */
   readonly seq_len: number;
   /**
+   * Samples per graph run (Templar's validator_sample_micro_bs): a batch of more runs in
+   * micro-batches, losses concatenated and gradients averaged, so the logits of a large vocabulary
+   * (seq_len × vocab floats a sample) never fill memory.
+   */
+  readonly micro_batch: number;
+  /**
    * A shape to size things by (file sizes, limits, copy-detection cost: `npm run model-sizes`)
    * whose artifacts are not built here: its initial checkpoint alone would be hundreds of GB.
    */
@@ -326,7 +332,7 @@ const LOCAL: Hparams = {
 const LLAMA_TINY_PROFILE: Hparams = {
   ...LOCAL,
   profile: "llama-tiny",
-  model: { family: "llama", config: LLAMA_TINY, tokenizer: "llama2", seq_len: 128 },
+  model: { family: "llama", config: LLAMA_TINY, tokenizer: "llama2", seq_len: 128, micro_batch: 8 },
 };
 
 /**
@@ -363,17 +369,17 @@ export const PROFILES = {
   "llama-tiny": LLAMA_TINY_PROFILE,
   "templar-150m": templarProfile(
     "templar-150m",
-    { family: "llama", config: TEMPLAR_150M, tokenizer: "llama2", seq_len: 2048 },
+    { family: "llama", config: TEMPLAR_150M, tokenizer: "llama2", seq_len: 2048, micro_batch: 1 },
     64 * MiB,
   ),
   "templar-1b": templarProfile(
     "templar-1b",
-    { family: "llama", config: TEMPLAR_1B, tokenizer: "llama2", seq_len: 2048 },
+    { family: "llama", config: TEMPLAR_1B, tokenizer: "llama2", seq_len: 2048, micro_batch: 1 },
     128 * MiB,
   ),
   "templar-72b": templarProfile(
     "templar-72b",
-    { family: "llama", config: TEMPLAR_72B, tokenizer: "gemma3", seq_len: 2048, manifest_only: true },
+    { family: "llama", config: TEMPLAR_72B, tokenizer: "gemma3", seq_len: 2048, micro_batch: 1, manifest_only: true },
     3 * GiB,
   ),
 } as const;

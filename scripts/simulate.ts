@@ -84,7 +84,7 @@ if (import.meta.main) {
   const jobs = Math.min(seeds, positive(values.jobs, "--jobs", seeds));
   const specs = values.lineup ? parseLineup(values.lineup) : lineup(4);
   const profile = values.profile as string;
-  const artifacts = ensureArtifacts(profile, (line) => console.error(line));
+  const artifacts = await ensureArtifacts(profile, (line) => console.error(line));
 
   console.error(
     `simulating ${seeds} seed(s) × ${windows} windows of the ${profile} profile, ${specs.length} miners, ${jobs} at a time`,

@@ -10,6 +10,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "./artifacts/files.ts";
 import { lineup } from "./local-network/lineup.ts";
+import { localProfileError } from "./local-network/network.ts";
 import { runLocalNetwork } from "./local-network/run.ts";
 import { runTable, windowLine } from "./local-network/window-log.ts";
 
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     "no-adversaries": { type: "boolean", default: false },
     table: { type: "string" },
     dir: { type: "string", default: path.join(ROOT, ".local/network") },
+    profile: { type: "string", default: "local" },
   },
 });
 const windows = values.windows === undefined ? undefined : Number(values.windows);
@@ -29,6 +31,13 @@ if (
   !(Number.isInteger(honest) && honest > 0)
 ) {
   console.error("start: --windows and --honest take positive integers");
+  process.exit(2);
+}
+
+const profile = values.profile as string;
+const profileError = localProfileError(profile);
+if (profileError) {
+  console.error(`start: ${profileError}`);
   process.exit(2);
 }
 
@@ -46,6 +55,7 @@ const time = () => new Date().toISOString().slice(11, 19);
 const { records, roster } = await runLocalNetwork({
   lineup: lineup(honest, !values["no-adversaries"]),
   dir: values.dir as string,
+  profile,
   ...(windows === undefined ? {} : { windows }),
   stopSignal: stop.signal,
   log: (line) => console.log(`${time()} ${line}`),

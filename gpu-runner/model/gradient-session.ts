@@ -3,7 +3,9 @@
  * batch and its gradient with respect to every parameter, from the same forward nodes as the
  * evaluator's loss graph.
  */
+
 import type ort from "onnxruntime-node";
+import type { Tokens } from "../../schema/data/dataset.ts";
 import type { ByteModelHparams } from "../../schema/hparams.ts";
 import { type ParameterSlot, parameterSlots } from "../../schema/model/manifest.ts";
 import {
@@ -51,7 +53,7 @@ export class GradientSession {
    * `params`, and its gradient, flat in manifest order (the layout of `params`). `tokens` is as
    * for LossSession.loss: batch·(seq_len + 1) bytes.
    */
-  async lossAndGradient(params: Float32Array, tokens: Uint8Array): Promise<{ loss: number; gradient: Float32Array }> {
+  async lossAndGradient(params: Float32Array, tokens: Tokens): Promise<{ loss: number; gradient: Float32Array }> {
     const feeds = { ...batchFeeds(tokens, this.batch, this.seqLen), ...parameterFeeds(this.#slots, params) };
     const out = await this.#session.run(feeds, this.#fetches as string[]);
     return { loss: (out[LOSS] as ort.Tensor).data[0] as number, gradient: flatGradient(out, this.#slots, this.#total) };

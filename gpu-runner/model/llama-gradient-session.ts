@@ -3,7 +3,9 @@
  * `LlamaForCausalLM` shape): Templar's loss of a batch of token samples and its gradient with
  * respect to every parameter, flat in manifest order, from the same forward nodes as the loss graph.
  */
+
 import type ort from "onnxruntime-node";
+import type { Tokens } from "../../schema/data/dataset.ts";
 import { type LlamaConfig, llamaManifest } from "../../schema/model/llama.ts";
 import { type ParameterSlot, parameterSlots } from "../../schema/model/manifest.ts";
 import { buildLlamaTrainingGraph, LLAMA_LOSS } from "./llama.ts";
@@ -54,7 +56,7 @@ export class LlamaGradientSession {
    * the input ids are the sample and the labels are `templarLabels` of it (shifted left, the last
    * position and every EOS target ignored). A sample with no valid position makes both NaN.
    */
-  async lossAndGradient(params: Float32Array, samples: Uint32Array): Promise<{ loss: number; gradient: Float32Array }> {
+  async lossAndGradient(params: Float32Array, samples: Tokens): Promise<{ loss: number; gradient: Float32Array }> {
     const feeds = {
       ...llamaBatchFeeds(samples, this.batch, this.seqLen, this.config.eos_token_id),
       ...parameterFeeds(this.#slots, params),

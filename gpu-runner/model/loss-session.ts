@@ -2,7 +2,9 @@
  * The model's loss graph in onnxruntime-node: CPU by default, the CUDA execution provider where
  * it is installed. Parameters are fed per run as views of one flat Float32Array (no copies).
  */
+
 import type ort from "onnxruntime-node";
+import type { Tokens } from "../../schema/data/dataset.ts";
 import type { ByteModelHparams } from "../../schema/hparams.ts";
 import { type ParameterSlot, parameterSlots } from "../../schema/model/manifest.ts";
 import { batchFeeds, type Device, openModelSession, parameterFeeds } from "./session-io.ts";
@@ -33,14 +35,14 @@ export class LossSession {
    * Mean next-byte cross-entropy (nats) of `batch` sequences under the flat parameters `params`:
    * `tokens` holds batch·(seq_len + 1) bytes, each sequence its inputs followed by one more byte.
    */
-  async loss(params: Float32Array, tokens: Uint8Array): Promise<number> {
+  async loss(params: Float32Array, tokens: Tokens): Promise<number> {
     const feeds = { ...batchFeeds(tokens, this.batch, this.seqLen), ...parameterFeeds(this.#slots, params) };
     const out = await this.#session.run(feeds, [LOSS]);
     return (out[LOSS] as ort.Tensor).data[0] as number;
   }
 
   /** The mean loss and each sequence's own mean loss (nats), from one run. */
-  async losses(params: Float32Array, tokens: Uint8Array): Promise<{ loss: number; perSample: number[] }> {
+  async losses(params: Float32Array, tokens: Tokens): Promise<{ loss: number; perSample: number[] }> {
     const feeds = { ...batchFeeds(tokens, this.batch, this.seqLen), ...parameterFeeds(this.#slots, params) };
     const out = await this.#session.run(feeds, [LOSS, SAMPLE_LOSSES]);
     return {

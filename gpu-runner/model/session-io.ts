@@ -25,7 +25,7 @@ export function openModelSession(graph: Uint8Array, device: Device): Promise<ort
  * The tokens and targets feeds of `batch` sequences: `tokens` holds batch·(seqLen + 1) bytes,
  * each sequence its inputs followed by one more byte (targets are the inputs shifted by one).
  */
-export function batchFeeds(tokens: Uint8Array, batch: number, seqLen: number): Record<string, ort.Tensor> {
+export function batchFeeds(tokens: ArrayLike<number>, batch: number, seqLen: number): Record<string, ort.Tensor> {
   if (tokens.length !== batch * (seqLen + 1))
     throw new Error(`expected ${batch}×${seqLen + 1} tokens, got ${tokens.length}`);
   const inputs = new BigInt64Array(batch * seqLen);

@@ -40,8 +40,10 @@ export const leasePath = z.object({ lease: decimalParam("lease") });
 export const dataFilePath = z.object({
   file: z
     .string()
-    .regex(/^[a-z]+-\d{5}\.bin$/, { error: (issue) => `no data file ${String(issue.input)}` })
-    .meta({ description: "a shard of the dataset manifest, e.g. train-00000.bin" }),
+    .regex(/^([a-z]+-\d{5}\.bin|[a-z_]+_\d{6}\.npy)$/, { error: (issue) => `no data file ${String(issue.input)}` })
+    .meta({
+      description: "a shard of the dataset manifest, e.g. train-00000.bin (bytes) or train_000000.npy (token ids)",
+    }),
 });
 
 /** `?limit&before` of a uid's history (submissions or scores), newest first. */

@@ -4,7 +4,8 @@ import path from "node:path";
 import { DATA_MANIFEST_KEY } from "../../schema/data/dataset.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import { MODEL_MANIFEST_KEY } from "../../schema/model/keys.ts";
-import { dataArtifacts } from "./data-artifacts.ts";
+import { loadTokenizer } from "../data/tokenizer.ts";
+import { dataArtifacts, tokenDataArtifacts } from "./data-artifacts.ts";
 import { artifactsDir, ROOT, writeArtifacts } from "./files.ts";
 import { modelArtifacts } from "./model-artifacts.ts";
 
@@ -12,13 +13,24 @@ import { modelArtifacts } from "./model-artifacts.ts";
 export const DEFAULT_CORPUS = path.resolve(ROOT, "../shared/data/tinyshakespeare.txt");
 
 /** The artifacts folder of `profile` (`.artifacts/<profile>`), building the model and data first if missing. */
-export function ensureArtifacts(profile: string, log: (line: string) => void, corpus = DEFAULT_CORPUS): string {
+export async function ensureArtifacts(
+  profile: string,
+  log: (line: string) => void,
+  corpus = DEFAULT_CORPUS,
+): Promise<string> {
   const dir = artifactsDir(profile);
   if (!existsSync(path.join(dir, MODEL_MANIFEST_KEY)) || !existsSync(path.join(dir, DATA_MANIFEST_KEY))) {
     const hparams = getHparams(profile);
     log(`building the ${profile} model and data into ${path.relative(ROOT, dir)}`);
     writeArtifacts(dir, modelArtifacts(hparams));
-    writeArtifacts(dir, dataArtifacts(new Uint8Array(readFileSync(corpus)), path.basename(corpus), hparams));
+    const text = new Uint8Array(readFileSync(corpus));
+    const name = path.basename(corpus);
+    writeArtifacts(
+      dir,
+      hparams.model.family === "byte"
+        ? dataArtifacts(text, name, hparams)
+        : tokenDataArtifacts(text, name, hparams, await loadTokenizer(hparams.model.tokenizer)),
+    );
   }
   return dir;
 }

@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { ApiPromise } from "@polkadot/api";
+import { getHparams, PROFILES } from "../../schema/hparams.ts";
 import { ensureArtifacts } from "../artifacts/ensure-artifacts.ts";
 import { ROOT } from "../artifacts/files.ts";
 import { stopChild } from "../dev/child-processes.ts";
@@ -20,9 +21,26 @@ import { publishArtifacts } from "../publish-artifacts.ts";
 import { registerRunner } from "../runner-token.ts";
 import type { MinerSpec, Persona } from "./lineup.ts";
 
-export const PROFILE = "local";
+/** The hparams profile the local network runs unless told otherwise (its pacing is the local chain's). */
+export const DEFAULT_PROFILE = "local";
 /** How often the cron handler is triggered (wrangler dev runs scheduled handlers only on request). */
 const TICK_MS = 2000;
+
+/** Why `profile` cannot run on the local network (unknown, manifest-only, or paced for another chain), or null. */
+export function localProfileError(profile: string): string | null {
+  if (!Object.hasOwn(PROFILES, profile))
+    return `unknown profile ${profile} (known: ${Object.keys(PROFILES).join(", ")})`;
+  const hparams = getHparams(profile);
+  const local = getHparams(DEFAULT_PROFILE).window;
+  if (hparams.model.family === "llama" && hparams.model.manifest_only)
+    return `profile ${profile} is manifest-only: sized by npm run model-sizes, not run`;
+  if (
+    hparams.window.block_time_ms !== local.block_time_ms ||
+    hparams.window.blocks_per_window !== local.blocks_per_window
+  )
+    return `profile ${profile} expects ${hparams.window.blocks_per_window} blocks of ${hparams.window.block_time_ms} ms a window; the local chain builds ${local.blocks_per_window} of ${local.block_time_ms} ms`;
+  return null;
+}
 
 export interface NetworkMiner extends MinerSpec {
   readonly uid: number;
@@ -46,6 +64,8 @@ export interface NetworkOptions {
   /** State, logs and miners' work folders; wiped at start. */
   readonly dir: string;
   readonly log: (line: string) => void;
+  /** The hparams profile (default `local`; `llama-tiny` runs the llama family on the same clock). */
+  readonly profile?: string;
 }
 
 /** Starts a Node script of this repository with its output in `logDir/name.log`. */
@@ -71,7 +91,8 @@ export async function startLocalNetwork(opts: NetworkOptions): Promise<LocalNetw
     rmSync(opts.dir, { recursive: true, force: true });
     const logDir = path.join(opts.dir, "logs");
     mkdirSync(logDir, { recursive: true });
-    const artifacts = ensureArtifacts(PROFILE, log);
+    const profile = opts.profile ?? DEFAULT_PROFILE;
+    const artifacts = await ensureArtifacts(profile, log);
 
     log("starting the subtensor runtime (chopsticks)");
     const names = opts.lineup.map((m) => m.name);
@@ -99,7 +120,7 @@ export async function startLocalNetwork(opts: NetworkOptions): Promise<LocalNetw
     const dev: WranglerDev = await startWranglerDev({
       persistTo: persist,
       vars: {
-        HPARAMS_PROFILE: PROFILE,
+        HPARAMS_PROFILE: profile,
         CHAIN_URL: chain.httpUrl,
         NETUID: String(subnet.netuid),
         VALIDATOR_HOTKEY_SECRET: "//Charlie//hot",

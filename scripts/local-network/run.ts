@@ -5,7 +5,7 @@
 import type { ScoreLineJson, WeightSetJson, WindowReportJson } from "../../schema/api/public.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import type { MinerSpec } from "./lineup.ts";
-import { type LocalNetwork, PROFILE, startLocalNetwork } from "./network.ts";
+import { DEFAULT_PROFILE, type LocalNetwork, startLocalNetwork } from "./network.ts";
 import { chainWeightShares, type Roster, type WindowRecord } from "./window-log.ts";
 
 export interface RunOptions {
@@ -15,6 +15,8 @@ export interface RunOptions {
   readonly windows?: number;
   readonly stopSignal?: AbortSignal;
   readonly log: (line: string) => void;
+  /** The hparams profile (default `local`). */
+  readonly profile?: string;
   readonly onWindow?: (record: WindowRecord, roster: Roster) => void;
 }
 
@@ -77,10 +79,15 @@ async function followWindows(network: LocalNetwork, roster: Roster, opts: RunOpt
 
 /** Starts the network, reports windows until done, and stops every process it started. */
 export async function runLocalNetwork(opts: RunOptions): Promise<RunResult> {
-  const network = await startLocalNetwork({ lineup: opts.lineup, dir: opts.dir, log: opts.log });
+  const network = await startLocalNetwork({
+    lineup: opts.lineup,
+    dir: opts.dir,
+    log: opts.log,
+    ...(opts.profile ? { profile: opts.profile } : {}),
+  });
   const roster: Roster = {
     personas: new Map(network.miners.map((m) => [m.uid, m.persona])),
-    burnUid: getHparams(PROFILE).weights.burn_uid,
+    burnUid: getHparams(opts.profile ?? DEFAULT_PROFILE).weights.burn_uid,
   };
   try {
     return { records: await followWindows(network, roster, opts), roster };

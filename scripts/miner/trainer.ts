@@ -8,19 +8,20 @@
  * whole run (only θ is reset to the global model each window); so does the EF buffer.
  */
 
-import { byteModel, modelManifest } from "../../gpu-runner/model/family.ts";
-import { GradientSession } from "../../gpu-runner/model/gradient-session.ts";
+import { modelManifest } from "../../gpu-runner/model/family.ts";
+import { openTrainSession, type TrainSession } from "../../gpu-runner/model/family-sessions.ts";
 import type { Device } from "../../gpu-runner/model/session-io.ts";
 import { gradientLayout, type ParamLayout } from "../../schema/codec/chunking.ts";
 import { encodeGradient } from "../../schema/codec/encode.ts";
 import type { CompressedParam, GradientIdentity } from "../../schema/codec/gradient-format.ts";
+import type { Tokens } from "../../schema/data/dataset.ts";
 import type { Hparams } from "../../schema/hparams.ts";
 import { parameterSlots } from "../../schema/model/manifest.ts";
 import { AdamW } from "./adamw.ts";
 import { ErrorFeedback } from "./error-feedback.ts";
 
 /** The tokens of training samples `ids`, concatenated (ids.length × (seq_len + 1) bytes). */
-export type SampleSource = (ids: readonly number[]) => Promise<Uint8Array>;
+export type SampleSource = (ids: readonly number[]) => Promise<Tokens>;
 
 /** Called after each inner step with its loss (nats). */
 export type StepListener = (step: number, steps: number, loss: number) => void;
@@ -57,11 +58,11 @@ export class Trainer {
   readonly layouts: readonly ParamLayout[];
   readonly optimizer: AdamW;
   readonly errorFeedback: ErrorFeedback;
-  readonly #session: GradientSession;
+  readonly #session: TrainSession;
   /** False for a session another owner releases (trainers of a simulation share one). */
   readonly #ownsSession: boolean;
 
-  private constructor(hparams: Hparams, session: GradientSession, total: number, ownsSession: boolean) {
+  private constructor(hparams: Hparams, session: TrainSession, total: number, ownsSession: boolean) {
     const t = hparams.training;
     this.hparams = hparams;
     this.layouts = gradientLayout(modelManifest(hparams.model), hparams.compression);
@@ -82,10 +83,8 @@ export class Trainer {
    * for the profile's model and batch size: `shared` (stateless: its owner releases it), or one of
    * its own opened on `device`.
    */
-  static async create(hparams: Hparams, device: Device = "cpu", shared?: GradientSession): Promise<Trainer> {
-    const session =
-      shared ??
-      (await GradientSession.create(byteModel(hparams, "the reference miner"), hparams.training.batch_size, device));
+  static async create(hparams: Hparams, device: Device = "cpu", shared?: TrainSession): Promise<Trainer> {
+    const session = shared ?? (await openTrainSession(hparams, hparams.training.batch_size, device));
     return new Trainer(hparams, session, parameterSlots(modelManifest(hparams.model)).total, !shared);
   }
 

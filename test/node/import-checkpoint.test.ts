@@ -20,8 +20,9 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** HF's config.json fields for a LlamaConfig (head_dim left out, as HF does when it is d / heads). */
 function hfConfig(c: LlamaConfig): Record<string, unknown> {
-  const { head_dim, ...rest } = c;
-  return { architectures: ["LlamaForCausalLM"], model_type: "llama", torch_dtype: "float32", ...rest };
+  const fields: Record<string, unknown> = { ...c };
+  delete fields.head_dim;
+  return { architectures: ["LlamaForCausalLM"], model_type: "llama", torch_dtype: "float32", ...fields };
 }
 
 /** Writes `tensors` as an HF checkpoint in a new folder: two shards and model.safetensors.index.json. */

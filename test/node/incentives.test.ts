@@ -21,7 +21,7 @@ describe("the incentive claims in simulation", () => {
         windows: WINDOWS,
         profile: "local",
         lineup: lineup(4),
-        artifacts: ensureArtifacts("local", (line) => progress.push(line)),
+        artifacts: await ensureArtifacts("local", (line) => progress.push(line)),
         jobs: 2,
       },
       (line) => progress.push(line),

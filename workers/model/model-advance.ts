@@ -9,6 +9,7 @@
 import { and, eq, gt, inArray } from "drizzle-orm";
 import type { AdvanceOrder } from "../../schema/api/runner.ts";
 import { type AdvanceResult, advanceResultBody } from "../../schema/api/runner-requests.ts";
+import { bitsPerByte } from "../../schema/data/dataset.ts";
 import { evaluations, modelAdvances, submissions, uidStates, windowScores } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import { AGGREGATE_FORMAT, CHECKPOINT_FORMAT, readCheckpointHeader } from "../../schema/model/checkpoint.ts";
@@ -227,6 +228,9 @@ export async function recordAdvance(
     advance.peers.map((p) => p.uid),
   );
   const base = await measuredBase(ctx, batch.window);
+  const heldout = (await loadDataManifest(ctx.artifacts)).splits.heldout;
+  const bpbBefore = bitsPerByte(r.heldout_loss_before, heldout);
+  const bpbAfter = bitsPerByte(r.heldout_loss_after, heldout);
   const next = batch.window + 1;
   let checkpoint = { ...base, from: null as number | null };
   if (r.applied_uids.length > 0) {
@@ -253,8 +257,8 @@ export async function recordAdvance(
       )
       .bind(
         JSON.stringify(r.applied_uids),
-        r.heldout_loss_before / Math.LN2,
-        r.heldout_loss_after / Math.LN2,
+        bpbBefore,
+        bpbAfter,
         r.applied_uids.length ? aggregateKey(batch.window) : null,
         r.aggregate_sha256,
         now,
@@ -267,7 +271,7 @@ export async function recordAdvance(
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (window) DO UPDATE SET held_out_bpb = coalesce(checkpoints.held_out_bpb, excluded.held_out_bpb)`,
       )
-      .bind(base.window, base.key, base.sha256, base.size, base.globalStep, r.heldout_loss_before / Math.LN2, now),
+      .bind(base.window, base.key, base.sha256, base.size, base.globalStep, bpbBefore, now),
     ctx.d1
       .prepare(
         `INSERT INTO checkpoints (window, object_key, sha256, size_bytes, global_step, held_out_bpb, advanced_from, created_at_ms)
@@ -279,7 +283,7 @@ export async function recordAdvance(
         checkpoint.sha256,
         checkpoint.size,
         checkpoint.globalStep,
-        r.heldout_loss_after / Math.LN2,
+        bpbAfter,
         checkpoint.from,
         now,
       ),
@@ -290,8 +294,8 @@ export async function recordAdvance(
     lease_id: leaseId,
     runner_id: runnerId,
     applied_uids: r.applied_uids.length,
-    heldout_bpb_before: r.heldout_loss_before / Math.LN2,
-    heldout_bpb_after: r.heldout_loss_after / Math.LN2,
+    heldout_bpb_before: bpbBefore,
+    heldout_bpb_after: bpbAfter,
     checkpoint_window: checkpoint.window,
   });
   return { window: next, duplicate: false };
