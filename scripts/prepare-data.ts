@@ -1,9 +1,10 @@
 /**
  * Turns a text corpus into a dataset.
  *
- *   npm run prepare-data -- [--profile local|default] [--corpus FILE] [--out DIR]
- *     byte-token shards of a training and a held-out split and a manifest, in DIR/data/ (what the
- *     runner and the miner read today)
+ *   npm run prepare-data -- [--profile P] [--corpus FILE] [--out DIR]
+ *     the profile's published dataset in DIR/data/ (what the runner and the miner read): a
+ *     training and a held-out split and a manifest, byte-token shards for a byte profile, the
+ *     profile's tokenizer's ids in Templar's .npy shards (format 2) for a llama profile
  *
  *   npm run prepare-data -- --tokenizer bytes|llama2|gemma3 [--corpus FILE] [--out DIR]
  *                           [--seq-len 2048] [--documents file|paragraphs]
@@ -16,9 +17,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { DATA_MANIFEST_KEY, type DataManifest } from "../schema/data/dataset.ts";
 import { TEMPLAR_SEQ_LEN } from "../schema/data/templar-shards.ts";
 import { getHparams } from "../schema/hparams.ts";
-import { dataArtifacts } from "./artifacts/data-artifacts.ts";
+import { dataArtifacts, tokenDataArtifacts } from "./artifacts/data-artifacts.ts";
 import { DEFAULT_CORPUS } from "./artifacts/ensure-artifacts.ts";
 import { artifactsDir, writeArtifacts } from "./artifacts/files.ts";
 import { type DocumentSplit, splitDocuments, templarData } from "./data/templar-data.ts";
@@ -43,11 +45,17 @@ if (!existsSync(corpusPath)) {
 const dir = values.out ?? artifactsDir(hparams.profile);
 
 if (values.tokenizer === undefined) {
-  const files = dataArtifacts(new Uint8Array(readFileSync(corpusPath)), path.basename(corpusPath), hparams);
+  const corpus = new Uint8Array(readFileSync(corpusPath));
+  const files =
+    hparams.model.family === "byte"
+      ? dataArtifacts(corpus, path.basename(corpusPath), hparams)
+      : tokenDataArtifacts(corpus, path.basename(corpusPath), hparams, await loadTokenizer(hparams.model.tokenizer));
   writeArtifacts(dir, files);
-  const manifest = JSON.parse(new TextDecoder().decode(files.get("data/manifest.json")));
+  const manifest: DataManifest = JSON.parse(new TextDecoder().decode(files.get(DATA_MANIFEST_KEY)));
+  const { train, heldout } = manifest.splits;
   console.log(
-    `${dir}/data: ${manifest.splits.train.samples} training and ${manifest.splits.heldout.samples} held-out samples of ${manifest.seq_len} bytes (1 byte per token)`,
+    `${dir}/data: ${train.samples} training and ${heldout.samples} held-out samples of ${manifest.seq_len} ${manifest.tokenizer} tokens ` +
+      `(${(train.bytes_per_token ?? 1).toFixed(4)} bytes per token)`,
   );
 } else {
   const name = values.tokenizer;
