@@ -9,6 +9,7 @@
  * those means with respect to every parameter.
  */
 import { type LlamaConfig, llamaManifest } from "../../schema/model/llama.ts";
+import type { ParameterSpec } from "../../schema/model/manifest.ts";
 import { Tape } from "./autodiff.ts";
 import { causalMask, rmsNorm, silu } from "./layers.ts";
 import { type FloatType, GraphBuilder, type Value } from "./onnx-graph.ts";
@@ -94,17 +95,30 @@ function swiglu(t: Tape, x: Value, w: { gate: Value; up: Value; down: Value }): 
 }
 
 /**
+ * Where the graph takes one parameter from: a value of `g` with the spec's shape in float32. The
+ * default is a graph input named after the parameter; θ-resident evaluation
+ * (resident-session.ts) passes an initializer plus a fed sparse delta instead.
+ */
+export type ParameterSource = (spec: ParameterSpec, g: GraphBuilder) => Value;
+
+/**
  * The forward (evaluation) graph for `batch` samples of `seqLen` tokens: inputs `input_ids` and
- * `labels` [B, T] int64 (labels from {@link templarLabels}) and the parameters in manifest order;
- * outputs `loss`, `sample_losses` and `valid_tokens`, and `logits` [B, T, V] when asked for.
+ * `labels` [B, T] int64 (labels from {@link templarLabels}) and the parameters in manifest order
+ * (or whatever `parameter` makes of them); outputs `loss`, `sample_losses` and `valid_tokens`,
+ * and `logits` [B, T, V] when asked for.
  */
 export function buildLlamaLossGraph(
   c: LlamaConfig,
   batch: number,
   seqLen: number,
-  opts: { logits?: boolean } = {},
+  opts: { logits?: boolean; parameter?: ParameterSource } = {},
 ): Uint8Array {
-  return buildLlamaGraph(c, batch, seqLen, { gradients: false, dtype: "float32", logits: opts.logits ?? false });
+  return buildLlamaGraph(c, batch, seqLen, {
+    gradients: false,
+    dtype: "float32",
+    logits: opts.logits ?? false,
+    ...(opts.parameter ? { parameter: opts.parameter } : {}),
+  });
 }
 
 /**
@@ -125,15 +139,16 @@ function buildLlamaGraph(
   c: LlamaConfig,
   batch: number,
   seqLen: number,
-  opts: { gradients: boolean; dtype: FloatType; logits: boolean },
+  opts: { gradients: boolean; dtype: FloatType; logits: boolean; parameter?: ParameterSource },
 ): Uint8Array {
   const manifest = llamaManifest(c);
   const g = new GraphBuilder(opts.dtype);
   const tape = new Tape(g, opts.gradients);
   const ids = g.input(INPUT_IDS, [batch, seqLen], "int64");
   const labels = g.input(LABELS, [batch, seqLen], "int64");
+  const source: ParameterSource = opts.parameter ?? ((spec) => g.input(spec.name, spec.shape));
   const p = new Map<string, Value>();
-  for (const spec of manifest.parameters) p.set(spec.name, tape.track(g.input(spec.name, spec.shape)));
+  for (const spec of manifest.parameters) p.set(spec.name, tape.track(source(spec, g)));
   const param = (name: string) => p.get(name) as Value;
 
   const mask = causalMask(tape, seqLen);

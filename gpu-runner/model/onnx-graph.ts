@@ -13,12 +13,16 @@ export const OPSET = 17;
 const IR_VERSION = 8;
 
 export type FloatType = "float32" | "float64";
-export type DType = FloatType | "int64" | "bool";
+/** bfloat16 and float16 occur only as stored weights (initializers), Cast to the graph's float type. */
+export type DType = FloatType | "int64" | "int32" | "bool" | "bfloat16" | "float16";
 const ONNX_TYPE: Record<DType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
   float64: onnx.TensorProto.DataType.DOUBLE,
   int64: onnx.TensorProto.DataType.INT64,
+  int32: onnx.TensorProto.DataType.INT32,
   bool: onnx.TensorProto.DataType.BOOL,
+  bfloat16: onnx.TensorProto.DataType.BFLOAT16,
+  float16: onnx.TensorProto.DataType.FLOAT16,
 };
 
 /** The ONNX TensorProto.DataType number of a dtype (the `to` attribute of Cast). */
@@ -79,6 +83,34 @@ export class GraphBuilder {
     const v = { name, shape, dtype };
     this.#inputs.push(v);
     return v;
+  }
+
+  /**
+   * An initializer whose bytes stay outside the ModelProto: `length` bytes at `offset` of the file
+   * `location` (relative to the model file's folder). The model must then be opened from a file
+   * path, and onnxruntime reads the bytes itself, so large weights never pass through JS memory
+   * and the protobuf stays far below its 2 GB limit.
+   */
+  external(
+    name: string,
+    shape: readonly number[],
+    dtype: DType,
+    data: { readonly location: string; readonly offset: number; readonly length: number },
+  ): Value {
+    if (this.#names.has(name)) throw new Error(`duplicate graph name ${name}`);
+    this.#names.add(name);
+    this.#initializers.push({
+      name,
+      dims: [...shape],
+      dataType: ONNX_TYPE[dtype],
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: "location", value: data.location },
+        { key: "offset", value: String(data.offset) },
+        { key: "length", value: String(data.length) },
+      ],
+    });
+    return { name, shape, dtype };
   }
 
   /** A float32, float64 or int64 constant (an initializer). */

@@ -11,13 +11,25 @@ import { TARGETS, TOKENS } from "./transformer.ts";
 
 export type Device = "cpu" | "cuda";
 
-/** Opens a model graph on `device` (CPU by default, the CUDA execution provider where installed). */
-export function openModelSession(graph: Uint8Array, device: Device): Promise<ort.InferenceSession> {
+/**
+ * Opens a model graph on `device` (CPU by default, the CUDA execution provider where installed).
+ * A graph with external initializers names their files relative to `externalDataFolder`.
+ */
+export function openModelSession(
+  graph: Uint8Array,
+  device: Device,
+  externalDataFolder?: string,
+): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(graph, {
     executionProviders: device === "cuda" ? ["cuda", "cpu"] : ["cpu"],
     // One intra-op thread was the fastest under contention (docs/MODEL.md §4).
     intraOpNumThreads: 1,
     graphOptimizationLevel: "all",
+    // A graph opened from bytes has no folder of its own: onnxruntime resolves external data
+    // here, and refuses absolute locations or ones that leave this folder (symlinks included).
+    ...(externalDataFolder === undefined
+      ? {}
+      : { extra: { session: { model_external_initializers_file_folder_path: externalDataFolder } } }),
   });
 }
 
