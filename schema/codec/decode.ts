@@ -186,6 +186,25 @@ export class UndoLog {
   }
 }
 
+/**
+ * Decodes one compressed parameter chunk by chunk: after chunk c's pairs are collected into
+ * `mean` (each distinct index once, with the mean of its values), calls `visit(c)`.
+ */
+export function forEachChunkMean(
+  param: CompressedParam,
+  layout: ParamLayout,
+  mean: ScatterMean,
+  visit: (c: number) => void,
+): void {
+  const decoder = new ChunkDecoder(param, layout);
+  for (let c = 0; c < layout.chunks; c++) {
+    decoder.read(c);
+    mean.reset();
+    for (let t = 0; t < layout.k; t++) mean.add(decoder.idx[t], decoder.val[t]);
+    visit(c);
+  }
+}
+
 /** target[offset …] += factor · g for one compressed parameter. */
 export function accumulateParam(
   target: Float32Array,
@@ -196,14 +215,34 @@ export function accumulateParam(
   factor: number,
   undo?: UndoLog,
 ): void {
-  const decoder = new ChunkDecoder(param, layout);
   const acc = new ChunkAccumulator(layout, useDct, layout.k);
-  for (let c = 0; c < layout.chunks; c++) {
-    decoder.read(c);
-    acc.mean.reset();
-    for (let t = 0; t < layout.k; t++) acc.mean.add(decoder.idx[t], decoder.val[t]);
-    acc.flush(target, offset, c, factor, undo);
-  }
+  forEachChunkMean(param, layout, acc.mean, (c) => acc.flush(target, offset, c, factor, undo));
+}
+
+/**
+ * factor · g of one compressed parameter (DCT off) as sparse pairs: flat indices into the
+ * parameter, each at most once, and their float32 values, written into `indices` and `values`
+ * from 0 (room for chunks · k pairs). Returns how many were written; the same numbers
+ * `accumulateParam` adds, before float32 rounding of the sum.
+ */
+export function sparseParam(
+  param: CompressedParam,
+  layout: ParamLayout,
+  factor: number,
+  indices: Int32Array,
+  values: Float32Array,
+): number {
+  const mean = new ScatterMean(layout.totalk, layout.k);
+  const offsets = chunkElementOffsets(layout);
+  let n = 0;
+  forEachChunkMean(param, layout, mean, (c) => {
+    const origin = chunkOrigin(layout, c);
+    for (let s = 0; s < mean.size; s++) {
+      indices[n] = origin + offsets[mean.positions[s]];
+      values[n++] = factor * mean.mean(s);
+    }
+  });
+  return n;
 }
 
 /** The dense gradient of one compressed parameter. */
