@@ -4,7 +4,9 @@
  * model and a ~25M-parameter one. The overhead ratio is the whole over the forward passes alone,
  * both measured in the same evaluations (target: at most 1.15). Downloads are not included.
  *
- * Options: --runs N (default 5), --quick (the local profile's model only).
+ * Options: --runs N (default 5), --quick (the local profile's model only), --templar-150m (also
+ * Templar's 150M llama, host apply/restore against θ-resident, one submission of 1 × 2048-token
+ * samples each: several minutes on 2 cores; scripts/bench/llama-eval.ts).
  */
 import { parseArgs } from "node:util";
 import { measureGradient } from "../../gpu-runner/evaluator.ts";
@@ -16,11 +18,16 @@ import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { encodeGradient } from "../../schema/codec/encode.ts";
 import { type ByteModelHparams, getHparams, type Hparams } from "../../schema/hparams.ts";
 import { parameterSlots } from "../../schema/model/manifest.ts";
+import { llamaEvalTable } from "./llama-eval.ts";
 import { environment, format, table } from "./measure.ts";
 import { lcg } from "./synthetic.ts";
 
 const { values: args } = parseArgs({
-  options: { runs: { type: "string", default: "5" }, quick: { type: "boolean", default: false } },
+  options: {
+    runs: { type: "string", default: "5" },
+    quick: { type: "boolean", default: false },
+    "templar-150m": { type: "boolean", default: false },
+  },
 });
 const RUNS = Number(args.runs);
 const base = getHparams("default");
@@ -130,3 +137,11 @@ console.log(
     rows.map((r) => r.map((v) => (typeof v === "number" ? format(v) : v))),
   ),
 );
+
+if (args["templar-150m"]) {
+  const { header, rows: llamaRows } = await llamaEvalTable("templar-150m", 1);
+  console.log(
+    `\nTemplar 150M (llama, 215.0M parameters), one submission = 3 forwards of 1 × 2048 tokens, onnxruntime-node CPU, 1 intra-op thread\n`,
+  );
+  console.log(table(header, llamaRows));
+}
