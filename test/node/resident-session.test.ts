@@ -3,6 +3,8 @@
 // losses the plain graph gives on θ + δ applied on the host by the codec's applyGradient; a run
 // without a delta must give the plain graph's losses on θ, and leave θ in the session untouched.
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
@@ -148,6 +150,52 @@ describe("ResidentLlamaSession", () => {
       }
     },
   );
+});
+
+/** θ rounded to bfloat16 as torch rounds (nearest even), as one BF16 safetensors file's bytes. */
+function bf16Checkpoint(config: LlamaConfig, theta: Float32Array): Uint8Array {
+  const { slots, total } = parameterSlots(llamaManifest(config));
+  const header: Record<string, unknown> = {};
+  for (const s of slots)
+    header[s.spec.name] = {
+      dtype: "BF16",
+      shape: s.spec.shape,
+      data_offsets: [s.offset * 2, (s.offset + s.numel) * 2],
+    };
+  const json = new TextEncoder().encode(
+    JSON.stringify(header).padEnd(8 * Math.ceil(JSON.stringify(header).length / 8)),
+  );
+  const out = new Uint8Array(8 + json.length + total * 2);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  const bits = new Uint32Array(theta.buffer, theta.byteOffset, total);
+  const half = new Uint16Array(out.buffer, 8 + json.length, total);
+  for (let i = 0; i < total; i++) half[i] = ((bits[i] as number) + 0x7fff + (((bits[i] as number) >>> 16) & 1)) >>> 16;
+  return out;
+}
+
+describe("ResidentLlamaSession, bfloat16 checkpoint", () => {
+  it("Casts BF16 initializers to float32 in the graph: the same agreement as the widened weights fed as inputs", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "resident-bf16-"));
+    try {
+      const file = path.join(dir, "model.safetensors");
+      const theta = initialParameters(llamaManifest(LLAMA_TINY), LLAMA_TINY.num_hidden_layers);
+      await writeFile(file, bf16Checkpoint(LLAMA_TINY, theta));
+      const checkpoint = await SafetensorsCheckpoint.open(file);
+      try {
+        // What the plain graph gets: the bf16 values widened exactly (the reader's u16 << 16).
+        const { slots } = parameterSlots(llamaManifest(LLAMA_TINY));
+        const widened = new Float32Array(theta.length);
+        for (const s of slots) widened.set(await checkpoint.read(s.spec.name), s.offset);
+        expect(widened).not.toEqual(theta);
+        expectAgreement(await compare(LLAMA_TINY, 2, 32, COMPRESSION, widened, { checkpoint }));
+      } finally {
+        await checkpoint.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("residentDelta", () => {
