@@ -265,7 +265,7 @@ export class ResidentLlamaSession {
    * The losses of `batch` samples of `seqLen` token ids (row-major; labels as Templar builds
    * them) under θ + delta, or under θ when delta is null. θ in the session never changes.
    */
-  async losses(ids: ArrayLike<number | bigint>, delta: ResidentDelta | null): Promise<ResidentLosses> {
+  async losses(ids: ArrayLike<number>, delta: ResidentDelta | null): Promise<ResidentLosses> {
     const feeds = {
       ...llamaBatchFeeds(ids, this.batch, this.seqLen, this.config.eos_token_id),
       ...(delta === null ? this.#zero : this.#deltaFeeds(delta)),
