@@ -28,11 +28,13 @@ import type { SafetensorsCheckpoint } from "./safetensors.ts";
 import { type Device, llamaBatchFeeds, openModelSession } from "./session-io.ts";
 
 /**
- * Delta indices are int32 flat indices (half the bytes of int64), so a parameter may hold at
- * most 2³¹ elements (largest index 2³¹ − 1). Covenant-72B's embedding and head, [262144, 8192],
- * are exactly 2³¹; a larger parameter is refused when the graph is built.
+ * Delta indices are int32 flat indices (4 bytes a pair less than int64), so a parameter must have
+ * fewer than 2³¹ elements: then its element count, not only its largest index, fits an int32,
+ * which kernels that size their loops in 32 bits need. Covenant-72B's embedding and head,
+ * [262144, 8192], have exactly 2³¹ and are refused when the graph is built (they would need int64
+ * indices or a split by rows; docs/MODEL.md §9).
  */
-export const MAX_RESIDENT_ELEMENTS = 2 ** 31;
+export const MAX_RESIDENT_ELEMENTS = 2 ** 31 - 1;
 
 /** The graph input names of one parameter's delta. */
 export function deltaInputNames(parameter: string): { indices: string; values: string } {
@@ -199,6 +201,11 @@ export class ResidentLlamaSession {
   ): Promise<ResidentLlamaSession> {
     const manifest = llamaManifest(config);
     const layouts = gradientLayout(manifest, opts.compression);
+    const tooLarge = layouts.find((l) => l.numel > MAX_RESIDENT_ELEMENTS);
+    if (tooLarge)
+      throw new Error(
+        `${tooLarge.name} has ${tooLarge.numel} elements: int32 delta indices need fewer than 2^31 (docs/MODEL.md §9)`,
+      );
     const layoutOf = new Map(layouts.map((l) => [l.name, l]));
     let folder: string;
     let stored: Map<string, Stored>;
@@ -223,8 +230,6 @@ export class ResidentLlamaSession {
       const graph = buildLlamaLossGraph(config, opts.batch, opts.seqLen, {
         parameter: (spec, g) => {
           const n = numel(spec.shape);
-          if (n > MAX_RESIDENT_ELEMENTS)
-            throw new Error(`${spec.name} has ${n} elements: int32 delta indices reach 2^31 (docs/MODEL.md §9)`);
           const at = stored.get(spec.name) as Stored;
           // Stored flat: a Reshape of a constant would be folded into a second copy of θ at load.
           let w = g.external(spec.name, [n], at.dtype, at);

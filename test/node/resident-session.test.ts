@@ -24,7 +24,7 @@ import { applyGradient, decompressParam } from "../../schema/codec/decode.ts";
 import { compressGradient, compressParam } from "../../schema/codec/encode.ts";
 import { pack12, unpack12 } from "../../schema/codec/pack12.ts";
 import { type CompressionHparams, getHparams } from "../../schema/hparams.ts";
-import { LLAMA_TINY, type LlamaConfig, llamaManifest } from "../../schema/model/llama.ts";
+import { LLAMA_TINY, type LlamaConfig, llamaManifest, TEMPLAR_72B } from "../../schema/model/llama.ts";
 import { parameterSlots } from "../../schema/model/manifest.ts";
 
 const FIXTURES = path.join(import.meta.dirname, "fixtures/llama");
@@ -195,6 +195,19 @@ describe("ResidentLlamaSession, bfloat16 checkpoint", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("ResidentLlamaSession limits", () => {
+  it("refuses Covenant-72B: its embedding and head have 2^31 elements, past int32 flat indices", async () => {
+    await expect(
+      ResidentLlamaSession.create(TEMPLAR_72B, {
+        batch: 1,
+        seqLen: 8,
+        compression: COMPRESSION,
+        theta: { params: new Float32Array(1) },
+      }),
+    ).rejects.toThrow(/model\.embed_tokens\.weight has 2147483648 elements/);
   });
 });
 
