@@ -210,23 +210,23 @@ export class ResidentLlamaSession {
     let folder: string;
     let stored: Map<string, Stored>;
     let scratch: string | undefined;
-    if ("params" in opts.theta) {
-      const { slots, total } = parameterSlots(manifest);
-      if (opts.theta.params.length !== total)
-        throw new Error(`expected ${total} parameters, got ${opts.theta.params.length}`);
-      scratch = await mkdtemp(path.join(tmpdir(), "theta-"));
-      folder = scratch;
-      await writeFlat(path.join(scratch, "theta.bin"), opts.theta.params);
-      stored = new Map(
-        slots.map((s) => [
-          s.spec.name,
-          { location: "theta.bin", offset: s.offset * 4, length: s.numel * 4, dtype: "float32" as DType },
-        ]),
-      );
-    } else {
-      ({ folder, stored } = checkpointPlaces(opts.theta.checkpoint, manifest.parameters));
-    }
     try {
+      if ("params" in opts.theta) {
+        const { slots, total } = parameterSlots(manifest);
+        if (opts.theta.params.length !== total)
+          throw new Error(`expected ${total} parameters, got ${opts.theta.params.length}`);
+        scratch = await mkdtemp(path.join(tmpdir(), "theta-"));
+        folder = scratch;
+        await writeFlat(path.join(scratch, "theta.bin"), opts.theta.params);
+        stored = new Map(
+          slots.map((s) => [
+            s.spec.name,
+            { location: "theta.bin", offset: s.offset * 4, length: s.numel * 4, dtype: "float32" as DType },
+          ]),
+        );
+      } else {
+        ({ folder, stored } = checkpointPlaces(opts.theta.checkpoint, manifest.parameters));
+      }
       const graph = buildLlamaLossGraph(config, opts.batch, opts.seqLen, {
         parameter: (spec, g) => {
           const n = numel(spec.shape);
