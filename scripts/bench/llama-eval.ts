@@ -240,7 +240,9 @@ export async function llamaEvalTable(
   const deltaPairs = layouts.reduce((n, l) => n + deltaCapacity(l), 0);
   const dir = await mkdtemp(path.join(tmpdir(), "bench-llama-"));
   try {
-    log(`${model}: ${(thetaBytes / 4e6).toFixed(1)}M parameters, writing θ and a gradient file to ${dir}\n`);
+    log(
+      `${model}: ${(thetaBytes / 4e6).toFixed(1)}M parameters (θ ${(thetaBytes / 1e9).toFixed(2)} GB), writing θ and a gradient file to ${dir}\n`,
+    );
     const theta = randomTheta(manifest);
     await writeCheckpoint(path.join(dir, "theta.safetensors"), manifest, theta);
     const file = gradientFile(manifest, theta);
@@ -260,6 +262,8 @@ export async function llamaEvalTable(
     const h = row(host, thetaBytes);
     const s = row(resident, deltaPairs * 8);
     const gb = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
+    // Ratios near 1 need more than the table's three significant digits.
+    const ratio = (x: number) => x.toFixed(3);
     return {
       header: [
         "path",
@@ -268,7 +272,7 @@ export async function llamaEvalTable(
         "ms per 2048-token forward",
         "submission ÷ forwards",
         "peak RSS",
-        "peak ÷ θ bytes",
+        "peak − θ bytes",
       ],
       rows: [
         [
@@ -276,19 +280,27 @@ export async function llamaEvalTable(
           h.load / 1000,
           gb(h.fed),
           h.forward,
-          h.ratio,
+          ratio(h.ratio),
           gb(h.peak),
-          h.peak / thetaBytes,
+          gb(h.peak - thetaBytes),
         ],
-        ["θ-resident (delta as inputs)", s.load / 1000, gb(s.fed), s.forward, s.ratio, gb(s.peak), s.peak / thetaBytes],
+        [
+          "θ-resident (delta as inputs)",
+          s.load / 1000,
+          gb(s.fed),
+          s.forward,
+          ratio(s.ratio),
+          gb(s.peak),
+          gb(s.peak - thetaBytes),
+        ],
         [
           "resident ÷ host",
           s.load / h.load,
           s.fed / h.fed,
-          s.forward / h.forward,
-          s.ratio / h.ratio,
-          s.peak / h.peak,
-          "—",
+          ratio(s.forward / h.forward),
+          ratio(s.ratio / h.ratio),
+          ratio(s.peak / h.peak),
+          ratio((s.peak - thetaBytes) / (h.peak - thetaBytes)),
         ],
       ],
     };
