@@ -18,11 +18,9 @@ import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import type ort from "onnxruntime-node";
-import { buildLlamaLossGraph, LLAMA_LOSS, LLAMA_SAMPLE_LOSSES } from "../../gpu-runner/model/llama.ts";
+import { LlamaLossSession } from "../../gpu-runner/model/llama-loss-session.ts";
 import { deltaCapacity, ResidentLlamaSession, residentDelta } from "../../gpu-runner/model/resident-session.ts";
 import { SafetensorsCheckpoint } from "../../gpu-runner/model/safetensors.ts";
-import { llamaBatchFeeds, openModelSession, parameterFeeds } from "../../gpu-runner/model/session-io.ts";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { applyGradient, UndoLog } from "../../schema/codec/decode.ts";
 import { compressParam, sampleParams, writeGradientFile } from "../../schema/codec/encode.ts";
@@ -148,15 +146,9 @@ async function runPath(which: "host" | "resident", c: LlamaConfig, dir: string, 
     const { slots, total } = parameterSlots(manifest);
     const theta = new Float32Array(total);
     for (const s of slots) theta.set(await checkpoint.read(s.spec.name), s.offset);
-    const session = await openModelSession(buildLlamaLossGraph(c, 1, SEQ_LEN), "cpu");
+    const session = await LlamaLossSession.create(c, 1, SEQ_LEN);
     const undo = new UndoLog();
-    forward = async (ids) => {
-      const out = await session.run(
-        { ...llamaBatchFeeds(ids, 1, SEQ_LEN, c.eos_token_id), ...parameterFeeds(slots, theta) },
-        [LLAMA_LOSS, LLAMA_SAMPLE_LOSSES],
-      );
-      return (out[LLAMA_LOSS] as ort.Tensor).data[0] as number;
-    };
+    forward = async (ids) => (await session.losses(theta, Uint32Array.from(ids))).loss;
     step = (file) => applyGradient(theta, file.params, file.layouts, false, EVAL_LR, undo);
     restore = () => undo.restore(theta);
     release = () => session.release();
@@ -313,23 +305,20 @@ export async function llamaEvalTable(
 async function forwardOnly(model: string, runs: number): Promise<void> {
   const c = LLAMA_MODELS[model] as LlamaConfig;
   const manifest = llamaManifest(c);
-  const { slots, total } = parameterSlots(manifest);
+  const { total } = parameterSlots(manifest);
   log(
     `${model}: ${(total / 1e6).toFixed(1)}M parameters (${((total * 4) / 1e9).toFixed(2)} GB fp32), 1 × ${SEQ_LEN} tokens\n`,
   );
   let t = performance.now();
   const theta = randomTheta(manifest);
-  const session = await openModelSession(buildLlamaLossGraph(c, 1, SEQ_LEN), "cpu");
+  const session = await LlamaLossSession.create(c, 1, SEQ_LEN);
   log(`  θ and session ready in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
-  const ids = sampleIds(c, 21);
+  const ids = Uint32Array.from(sampleIds(c, 21));
   for (let r = 0; r < runs; r++) {
     t = performance.now();
-    const out = await session.run(
-      { ...llamaBatchFeeds(ids, 1, SEQ_LEN, c.eos_token_id), ...parameterFeeds(slots, theta) },
-      [LLAMA_LOSS],
-    );
+    const { loss } = await session.losses(theta, ids);
     log(
-      `  forward ${r + 1}: ${((performance.now() - t) / 1000).toFixed(1)} s, loss ${((out[LLAMA_LOSS] as ort.Tensor).data[0] as number).toFixed(4)}, peak RSS ${(peakRss() / 1e9).toFixed(2)} GB\n`,
+      `  forward ${r + 1}: ${((performance.now() - t) / 1000).toFixed(1)} s, loss ${loss.toFixed(4)}, peak RSS ${(peakRss() / 1e9).toFixed(2)} GB\n`,
     );
   }
   await session.release();

@@ -6,10 +6,9 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { initialParameters } from "../../gpu-runner/model/init.ts";
-import { buildLlamaLossGraph, LLAMA_LOSS, LLAMA_SAMPLE_LOSSES } from "../../gpu-runner/model/llama.ts";
+import { LlamaLossSession } from "../../gpu-runner/model/llama-loss-session.ts";
 import {
   deltaCapacity,
   deltaInputNames,
@@ -18,7 +17,6 @@ import {
   type ThetaSource,
 } from "../../gpu-runner/model/resident-session.ts";
 import { SafetensorsCheckpoint } from "../../gpu-runner/model/safetensors.ts";
-import { llamaBatchFeeds, openModelSession, parameterFeeds } from "../../gpu-runner/model/session-io.ts";
 import { gradientLayout, paramLayout } from "../../schema/codec/chunking.ts";
 import { applyGradient, decompressParam } from "../../schema/codec/decode.ts";
 import { compressGradient, compressParam } from "../../schema/codec/encode.ts";
@@ -48,25 +46,6 @@ function tokenIds(config: LlamaConfig, batch: number, seqLen: number): number[] 
   return ids;
 }
 
-/** The plain loss graph (θ fed as inputs): per-sample losses of `ids` under the flat `theta`. */
-async function plainLosses(config: LlamaConfig, batch: number, seqLen: number) {
-  const session = await openModelSession(buildLlamaLossGraph(config, batch, seqLen), "cpu");
-  const { slots } = parameterSlots(llamaManifest(config));
-  return {
-    async run(theta: Float32Array, ids: number[]): Promise<{ loss: number; perSample: number[] }> {
-      const out = await session.run({
-        ...llamaBatchFeeds(ids, batch, seqLen, config.eos_token_id),
-        ...parameterFeeds(slots, theta),
-      });
-      return {
-        loss: (out[LLAMA_LOSS] as ort.Tensor).data[0] as number,
-        perSample: Array.from((out[LLAMA_SAMPLE_LOSSES] as ort.Tensor).data as Float32Array),
-      };
-    },
-    release: () => session.release(),
-  };
-}
-
 function relative(a: readonly number[], b: readonly number[]): number {
   return Math.max(...a.map((x, i) => Math.abs(x - (b[i] as number)) / Math.abs(b[i] as number)));
 }
@@ -88,11 +67,12 @@ async function compare(
   const gradient = compressGradient(uniform(theta.length, 7, 1), layouts, compression);
   const ids = tokenIds(config, batch, seqLen);
 
-  const plain = await plainLosses(config, batch, seqLen);
+  // The host path: the plain loss graph with θ fed as inputs, the step applied by the codec.
+  const plain = await LlamaLossSession.create(config, batch, seqLen);
   const stepped = Float32Array.from(theta);
   applyGradient(stepped, gradient, layouts, compression.use_dct, EVAL_LR);
-  const plainBefore = await plain.run(theta, ids);
-  const plainAfter = await plain.run(stepped, ids);
+  const plainBefore = await plain.losses(theta, Uint32Array.from(ids));
+  const plainAfter = await plain.losses(stepped, Uint32Array.from(ids));
   await plain.release();
 
   const resident = await ResidentLlamaSession.create(config, { batch, seqLen, compression, theta: source });
