@@ -8,7 +8,6 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkpointLoss } from "../../gpu-runner/checkpoint-loss.ts";
 import { modelManifest } from "../../gpu-runner/model/family.ts";
-import { writeNpyU32 } from "../../schema/data/npy.ts";
 import { getHparams, type Hparams } from "../../schema/hparams.ts";
 import { INITIAL_CHECKPOINT_KEY } from "../../schema/model/keys.ts";
 import { llamaManifest } from "../../schema/model/llama.ts";
