@@ -8,7 +8,6 @@
 import { createHash } from "node:crypto";
 import { aggregateGradients } from "../schema/codec/aggregate.ts";
 import { gradientLayout, type ParamLayout } from "../schema/codec/chunking.ts";
-import { applyGradient, UndoLog } from "../schema/codec/decode.ts";
 import type { CompressedParam } from "../schema/codec/gradient-format.ts";
 import { readGradientFile } from "../schema/codec/read.ts";
 import type { ValidationOptions } from "../schema/codec/validate.ts";
@@ -21,6 +20,13 @@ import { DatasetReader } from "./dataset-reader.ts";
 import { modelManifest } from "./model/family.ts";
 import { type EvalSession, openEvalSession } from "./model/family-sessions.ts";
 import type { Device } from "./model/loss-session.ts";
+import {
+  HostThetaLosses,
+  type MeasuredLosses,
+  ResidentThetaLosses,
+  type Step,
+  type ThetaLosses,
+} from "./theta-losses.ts";
 import type { EvaluationResult, ValidatorApi, WorkOrder } from "./validator-api.ts";
 
 /** Figures of one submission, as posted and as printed. */
@@ -41,13 +47,22 @@ export class Evaluator {
   /** The loss session (batch own_samples) and the dataset, shared with the outer step. */
   readonly session: EvalSession;
   readonly data: DatasetReader;
-  #theta: { etag: string; params: Float32Array } | undefined;
+  readonly #device: Device;
+  /** θ of the latest checkpoint, and how losses around it are measured (host or resident). */
+  #theta: { etag: string; params: Float32Array; losses: ThetaLosses } | undefined;
   readonly #randomBefore = new Map<string, MeasuredLosses>();
   /** The reference step of the latest window and the random samples' losses after it, by key. */
-  #reference: { key: string; step: ReferenceStep; randomAfter: MeasuredLosses } | undefined;
+  #reference: { key: string; step: Step; randomAfter: MeasuredLosses } | undefined;
 
-  private constructor(api: ValidatorApi, hparams: Hparams, manifest: ModelManifest, session: EvalSession) {
+  private constructor(
+    api: ValidatorApi,
+    hparams: Hparams,
+    manifest: ModelManifest,
+    session: EvalSession,
+    device: Device,
+  ) {
     this.#api = api;
+    this.#device = device;
     this.hparams = hparams;
     this.manifest = manifest;
     this.session = session;
@@ -69,16 +84,27 @@ export class Evaluator {
       throw new EdgeError("CONFIG_INVALID", "own_samples and random_samples must be equal: one loss graph serves both");
     }
     const session = await openEvalSession(hparams, hparams.evaluation.own_samples, device);
-    return new Evaluator(api, hparams, expected, session);
+    return new Evaluator(api, hparams, expected, session, device);
   }
 
-  /** θ of a work order's checkpoint, downloaded only when its ETag changes. */
-  async #baseParams(order: WorkOrder): Promise<Float32Array> {
+  /**
+   * θ of a work order's checkpoint, downloaded only when its ETag changes, and the losses around it:
+   * θ-resident for the llama family (loaded into its session once per checkpoint), on the host
+   * through the shared loss session otherwise.
+   */
+  async #base(order: WorkOrder): Promise<{ params: Float32Array; losses: ThetaLosses }> {
     const { bytes, etag, fresh } = await this.#api.download(order.checkpoint.url);
     if (fresh || !this.#theta || this.#theta.etag !== etag) {
-      this.#theta = { etag, params: readCheckpoint(bytes, this.manifest).params };
+      await this.#theta?.losses.release();
+      this.#theta = undefined;
+      const params = readCheckpoint(bytes, this.manifest).params;
+      const losses =
+        this.hparams.model.family === "llama"
+          ? await ResidentThetaLosses.create(this.hparams, params, this.#device)
+          : new HostThetaLosses(this.session, params);
+      this.#theta = { etag, params, losses };
     }
-    return this.#theta.params;
+    return this.#theta;
   }
 
   /** The tokens of training samples, from the data shards. */
@@ -95,12 +121,12 @@ export class Evaluator {
     progress: (done: number, total: number, e: Evaluation) => void = () => {},
     stopping: () => boolean = () => false,
   ): Promise<Evaluation[]> {
-    const theta = await this.#baseParams(order);
+    const { losses: theta } = await this.#base(order);
     const random = await this.#samples(order.random.samples);
     const randomKey = `${this.#theta?.etag}:${order.random.seed}:${order.random.samples.join(",")}`;
     let beforeRandom = this.#randomBefore.get(randomKey);
     if (beforeRandom === undefined) {
-      beforeRandom = await this.session.losses(theta, random);
+      beforeRandom = await theta.losses(random);
       this.#randomBefore.set(randomKey, beforeRandom);
     }
     const reference = await this.#referenceOf(order, theta, random, randomKey);
@@ -127,7 +153,7 @@ export class Evaluator {
    * The window's reference step (the aggregate of every dispatched gradient that decodes) and the
    * random samples' losses after it, computed once per window and θ.
    */
-  async #referenceOf(order: WorkOrder, theta: Float32Array, random: Tokens, randomKey: string) {
+  async #referenceOf(order: WorkOrder, theta: ThetaLosses, random: Tokens, randomKey: string) {
     const key = `${randomKey}:${order.reference.map((r) => r.sha256).join(",")}`;
     if (this.#reference?.key === key) return this.#reference;
     const gradients = [];
@@ -145,29 +171,30 @@ export class Evaluator {
         if (!(e instanceof EdgeError)) throw e; // a file the codec refuses is left out, as its evaluation fails
       }
     }
-    const step = ReferenceStep.of(
+    const step = referenceStep(
       gradients,
       gradientLayout(this.manifest, this.hparams.compression),
       this.hparams.compression.use_dct,
       order.eval_lr,
     );
-    this.#reference = step ? { key, step, randomAfter: await step.losses(this.session, theta, random) } : undefined;
+    this.#reference = step
+      ? { key, step, randomAfter: (await theta.withStep(step, (at) => at(random))).result }
+      : undefined;
     return this.#reference;
   }
 
   async #evaluateOne(
     order: WorkOrder,
     item: WorkOrder["submissions"][number],
-    theta: Float32Array,
+    theta: ThetaLosses,
     random: Tokens,
     beforeRandom: MeasuredLosses,
-    reference: { step: ReferenceStep; randomAfter: MeasuredLosses } | undefined,
+    reference: { step: Step; randomAfter: MeasuredLosses } | undefined,
   ): Promise<Evaluation> {
     const t0 = performance.now();
     const bytes = await this.#gradient(item);
     const own = await this.#samples(item.own.samples);
     const result = await measureGradient({
-      session: this.session,
       theta,
       bytes,
       validation: {
@@ -185,58 +212,33 @@ export class Evaluator {
   }
 
   async close(): Promise<void> {
+    await this.#theta?.losses.release();
     await this.session.release();
   }
 }
 
 /**
  * The window's reference step (★, docs/SPEC.md §2.4): θ − eval_lr · the crowd's direction (the
- * norm-clipped mean of every valid gradient of the window). Its loss on a sample says how much
- * any useful step of this window improves that sample, so a miner's own-sample improvement can be
- * compared, sample by sample, with what the crowd's step does to the same samples.
+ * norm-clipped mean of every valid gradient of the window: the outer step's aggregation,
+ * schema/codec/aggregate.ts, each clipped to the median norm, then averaged, so no one gradient
+ * steers it). Its loss on a sample says how much any useful step of this window improves that
+ * sample, so a miner's own-sample improvement can be compared, sample by sample, with what the
+ * crowd's step does to the same samples. Null when there are no gradients or the mean is not finite.
  */
-export class ReferenceStep {
-  /**
-   * The step of a window's gradients (their compressed parameters): the outer step's aggregation
-   * (schema/codec/aggregate.ts: each clipped to the median norm, then averaged), so no one
-   * gradient steers it. Null when there are none or the mean is not finite.
-   */
-  static of(
-    gradients: readonly (readonly CompressedParam[])[],
-    layouts: readonly ParamLayout[],
-    useDct: boolean,
-    evalLr: number,
-  ): ReferenceStep | null {
-    if (gradients.length === 0) return null;
-    const direction = aggregateGradients(gradients, layouts, useDct);
-    return direction.every(Number.isFinite) ? new ReferenceStep(direction, evalLr) : null;
-  }
-
-  readonly #direction: Float32Array;
-  readonly #evalLr: number;
-
-  constructor(direction: Float32Array, evalLr: number) {
-    this.#direction = direction;
-    this.#evalLr = evalLr;
-  }
-
-  /** The losses of `tokens` after the reference step from θ (θ is restored bit for bit). */
-  async losses(session: EvalSession, theta: Float32Array, tokens: Tokens): Promise<MeasuredLosses> {
-    const saved = Float32Array.from(theta);
-    try {
-      for (let i = 0; i < theta.length; i++)
-        theta[i] = (theta[i] as number) - this.#evalLr * (this.#direction[i] as number);
-      return await session.losses(theta, tokens);
-    } finally {
-      theta.set(saved);
-    }
-  }
+export function referenceStep(
+  gradients: readonly (readonly CompressedParam[])[],
+  layouts: readonly ParamLayout[],
+  useDct: boolean,
+  evalLr: number,
+): Step | null {
+  if (gradients.length === 0) return null;
+  const direction = aggregateGradients(gradients, layouts, useDct);
+  return direction.every(Number.isFinite) ? { kind: "direction", direction, lr: evalLr } : null;
 }
 
-/** What measureGradient needs: the session, θ (restored exactly before it returns), the file and the samples. */
+/** What measureGradient needs: θ (the same when it returns), the file, the samples and the window's figures. */
 export interface GradientMeasurement {
-  readonly session: EvalSession;
-  readonly theta: Float32Array;
+  readonly theta: ThetaLosses;
   readonly bytes: Uint8Array;
   readonly validation: ValidationOptions;
   readonly evalLr: number;
@@ -245,34 +247,33 @@ export interface GradientMeasurement {
   /** The random samples' losses on θ_S, measured once per window. */
   readonly beforeRandom: MeasuredLosses;
   /** The window's reference step, and the random samples' losses after it (measured once per window). */
-  readonly reference?: { readonly step: ReferenceStep; readonly randomAfter: MeasuredLosses };
+  readonly reference?: { readonly step: Step; readonly randomAfter: MeasuredLosses };
 }
-
-/** A batch's mean loss and each sequence's. */
-export type MeasuredLosses = Awaited<ReturnType<EvalSession["losses"]>>;
 
 /**
  * The evaluation of one gradient, without I/O: decode it (validating again), measure the loss
- * on its own samples, apply it to θ at evalLr, measure the loss on its own and on the random
- * samples, restore θ bit for bit. A gradient the codec refuses, or whose losses are not finite,
+ * on its own samples, step θ by it at evalLr, measure the loss on its own and on the random
+ * samples, take the step back. A gradient the codec refuses, or whose losses are not finite,
  * gives an error with its code; θ is intact either way.
  */
 export async function measureGradient(m: GradientMeasurement): Promise<Omit<Evaluation, "submission_id">> {
   const t1 = performance.now();
-  const undo = new UndoLog();
   try {
     const file = readGradientFile(m.bytes, m.validation);
     const t2 = performance.now();
-    const beforeOwn = await m.session.losses(m.theta, m.own);
+    const beforeOwn = await m.theta.losses(m.own);
     const t3 = performance.now();
-    applyGradient(m.theta, file.params, file.layouts, m.validation.hparams.compression.use_dct, m.evalLr, undo);
+    const step: Step = {
+      kind: "gradient",
+      params: file.params,
+      layouts: file.layouts,
+      useDct: m.validation.hparams.compression.use_dct,
+      lr: m.evalLr,
+    };
+    const stepped = await m.theta.withStep(step, async (at) => [await at(m.own), await at(m.random)] as const);
+    const [afterOwn, afterRandom] = stepped.result;
     const t4 = performance.now();
-    const afterOwn = await m.session.losses(m.theta, m.own);
-    const afterRandom = await m.session.losses(m.theta, m.random);
-    const t5 = performance.now();
-    undo.restore(m.theta);
-    const t6 = performance.now();
-    const referenceOwn = m.reference && (await m.reference.step.losses(m.session, m.theta, m.own));
+    const referenceOwn = m.reference && (await m.theta.withStep(m.reference.step, (at) => at(m.own))).result;
     const measured = [beforeOwn, afterOwn, afterRandom];
     if (!measured.every((x) => Number.isFinite(x.loss) && x.perSample.every(Number.isFinite))) {
       throw new EdgeError("EVAL_NON_FINITE", `losses ${measured.map((x) => x.loss).join(", ")}`);
@@ -292,12 +293,11 @@ export async function measureGradient(m: GradientMeasurement): Promise<Omit<Eval
           : {}),
       },
       decode_ms: t2 - t1,
-      apply_ms: t4 - t3,
-      forward_ms: t3 - t2 + (t5 - t4),
-      restore_ms: t6 - t5,
+      apply_ms: stepped.applyMs,
+      forward_ms: t3 - t2 + (t4 - t3 - stepped.applyMs - stepped.restoreMs),
+      restore_ms: stepped.restoreMs,
     };
   } catch (e) {
-    undo.restore(m.theta);
     if (!(e instanceof EdgeError)) throw e;
     return { error: { code: e.code, message: e.message } };
   }

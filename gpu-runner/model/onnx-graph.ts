@@ -47,11 +47,12 @@ function attribute(name: string, v: AttributeValue): Attribute {
   return { name, type: A.FLOAT, f: (v as { float: number }).float };
 }
 
+/** A dimension whose length each run chooses (a graph input only; e.g. a sparse delta's pair count). */
+export const DYNAMIC = -1;
+
 function valueInfo(v: Value): onnxProto.onnx.IValueInfoProto {
-  return {
-    name: v.name,
-    type: { tensorType: { elemType: ONNX_TYPE[v.dtype], shape: { dim: v.shape.map((d) => ({ dimValue: d })) } } },
-  };
+  const dim = v.shape.map((d, i) => (d === DYNAMIC ? { dimParam: `${v.name}.${i}` } : { dimValue: d }));
+  return { name: v.name, type: { tensorType: { elemType: ONNX_TYPE[v.dtype], shape: { dim } } } };
 }
 
 export class GraphBuilder {

@@ -1,8 +1,9 @@
 /**
  * θ-resident evaluation of the llama family (docs/MODEL.md §9). θ is held by the session as
  * initializers, read once per checkpoint from external data (a safetensors checkpoint, or a file
- * written from a flat Float32Array), and each submission's step is fed as a sparse delta of fixed
- * size per parameter, added inside the graph:
+ * written from a flat Float32Array), and each step to evaluate is fed as a sparse delta per
+ * parameter (a submission's: k pairs per chunk, a fixed size; the window's reference step: the
+ * union of its peers' coordinates, a size of its own), added inside the graph:
  *
  *   w = Reshape(ScatterElements(θ_flat, indices, values, reduction = "add"), shape)
  *
@@ -23,7 +24,7 @@ import type { CompressionHparams } from "../../schema/hparams.ts";
 import { type LlamaConfig, llamaManifest } from "../../schema/model/llama.ts";
 import { numel, type ParameterSpec, parameterSlots } from "../../schema/model/manifest.ts";
 import { buildLlamaLossGraph, LLAMA_LOSS, LLAMA_SAMPLE_LOSSES, VALID_TOKENS } from "./llama.ts";
-import { type DType, onnxDataType } from "./onnx-graph.ts";
+import { type DType, DYNAMIC, onnxDataType } from "./onnx-graph.ts";
 import type { SafetensorsCheckpoint } from "./safetensors.ts";
 import { type Device, llamaBatchFeeds, openModelSession } from "./session-io.ts";
 
@@ -74,6 +75,33 @@ export function residentDelta(
     indices.push(idx);
     values.push(val);
   });
+  return { indices, values };
+}
+
+/**
+ * The delta of a dense step −lr · direction (the window's reference step, flat in manifest order):
+ * per parameter the coordinates where it is not zero (at least one pair, adding 0 when none).
+ */
+export function directionDelta(direction: Float32Array, layouts: readonly ParamLayout[], lr: number): ResidentDelta {
+  const indices: Int32Array[] = [];
+  const values: Float32Array[] = [];
+  let offset = 0;
+  for (const layout of layouts) {
+    const part = direction.subarray(offset, offset + layout.numel);
+    let n = 0;
+    for (let j = 0; j < part.length; j++) if (part[j] !== 0) n++;
+    const idx = new Int32Array(Math.max(n, 1));
+    const val = new Float32Array(idx.length);
+    let at = 0;
+    for (let j = 0; j < part.length; j++) {
+      if (part[j] === 0) continue;
+      idx[at] = j;
+      val[at++] = -lr * (part[j] as number);
+    }
+    indices.push(idx);
+    values.push(val);
+    offset += layout.numel;
+  }
   return { indices, values };
 }
 
@@ -177,9 +205,10 @@ export class ResidentLlamaSession {
     this.layouts = layouts;
     this.batch = batch;
     this.seqLen = seqLen;
+    // "No step": one pair adding 0 per parameter, so a before-run copies almost nothing to a device.
     this.#zero = this.#deltaFeeds({
-      indices: layouts.map((l) => new Int32Array(deltaCapacity(l))),
-      values: layouts.map((l) => new Float32Array(deltaCapacity(l))),
+      indices: layouts.map(() => new Int32Array(1)),
+      values: layouts.map(() => new Float32Array(1)),
     });
   }
 
@@ -206,7 +235,6 @@ export class ResidentLlamaSession {
       throw new Error(
         `${tooLarge.name} has ${tooLarge.numel} elements: int32 delta indices need fewer than 2^31 (docs/MODEL.md §9)`,
       );
-    const layoutOf = new Map(layouts.map((l) => [l.name, l]));
     let folder: string;
     let stored: Map<string, Stored>;
     let scratch: string | undefined;
@@ -235,10 +263,9 @@ export class ResidentLlamaSession {
           let w = g.external(spec.name, [n], at.dtype, at);
           if (at.dtype !== "float32") w = g.node("Cast", [w], [n], { to: onnxDataType("float32") }, "float32");
           const names = deltaInputNames(spec.name);
-          const k = deltaCapacity(layoutOf.get(spec.name) as ParamLayout);
           const summed = g.node(
             "ScatterElements",
-            [w, g.input(names.indices, [k], "int32"), g.input(names.values, [k])],
+            [w, g.input(names.indices, [DYNAMIC], "int32"), g.input(names.values, [DYNAMIC])],
             [n],
             { axis: 0, reduction: "add" },
           );
@@ -255,10 +282,11 @@ export class ResidentLlamaSession {
   #deltaFeeds(delta: ResidentDelta): Record<string, ort.Tensor> {
     const feeds: Record<string, ort.Tensor> = {};
     this.layouts.forEach((layout, i) => {
-      const k = deltaCapacity(layout);
       const idx = delta.indices[i];
       const val = delta.values[i];
-      if (idx?.length !== k || val?.length !== k) throw new Error(`delta of ${layout.name}: expected ${k} pairs`);
+      if (idx === undefined || val === undefined || idx.length !== val.length || idx.length === 0)
+        throw new Error(`delta of ${layout.name}: indices and values must be non-empty and of one length`);
+      const k = idx.length;
       const names = deltaInputNames(layout.name);
       feeds[names.indices] = new ort.Tensor("int32", idx, [k]);
       feeds[names.values] = new ort.Tensor("float32", val, [k]);

@@ -14,6 +14,7 @@ import { byteModel } from "../../gpu-runner/model/family.ts";
 import { initialParameters } from "../../gpu-runner/model/init.ts";
 import { LossSession } from "../../gpu-runner/model/loss-session.ts";
 import { transformerManifest } from "../../gpu-runner/model/transformer.ts";
+import { HostThetaLosses } from "../../gpu-runner/theta-losses.ts";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { encodeGradient } from "../../schema/codec/encode.ts";
 import { type ByteModelHparams, getHparams, type Hparams } from "../../schema/hparams.ts";
@@ -61,11 +62,11 @@ async function bench(label: string, model: ByteModelHparams): Promise<(string | 
     compression: hparams.compression,
     sync: hparams.sync,
   });
-  const beforeRandom = await session.losses(theta, random);
+  const host = new HostThetaLosses(session, theta);
+  const beforeRandom = await host.losses(random);
   const measure = () =>
     measureGradient({
-      session,
-      theta,
+      theta: host,
       bytes: file,
       validation: { manifest, hparams, expect: identity },
       evalLr: 0.2,

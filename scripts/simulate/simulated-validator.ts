@@ -9,9 +9,10 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { SampleReader } from "../../gpu-runner/dataset-reader.ts";
-import { type MeasuredLosses, measureGradient, ReferenceStep } from "../../gpu-runner/evaluator.ts";
+import { measureGradient, referenceStep } from "../../gpu-runner/evaluator.ts";
 import type { LossSession } from "../../gpu-runner/model/loss-session.ts";
 import { applyOuterStep, heldoutLoss } from "../../gpu-runner/outer-step.ts";
+import { HostThetaLosses, type MeasuredLosses } from "../../gpu-runner/theta-losses.ts";
 import type { ParamLayout } from "../../schema/codec/chunking.ts";
 import { sampleParams } from "../../schema/codec/encode.ts";
 import type { CompressedParam } from "../../schema/codec/gradient-format.ts";
@@ -178,15 +179,18 @@ export class SimulatedValidator {
     const poolSize = hparams.training.inner_steps * hparams.training.batch_size;
     const random = randomSamples(seedHash, trainSamples, hparams.evaluation.random_samples);
     const randomTokens = await data.samples("train", random.samples);
-    const beforeRandom: MeasuredLosses = await session.losses(this.#theta, randomTokens);
+    const theta = new HostThetaLosses(session, this.#theta);
+    const beforeRandom: MeasuredLosses = await theta.losses(randomTokens);
     const evalLr = hparams.training.outer_learning_rate * hparams.evaluation.eval_lr_factor;
-    const step = ReferenceStep.of(
+    const step = referenceStep(
       accepted.map((r) => readGradientFile(r.upload.file, { manifest, hparams }).params),
       layouts,
       hparams.compression.use_dct,
       evalLr,
     );
-    const reference = step ? { step, randomAfter: await step.losses(session, this.#theta, randomTokens) } : undefined;
+    const reference = step
+      ? { step, randomAfter: (await theta.withStep(step, (at) => at(randomTokens))).result }
+      : undefined;
     const out = new Map<number, Awaited<ReturnType<typeof measureGradient>>>();
     for (const r of accepted) {
       const uid = r.upload.uid;
@@ -199,8 +203,7 @@ export class SimulatedValidator {
       out.set(
         uid,
         await measureGradient({
-          session,
-          theta: this.#theta,
+          theta,
           bytes: r.upload.file,
           validation: { manifest, hparams, expect: { netuid, window, uid, hotkey: r.upload.hotkey } },
           evalLr,
