@@ -3,7 +3,7 @@
  * torch's [out, in] layouts, so an HF checkpoint maps onto the manifest tensor for tensor and the
  * codec's 64×64 chunks see the same matrices a Templar miner chunks. The graphs live in
  * gpu-runner/model/llama.ts; the shapes are protocol (the codec checks files against them), so
- * they live here. The named configs are Templar's (docs/MODEL.md §9).
+ * they live here. The named configs are Templar's (docs/MODEL.md §10).
  */
 import type { ModelManifest } from "./manifest.ts";
 

@@ -19,6 +19,7 @@ import {
   TEMPLAR_150M,
 } from "../../schema/model/llama.ts";
 import { numel } from "../../schema/model/manifest.ts";
+import { withGeneratedRegions } from "./generated-regions.ts";
 
 /** Tokens of one evaluation sample (Templar's `sequence_length`). */
 export const SAMPLE_TOKENS = 2048;
@@ -180,13 +181,7 @@ export function deployTables(): Record<string, string> {
 
 /** `text` with every generated region replaced by its current content. */
 export function withDeployTables(text: string): string {
-  let out = text;
-  for (const [name, body] of Object.entries(deployTables())) {
-    const re = new RegExp(`(<!-- generated:${name} -->\\n)[\\s\\S]*?(<!-- /generated:${name} -->)`);
-    if (!re.test(out)) throw new Error(`docs/DEPLOY.md has no region ${name}`);
-    out = out.replace(re, `$1${body}\n$2`);
-  }
-  return out;
+  return withGeneratedRegions(text, deployTables(), "docs/DEPLOY.md");
 }
 
 if (import.meta.main) {

@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { ERROR_CODES, type ErrorStage } from "../../schema/errors.ts";
 import { PROFILES } from "../../schema/hparams.ts";
+import { withGeneratedRegions } from "./generated-regions.ts";
 
 const STAGE_TITLES: Record<ErrorStage, string> = {
   request: "Any request",
@@ -100,13 +101,7 @@ export function specTables(): Record<string, string> {
 
 /** `text` with every generated region replaced by its current content. */
 export function withSpecTables(text: string): string {
-  let out = text;
-  for (const [name, body] of Object.entries(specTables())) {
-    const re = new RegExp(`(<!-- generated:${name} -->\\n)[\\s\\S]*?(<!-- /generated:${name} -->)`);
-    if (!re.test(out)) throw new Error(`docs/SPEC.md has no region ${name}`);
-    out = out.replace(re, `$1${body}\n$2`);
-  }
-  return out;
+  return withGeneratedRegions(text, specTables(), "docs/SPEC.md");
 }
 
 if (import.meta.main) {

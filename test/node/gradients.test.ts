@@ -6,16 +6,16 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type ort from "onnxruntime-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { gradientOutput } from "../../gpu-runner/model/autodiff.ts";
 import { byteModel } from "../../gpu-runner/model/family.ts";
 import { GradientSession } from "../../gpu-runner/model/gradient-session.ts";
 import { initialParameters } from "../../gpu-runner/model/init.ts";
 import { LossSession } from "../../gpu-runner/model/loss-session.ts";
-import { batchFeeds, openModelSession, parameterFeeds } from "../../gpu-runner/model/session-io.ts";
+import { batchFeeds, openModelSession } from "../../gpu-runner/model/session-io.ts";
 import { buildTrainingGraph, LOSS, transformerManifest } from "../../gpu-runner/model/transformer.ts";
 import type { ByteModelHparams } from "../../schema/hparams.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import { type ParameterSlot, parameterSlots } from "../../schema/model/manifest.ts";
+import { graphProbe } from "./support/finite-differences.ts";
 
 const CORPUS = path.resolve(import.meta.dirname, "../../../shared/data/tinyshakespeare.txt");
 const text = existsSync(CORPUS)
@@ -65,31 +65,14 @@ describe("the float64 training graph against central finite differences (d=32, 2
   let session: ort.InferenceSession;
   let gradient: Float64Array;
 
-  /** Loss (and, when asked, the flat gradient) of the float64 graph at `params`. */
-  async function evaluate(params: Float64Array, withGradient = false): Promise<{ loss: number; grad?: Float64Array }> {
-    const fetches = withGradient ? [LOSS, ...slots.map(({ spec }) => gradientOutput(spec.name))] : [LOSS];
-    const out = await session.run(
-      { ...batchFeeds(tokens, SMALL_BATCH, SMALL.seq_len), ...parameterFeeds(slots, params) },
-      fetches,
-    );
-    const loss = (out[LOSS] as ort.Tensor).data[0] as number;
-    if (!withGradient) return { loss };
-    const grad = new Float64Array(total);
-    for (const { spec, offset } of slots)
-      grad.set((out[gradientOutput(spec.name)] as ort.Tensor).data as Float64Array, offset);
-    return { loss, grad };
-  }
-
-  /** (L(θ + h·u) − L(θ − h·u)) / 2h for a direction u over the coordinates from `offset` on. */
-  async function centralDifference(offset: number, u: Float64Array, h: number): Promise<number> {
-    const plus = theta.slice();
-    const minus = theta.slice();
-    for (let i = 0; i < u.length; i++) {
-      plus[offset + i] = (theta[offset + i] as number) + h * (u[i] as number);
-      minus[offset + i] = (theta[offset + i] as number) - h * (u[i] as number);
-    }
-    return ((await evaluate(plus)).loss - (await evaluate(minus)).loss) / (2 * h);
-  }
+  const { evaluate, centralDifference: along } = graphProbe({
+    session: () => session,
+    data: batchFeeds(tokens, SMALL_BATCH, SMALL.seq_len),
+    slots,
+    total,
+    loss: LOSS,
+  });
+  const centralDifference = (offset: number, u: Float64Array, h: number) => along(theta, offset, u, h);
 
   beforeAll(async () => {
     const base = initialParameters(manifest, SMALL.n_layers, 11);

@@ -4,7 +4,6 @@
 // (the fixtures of scripts/fixtures/llama-fixtures.py: float64 from the same float32 weights).
 import type ort from "onnxruntime-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { gradientOutput } from "../../gpu-runner/model/autodiff.ts";
 import {
   buildLlamaLossGraph,
   buildLlamaTrainingGraph,
@@ -12,14 +11,10 @@ import {
   LLAMA_SAMPLE_LOSSES,
 } from "../../gpu-runner/model/llama.ts";
 import { LlamaGradientSession } from "../../gpu-runner/model/llama-gradient-session.ts";
-import {
-  llamaBatchFeeds,
-  openModelSession,
-  parameterFeeds,
-  trainingFetches,
-} from "../../gpu-runner/model/session-io.ts";
+import { llamaBatchFeeds, openModelSession, parameterFeeds } from "../../gpu-runner/model/session-io.ts";
 import { llamaManifest } from "../../schema/model/llama.ts";
 import { type ParameterSlot, parameterSlots } from "../../schema/model/manifest.ts";
+import { graphProbe } from "./support/finite-differences.ts";
 import {
   type FixtureTensor,
   flatWeights,
@@ -64,31 +59,14 @@ describe.each(LLAMA_CASES)("the llama training graph (%s head)", (name) => {
   let session: ort.InferenceSession;
   let gradient: Float64Array;
 
-  /** Loss (and, when asked, the flat gradient) of the float64 training graph at `params`. */
-  async function evaluate(params: Float64Array, withGradient = false): Promise<{ loss: number; grad?: Float64Array }> {
-    const fetches = withGradient ? trainingFetches(LLAMA_LOSS, slots) : [LLAMA_LOSS];
-    const out = await session.run(
-      { ...llamaBatchFeeds(ids, batch, seqLen, config.eos_token_id), ...parameterFeeds(slots, params) },
-      fetches,
-    );
-    const loss = (out[LLAMA_LOSS] as ort.Tensor).data[0] as number;
-    if (!withGradient) return { loss };
-    const grad = new Float64Array(total);
-    for (const { spec, offset } of slots)
-      grad.set((out[gradientOutput(spec.name)] as ort.Tensor).data as Float64Array, offset);
-    return { loss, grad };
-  }
-
-  /** (L(θ + h·u) − L(θ − h·u)) / 2h for a direction u over the coordinates from `offset` on. */
-  async function centralDifference(offset: number, u: Float64Array, h: number): Promise<number> {
-    const plus = theta.slice();
-    const minus = theta.slice();
-    for (let i = 0; i < u.length; i++) {
-      plus[offset + i] = (theta[offset + i] as number) + h * (u[i] as number);
-      minus[offset + i] = (theta[offset + i] as number) - h * (u[i] as number);
-    }
-    return ((await evaluate(plus)).loss - (await evaluate(minus)).loss) / (2 * h);
-  }
+  const { evaluate, centralDifference: along } = graphProbe({
+    session: () => session,
+    data: llamaBatchFeeds(ids, batch, seqLen, config.eos_token_id),
+    slots,
+    total,
+    loss: LLAMA_LOSS,
+  });
+  const centralDifference = (offset: number, u: Float64Array, h: number) => along(theta, offset, u, h);
 
   beforeAll(async () => {
     tensors = await readLlamaTensors(name);

@@ -15,6 +15,8 @@ import { ownDataShareOfPaid, personaShares, runTable, windowLine } from "../../s
 import { DETECTABLE_FROM, WARM_UP_WINDOWS } from "../../scripts/simulate/incentive-claims.ts";
 
 const WINDOWS = 5;
+/** Windows of the llama-tiny run: the warm-up, then one paid window. */
+const LLAMA_WINDOWS = WARM_UP_WINDOWS + 1;
 const available = specAvailable();
 if (!available) {
   console.warn(`SKIPPED local network: the subtensor spec is absent at ${SPEC_SOURCE} (CI has it; set SUBTENSOR_SPEC)`);
@@ -62,5 +64,32 @@ describe.skipIf(!available)("the local network (npm start)", () => {
     const last = records.at(-1) as (typeof records)[number];
     const evidence = new Map(last.scores.map((l) => [l.uid, l.evidence]));
     expect(evidence.get(uidOf("wrong-data"))).toBeLessThan(getHparams("local").scoring.evidence_pay_from);
+  }, 900_000);
+
+  it(`runs on the llama family (--profile llama-tiny) for ${LLAMA_WINDOWS} windows: the model learns, no cheat is paid`, async () => {
+    const lines: string[] = [];
+    const { records, roster } = await runLocalNetwork({
+      lineup: lineup(4),
+      dir: mkdtempSync(path.join(tmpdir(), "network-llama-")),
+      windows: LLAMA_WINDOWS,
+      profile: "llama-tiny",
+      log: (line) => lines.push(line),
+      onWindow: (r, ros) => lines.push(windowLine(r, ros)),
+    });
+    console.log(`${lines.join("\n")}\n${runTable(records, roster)}`);
+    expect(records).toHaveLength(LLAMA_WINDOWS);
+    // θ_0 predicts LLaMA-2 ids near uniformly: ln 32000 nats over ≈ 3 bytes a token, ≈ 5 bits per byte.
+    const bpbFirst = records[0]?.report.outer_step?.heldout_bpb_before as number;
+    const bpbLast = records.at(-1)?.report.outer_step?.heldout_bpb_after as number;
+    expect(bpbFirst).toBeGreaterThan(4.5);
+    expect(bpbLast).toBeLessThan(bpbFirst - 0.05);
+    for (const r of records) {
+      expect(r.report.refusals.UPLOAD_TOO_LATE ?? 0).toBeGreaterThanOrEqual(1);
+      const shares = personaShares(r.chainWeights, roster);
+      for (const persona of Object.keys(DETECTABLE_FROM) as Persona[])
+        expect(shares.get(persona), `${persona} after window ${r.window}`).toBe(0);
+    }
+    const last = records.at(-1) as (typeof records)[number];
+    expect(ownDataShareOfPaid(last.chainWeights, roster)).toBeGreaterThanOrEqual(0.99);
   }, 900_000);
 });
