@@ -3,7 +3,7 @@
  * with the wall clock, the validator in wrangler dev, a runner, honest miners and one of each
  * adversary — printing a line per window until Ctrl-C or --windows N, then a table of the run.
  *
- *   npm start -- [--windows N] [--honest 4] [--no-adversaries] [--table FILE] [--dir .local/network]
+ *   npm start -- [--windows N] [--honest 4] [--no-adversaries] [--profile local] [--table FILE] [--dir .local/network]
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -14,16 +14,41 @@ import { localProfileError } from "./local-network/network.ts";
 import { runLocalNetwork } from "./local-network/run.ts";
 import { runTable, windowLine } from "./local-network/window-log.ts";
 
-const { values } = parseArgs({
-  options: {
-    windows: { type: "string" },
-    honest: { type: "string", default: "4" },
-    "no-adversaries": { type: "boolean", default: false },
-    table: { type: "string" },
-    dir: { type: "string", default: path.join(ROOT, ".local/network") },
-    profile: { type: "string", default: "local" },
-  },
-});
+const USAGE = `npm start -- [options]: the local network (chain, validator, runner, miners), a line per window
+
+  --windows N        stop after N windows (default: until Ctrl-C)
+  --honest N         honest miners (default 4)
+  --no-adversaries   leave out the cheating personas
+  --profile P        hparams profile: local (default) or llama-tiny
+  --table FILE       also write the final table to FILE
+  --dir DIR          state and logs (default .local/network, wiped at start)
+  --help             this text`;
+
+const OPTIONS = {
+  help: { type: "boolean", default: false },
+  windows: { type: "string" },
+  honest: { type: "string", default: "4" },
+  "no-adversaries": { type: "boolean", default: false },
+  table: { type: "string" },
+  dir: { type: "string", default: path.join(ROOT, ".local/network") },
+  profile: { type: "string", default: "local" },
+} as const;
+
+/** The parsed options; an unknown option or a missing value prints the usage and exits 2. */
+function options() {
+  try {
+    return parseArgs({ options: OPTIONS }).values;
+  } catch (e) {
+    console.error(`start: ${(e as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const values = options();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const windows = values.windows === undefined ? undefined : Number(values.windows);
 const honest = Number(values.honest);
 if (

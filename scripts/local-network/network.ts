@@ -166,7 +166,8 @@ export async function startLocalNetwork(opts: NetworkOptions): Promise<LocalNetw
       );
     }
     log(
-      `validator ${dev.url} (uid ${validatorUid}, netuid ${subnet.netuid}); runner and ${miners.length} miners started; logs in ${path.relative(ROOT, logDir)}`,
+      `validator ${dev.url} (uid ${validatorUid}, netuid ${subnet.netuid}, profile ${profile}); chain ${chain.wsUrl}; ` +
+        `runner and ${miners.length} miners started; logs in ${path.resolve(logDir)}`,
     );
     return {
       url: dev.url,
