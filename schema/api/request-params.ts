@@ -13,12 +13,17 @@ export const MAX_PAGE_LIMIT = 200;
 /** A path or query parameter that must be a non-negative decimal integer. */
 export function decimalParam(name: string) {
   const message = (input: unknown) => `${name} must be a non-negative decimal integer, got ${JSON.stringify(input)}`;
-  return z
-    .string({ error: (issue) => message(issue.input) })
-    .regex(DECIMAL_PATTERN, { error: (issue) => message(issue.input) })
-    .transform(Number)
-    .refine(Number.isSafeInteger, { error: (issue) => message(String(issue.input)) })
-    .meta({ description: `${name}: a non-negative decimal integer` });
+  return (
+    z
+      .string({ error: (issue) => message(issue.input) })
+      .regex(DECIMAL_PATTERN, { error: (issue) => message(issue.input) })
+      // Checked on the text, so the refusal quotes what was sent, not its rounded double.
+      .refine((text) => Number.isSafeInteger(Number(text)), {
+        error: (issue) => `${name} must be at most ${Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(issue.input)}`,
+      })
+      .transform(Number)
+      .meta({ description: `${name}: a non-negative decimal integer` })
+  );
 }
 
 /** An optional `limit` query parameter in [1, max]. */
