@@ -44,3 +44,12 @@ export function certainlyClosed(window: number, headWindow: number, w: WindowHpa
   const windowsOpen = Math.ceil((w.time_window_delta_seconds * 1000) / windowMs);
   return window + 1 + windowsOpen < headWindow;
 }
+
+/**
+ * True when the put window of `window` cannot have opened: it opens at the timestamp of block
+ * (window+1)·bpw, which lies more than one window past the head. Judged on the head alone, so a
+ * far-future window costs no chain call (and no block number past what the chain can address).
+ */
+export function certainlyNotOpen(window: number, headWindow: number): boolean {
+  return window > headWindow + 1;
+}

@@ -244,6 +244,13 @@ describe("single upload", () => {
     const future = fileOf(alice, 500);
     const r3 = await put(app, 500, alice.uid, future, uploadHeaders(alice, 500, future));
     expect(await errorCode(r3)).toBe("UPLOAD_TOO_EARLY");
+    // One far past the head is refused on the head alone: no chain call, however far (its opening
+    // block would not even fit the chain's u32 block numbers).
+    const calls = { ...chain.calls };
+    const far = fileOf(alice, 300_000_000);
+    const r4 = await put(app, 300_000_000, alice.uid, far, uploadHeaders(alice, 300_000_000, far));
+    expect([r4.status, await errorCode(r4)]).toEqual([425, "UPLOAD_TOO_EARLY"]);
+    expect(chain.calls).toEqual(calls);
     const history = (await (await app.call(`/v1/miners/${alice.uid}/submissions`)).json()) as {
       refusals: { window: number; code: string }[];
     };

@@ -10,7 +10,13 @@ import { chainHead, multipartUploads, neurons, submissions, windows } from "../.
 import { EdgeError } from "../../schema/errors.ts";
 import type { LimitHparams } from "../../schema/hparams.ts";
 import { type UploadClaim, verifyClaim } from "../../schema/upload/upload-claim.ts";
-import { certainlyClosed, judgeReceipt, type PutWindow, windowOfBlock } from "../../schema/windows/window-math.ts";
+import {
+  certainlyClosed,
+  certainlyNotOpen,
+  judgeReceipt,
+  type PutWindow,
+  windowOfBlock,
+} from "../../schema/windows/window-math.ts";
 import { assertIntakeOpen, type IntakeState, intakeStateOf, latestIntakeSwitch } from "../admin/intake-pause.ts";
 import type { WorkerContext } from "../context.ts";
 import { log } from "../logging/log.ts";
@@ -167,8 +173,16 @@ export async function checkUploadState(ctx: WorkerContext, claim: UploadClaim): 
     // A request that starts after the close can only be received after it; long-gone windows
     // are judged without reading old blocks the node may have pruned.
     const headBlock = state.headBlock ?? (await ctx.clock.head()).number;
-    if (certainlyClosed(claim.window, windowOfBlock(headBlock, hparams.window), hparams.window)) {
+    const headWindow = windowOfBlock(headBlock, hparams.window);
+    if (certainlyClosed(claim.window, headWindow, hparams.window)) {
       throw new EdgeError("UPLOAD_TOO_LATE", `the put window of window ${claim.window} closed long ago`);
+    }
+    // A window D1 does not know yet, far past the head, is refused before the clock asks the chain.
+    if (!state.put && certainlyNotOpen(claim.window, headWindow)) {
+      throw new EdgeError(
+        "UPLOAD_TOO_EARLY",
+        `the put window of window ${claim.window} opens at block ${(claim.window + 1) * hparams.window.blocks_per_window}; the chain is at block ${headBlock} (window ${headWindow})`,
+      );
     }
     if (state.put && ctx.now() > state.put.closesAtMs) await assertInPutWindow(ctx, claim.window, ctx.now(), state.put);
     return state.put;
