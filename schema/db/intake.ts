@@ -59,7 +59,7 @@ export const uploadRefusals = sqliteTable(
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     window: integer("window").notNull(),
-    /** The uid named in the request path (not verified: the refusal may be why). */
+    /** The uid named in the request path, written only when the signing hotkey holds that uid. */
     uid: integer("uid").notNull(),
     hotkey: text("hotkey"),
     code: text("code").notNull(),
@@ -68,6 +68,24 @@ export const uploadRefusals = sqliteTable(
   },
   (t) => [index("upload_refusals_window").on(t.window, t.code), index("upload_refusals_uid").on(t.uid, t.window)],
 );
+
+/**
+ * Refusals that are not written under a uid, counted per window and code: those of a hotkey that
+ * does not own the uid it named (unregistered, or another uid's), whose rows would let anyone fill
+ * a miner's public record, and an owner's past MAX_REFUSAL_ROWS_PER_UID_WINDOW in one window.
+ */
+export const uploadRefusalCounts = sqliteTable(
+  "upload_refusal_counts",
+  {
+    window: integer("window").notNull(),
+    code: text("code").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.window, t.code] })],
+);
+
+/** Refusal rows one uid gets in one window; later ones are only counted (uploadRefusalCounts). */
+export const MAX_REFUSAL_ROWS_PER_UID_WINDOW = 16;
 
 export const MULTIPART_STATES = ["open", "completed", "aborted"] as const;
 

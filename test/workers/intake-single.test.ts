@@ -173,7 +173,7 @@ describe("single upload", () => {
     expect(history.refusals.filter((r) => r.window === 103)).toEqual([]);
   });
 
-  it("refuses a uid the hotkey does not hold, and records it", async () => {
+  it("refuses a uid the hotkey does not hold: counted for the window, never written into that uid's record", async () => {
     await recordPutWindow(104, -1000, 60_000);
     const file = fileOf(alice, 104);
     const res = await put(app, 104, bob.uid, file, uploadHeaders(alice, 104, file, { uid: bob.uid }));
@@ -181,7 +181,24 @@ describe("single upload", () => {
     const history = (await (await app.call(`/v1/miners/${bob.uid}/submissions`)).json()) as {
       refusals: { window: number; code: string }[];
     };
-    expect(history.refusals).toContainEqual(expect.objectContaining({ window: 104, code: "UID_MISMATCH" }));
+    expect(history.refusals.filter((r) => r.window === 104)).toEqual([]);
+    const report = (await (await app.call("/v1/windows/104")).json()) as { refusals: Record<string, number> };
+    expect(report.refusals).toMatchObject({ UID_MISMATCH: 1 });
+  });
+
+  it("writes at most 16 of an owner's refusals a window into its record, and counts the rest", async () => {
+    await recordPutWindow(109, 30_000, 48_000); // opens in 30 s: every attempt is early
+    for (let i = 0; i < 20; i++) {
+      const file = fileOf(alice, 109);
+      const res = await put(app, 109, alice.uid, file, uploadHeaders(alice, 109, file));
+      expect(await errorCode(res)).toBe("UPLOAD_TOO_EARLY");
+    }
+    const history = (await (await app.call(`/v1/miners/${alice.uid}/submissions`)).json()) as {
+      refusals: { window: number; code: string }[];
+    };
+    expect(history.refusals.filter((r) => r.window === 109)).toHaveLength(16);
+    const report = (await (await app.call("/v1/windows/109")).json()) as { refusals: Record<string, number> };
+    expect(report.refusals.UPLOAD_TOO_EARLY).toBe(20);
   });
 
   it("refuses an unregistered hotkey after at most one rate-limited metagraph refresh", async () => {
@@ -196,6 +213,13 @@ describe("single upload", () => {
     const again = await put(app, 105, other.uid, file, uploadHeaders(other, 105, file));
     expect(await errorCode(again)).toBe("HOTKEY_UNREGISTERED");
     expect(chain.calls.metagraph).toBe(before + 1);
+    // Neither is written under the uid it named; both are counted for the window.
+    const history = (await (await app.call(`/v1/miners/${outsider.uid}/submissions`)).json()) as {
+      refusals: { window: number }[];
+    };
+    expect(history.refusals.filter((r) => r.window === 105)).toEqual([]);
+    const report = (await (await app.call("/v1/windows/105")).json()) as { refusals: Record<string, number> };
+    expect(report.refusals).toMatchObject({ HOTKEY_UNREGISTERED: 2 });
   });
 
   it("accepts a hotkey the refresh finds registered on chain", async () => {

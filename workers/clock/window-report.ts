@@ -5,10 +5,11 @@
  */
 import { count, eq } from "drizzle-orm";
 import type { OuterStepJson, WindowReportJson } from "../../schema/api/public.ts";
-import { checkpoints, copyFlags, modelAdvances, submissions, uploadRefusals, windows } from "../../schema/db/index.ts";
+import { checkpoints, copyFlags, modelAdvances, submissions, windows } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import type { WorkerContext } from "../context.ts";
 import { putWindowJson } from "../http/json.ts";
+import { refusalsByCode } from "../intake/submission-records.ts";
 
 /** The report of a window; NOT_FOUND if the validator has no record of it. */
 export async function windowReport(ctx: WorkerContext, window: number): Promise<WindowReportJson> {
@@ -20,11 +21,7 @@ export async function windowReport(ctx: WorkerContext, window: number): Promise<
       .from(submissions)
       .where(eq(submissions.window, window))
       .groupBy(submissions.status),
-    ctx.db
-      .select({ code: uploadRefusals.code, n: count() })
-      .from(uploadRefusals)
-      .where(eq(uploadRefusals.window, window))
-      .groupBy(uploadRefusals.code),
+    refusalsByCode(ctx.db, window),
     ctx.db
       .select({ uid: copyFlags.offenderUid, grade: copyFlags.grade })
       .from(copyFlags)
@@ -60,7 +57,7 @@ export async function windowReport(ctx: WorkerContext, window: number): Promise<
     seed_block:
       row.seedBlock === null ? null : { number: row.seedBlock, hash: row.seedBlockHash, at_ms: row.seedBlockAtMs },
     submissions: Object.fromEntries(byStatus.map((r) => [r.status, r.n])),
-    refusals: Object.fromEntries(refusals.map((r) => [r.code, r.n])),
+    refusals,
     copies: copies.map((c) => ({ uid: c.uid, grade: c.grade })),
     outer_step: outerStep,
   };

@@ -13,6 +13,7 @@ import {
   modelAdvances,
   submissions,
   uidStates,
+  uploadRefusalCounts,
   uploadRefusals,
   windowScores,
   windows,
@@ -171,7 +172,13 @@ export async function overview(ctx: WorkerContext): Promise<OverviewView> {
       .select({ window: uploadRefusals.window, code: uploadRefusals.code, n: count() })
       .from(uploadRefusals)
       .where(inArray(uploadRefusals.window, latestWindows))
-      .groupBy(uploadRefusals.window, uploadRefusals.code),
+      .groupBy(uploadRefusals.window, uploadRefusals.code)
+      .unionAll(
+        db
+          .select({ window: uploadRefusalCounts.window, code: uploadRefusalCounts.code, n: uploadRefusalCounts.count })
+          .from(uploadRefusalCounts)
+          .where(inArray(uploadRefusalCounts.window, latestWindows)),
+      ),
     db
       .select({ window: copyFlags.window, n: count() })
       .from(copyFlags)
@@ -244,7 +251,7 @@ export async function overview(ctx: WorkerContext): Promise<OverviewView> {
     const out = new Map<number, Record<string, number>>();
     for (const r of rows) {
       const m = out.get(r.window) ?? {};
-      m[key(r)] = r.n;
+      m[key(r)] = (m[key(r)] ?? 0) + r.n; // refusals: rows under uids and those only counted
       out.set(r.window, m);
     }
     return out;

@@ -1,9 +1,9 @@
 /**
  * The checks every upload passes before any byte of it is stored: signature, registration,
  * replay, size limits, an existing submission, and whether its put window has already closed.
- * What D1 knows about all of these is read in one round trip. Refusals of a miner whose signature
- * verified are recorded; unsigned or forged requests are not (they prove nothing about who sent
- * them, and recording them would let anyone fill the table).
+ * What D1 knows about all of these is read in one round trip. A refusal whose signature verified
+ * is written under the uid only when the signing hotkey holds that uid, and only counted otherwise
+ * (recordRefusal); unsigned or forged requests are neither (they prove nothing about who sent them).
  */
 import { and, eq } from "drizzle-orm";
 import { chainHead, multipartUploads, neurons, submissions, windows } from "../../schema/db/index.ts";
@@ -23,7 +23,7 @@ import { log } from "../logging/log.ts";
 import { refreshForHotkey } from "../metagraph/metagraph.ts";
 import { recordRefusal } from "./submission-records.ts";
 
-/** Runs `step`; a refusal it throws is recorded against the (authenticated) uploader first. */
+/** Runs `step`; a refusal it throws is recorded first (under the uid if its own hotkey signed, else counted). */
 export async function recorded<T>(
   ctx: WorkerContext,
   who: { window: number; uid: number; hotkey: string },

@@ -1,8 +1,14 @@
 /**
  * Submissions and refused attempts in D1, and where gradients live in R2.
  */
-import { and, desc, eq, lt, or } from "drizzle-orm";
-import { submissions, uploadRefusals } from "../../schema/db/index.ts";
+import { and, count, desc, eq, lt, or, sql } from "drizzle-orm";
+import {
+  MAX_REFUSAL_ROWS_PER_UID_WINDOW,
+  neurons,
+  submissions,
+  uploadRefusalCounts,
+  uploadRefusals,
+} from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import { type Database, uniqueViolation } from "../d1.ts";
 import { log } from "../logging/log.ts";
@@ -53,14 +59,56 @@ export async function insertSubmission(db: Database, row: typeof submissions.$in
   }
 }
 
-/** Records a refused attempt of an authenticated miner. */
+/**
+ * Records a refused attempt whose signature verified. Only the uid's own hotkey (per D1's
+ * metagraph) writes a row under the uid, at most MAX_REFUSAL_ROWS_PER_UID_WINDOW a window; every
+ * other refusal is only counted per window and code, so no one can write into, or bury, another
+ * miner's record.
+ */
 export async function recordRefusal(
   db: Database,
   at: { window: number; uid: number; hotkey: string | null },
   error: EdgeError,
   receivedAtMs: number,
-): Promise<void> {
-  await db.insert(uploadRefusals).values({ ...at, code: error.code, message: error.message, receivedAtMs });
+): Promise<"row" | "counted"> {
+  const holder =
+    at.hotkey === null
+      ? undefined
+      : await db.select({ uid: neurons.uid }).from(neurons).where(eq(neurons.hotkey, at.hotkey)).get();
+  if (holder?.uid === at.uid) {
+    const written = await db.run(sql`
+      INSERT INTO upload_refusals (window, uid, hotkey, code, message, received_at_ms)
+      SELECT ${at.window}, ${at.uid}, ${at.hotkey}, ${error.code}, ${error.message}, ${receivedAtMs}
+      WHERE (SELECT count(*) FROM upload_refusals WHERE window = ${at.window} AND uid = ${at.uid})
+        < ${MAX_REFUSAL_ROWS_PER_UID_WINDOW}`);
+    if (written.meta.changes > 0) return "row";
+  }
+  await db
+    .insert(uploadRefusalCounts)
+    .values({ window: at.window, code: error.code, count: 1 })
+    .onConflictDoUpdate({
+      target: [uploadRefusalCounts.window, uploadRefusalCounts.code],
+      set: { count: sql`${uploadRefusalCounts.count} + 1` },
+    });
+  return "counted";
+}
+
+/** A window's refusals by code: the rows under uids and those only counted. */
+export async function refusalsByCode(db: Database, window: number): Promise<Record<string, number>> {
+  const [rows, counted] = await db.batch([
+    db
+      .select({ code: uploadRefusals.code, n: count() })
+      .from(uploadRefusals)
+      .where(eq(uploadRefusals.window, window))
+      .groupBy(uploadRefusals.code),
+    db
+      .select({ code: uploadRefusalCounts.code, n: uploadRefusalCounts.count })
+      .from(uploadRefusalCounts)
+      .where(eq(uploadRefusalCounts.window, window)),
+  ]);
+  const out: Record<string, number> = {};
+  for (const { code, n } of [...rows, ...counted]) out[code] = (out[code] ?? 0) + n;
+  return out;
 }
 
 /** A uid's submissions (newest window first) and refused attempts, before a window if given. */
