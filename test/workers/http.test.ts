@@ -20,4 +20,14 @@ describe("Worker HTTP surface", () => {
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: { code: "NOT_FOUND", message: "no route POST /v1/nope" } });
   });
+
+  it("answers a data file name that cannot exist, however long, with a coded 404 before any R2 call", async () => {
+    for (const name of ["x".repeat(3000), "train_000000.npy.extra", "..%2Fmanifest.json", "train-00000.bin"]) {
+      for (const method of ["GET", "HEAD"]) {
+        const res = await exports.default.fetch(`http://edge/v1/data/${name}`, { method });
+        expect(res.status, `${method} ${name.slice(0, 40)}`).toBe(404);
+        if (method === "GET") expect(((await res.json()) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
+      }
+    }
+  });
 });
