@@ -43,7 +43,8 @@ export async function checkHfConfig(dir: string, config: LlamaConfig): Promise<v
   try {
     json = JSON.parse(await readFile(file, "utf8"));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    const errno = (e as NodeJS.ErrnoException).code; // a system error name, not one of ours
+    if (errno === "ENOENT") return;
     throw modelFileFault("config_mismatch", file, `config.json is not readable JSON (${(e as Error).message})`);
   }
   // HF omits head_dim when it is hidden_size / heads, and tie_word_embeddings when it is its default, true.
