@@ -37,11 +37,19 @@ export async function chainWeightShares(
 }
 
 /** Weight share per persona (and "burn"), of all weight. */
-export function personaShares(weights: ReadonlyMap<number, number>, roster: Roster): Map<Persona | "burn", number> {
-  const out = new Map<Persona | "burn", number>([["burn", 0], ...PERSONAS.map((p) => [p, 0] as const)]);
+export function personaShares(
+  weights: ReadonlyMap<number, number>,
+  roster: Roster,
+): Map<Persona | "burn" | "other", number> {
+  const out = new Map<Persona | "burn" | "other", number>([
+    ["burn", 0],
+    ["other", 0],
+    ...PERSONAS.map((p) => [p, 0] as const),
+  ]);
   for (const [uid, w] of weights) {
-    const key = uid === roster.burnUid ? "burn" : roster.personas.get(uid);
-    if (key) out.set(key, (out.get(key) ?? 0) + w);
+    // "other": a uid outside the lineup (a miner someone brought to the local chain).
+    const key = uid === roster.burnUid ? "burn" : (roster.personas.get(uid) ?? "other");
+    out.set(key, (out.get(key) ?? 0) + w);
   }
   return out;
 }
@@ -91,7 +99,7 @@ function leastHonestShare(weights: ReadonlyMap<number, number>, roster: Roster):
 /** A markdown table of a run: held-out bpb and weight share per persona after each window. */
 export function runTable(records: readonly WindowRecord[], roster: Roster): string {
   const present = PERSONAS.filter((p) => [...roster.personas.values()].includes(p));
-  const head = ["window", "held-out bpb of θ_S", "of θ_{S+1}", ...present, "least honest miner", "burn"];
+  const head = ["window", "held-out bpb of θ_S", "of θ_{S+1}", ...present, "other uids", "least honest miner", "burn"];
   const rows = records.map((r) => {
     const shares = personaShares(r.chainWeights, roster);
     return [
@@ -99,6 +107,7 @@ export function runTable(records: readonly WindowRecord[], roster: Roster): stri
       bpb(r.report.outer_step?.heldout_bpb_before),
       bpb(r.report.outer_step?.heldout_bpb_after),
       ...present.map((p) => pct(shares.get(p) ?? 0)),
+      pct(shares.get("other") ?? 0),
       pct(leastHonestShare(r.chainWeights, roster)),
       pct(shares.get("burn") ?? 0),
     ];
