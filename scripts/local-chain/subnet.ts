@@ -155,3 +155,25 @@ export async function newBlocks(api: ApiPromise, count: number): Promise<number>
 export async function setHead(api: ApiPromise, hash: string): Promise<void> {
   await api.rpc("dev_setHead", hash);
 }
+
+/**
+ * Registers one more miner on a running local chain: funds //Name and //Name//hot (storage
+ * written through chopsticks' dev API, as the start-up funding is) and burns a registration of
+ * the hotkey from the coldkey. Returns its uid. The block producer (the pacer, or Instant mode)
+ * must be running.
+ */
+export async function registerMiner(
+  api: ApiPromise,
+  netuid: number,
+  name: string,
+): Promise<{ uid: number; hotkey: string }> {
+  const account = devAccount(name);
+  const funded = { providers: 1, data: { free: "1000000000000000" } };
+  await api.rpc("dev_setStorage", {
+    System: { Account: [account.coldkey, account.hotkey].map((pair) => [[pair.address], funded]) },
+  });
+  await send(api, api.tx.subtensorModule.burnedRegister(netuid, account.hotkey.address), account.coldkey);
+  const uid = (await api.query.subtensorModule.uids(netuid, account.hotkey.address)).toJSON();
+  if (typeof uid !== "number") throw new Error(`${account.hotkey.address} is not registered on netuid ${netuid}`);
+  return { uid, hotkey: account.hotkey.address };
+}

@@ -169,6 +169,9 @@ export async function startLocalNetwork(opts: NetworkOptions): Promise<LocalNetw
       `validator ${dev.url} (uid ${validatorUid}, netuid ${subnet.netuid}, profile ${profile}); chain ${chain.wsUrl}; ` +
         `runner and ${miners.length} miners started; logs in ${path.resolve(logDir)}`,
     );
+    log(
+      `a miner of your own: npm run register-miner -- --chain ${chain.wsUrl} --netuid ${subnet.netuid} --name NAME --url ${dev.url}`,
+    );
     return {
       url: dev.url,
       api,

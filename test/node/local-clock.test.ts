@@ -1,6 +1,8 @@
 // The local chain's clock (scripts/local-chain/pacer.ts) on the real subtensor runtime under
 // chopsticks, with a subnet of 8 named miners: blocks every 3 s stamped with the wall clock, read
 // back the way the validator reads them (PolkadotChainClient, timestamp.set inherents).
+import { execFileSync } from "node:child_process";
+import path from "node:path";
 import type { ApiPromise } from "@polkadot/api";
 import type { Option, u16 } from "@polkadot/types";
 import { hexToU8a } from "@polkadot/util";
@@ -9,6 +11,7 @@ import { accountUris, type LocalChain, startLocalChain } from "../../scripts/loc
 import { type PacedBlock, startPacer } from "../../scripts/local-chain/pacer.ts";
 import {
   connect,
+  devAccount,
   type LocalSubnet,
   minerNames,
   send,
@@ -99,6 +102,21 @@ describe.skipIf(!available)("the local chain's clock with a subnet of 8 miners",
     expect(neurons.map((x) => x.hotkey).sort()).toEqual(
       [subnet.owner, subnet.validator, ...subnet.miners].map((a) => a.hotkey.address).sort(),
     );
+  });
+
+  it("registers one more miner of one's own by name (npm run register-miner), funded on the spot", async () => {
+    const script = path.join(import.meta.dirname, "../../scripts/register-miner.ts");
+    const out = execFileSync(
+      process.execPath,
+      [script, "--chain", chain.wsUrl, "--netuid", String(subnet.netuid), "--name", "Mallory", "--url", "http://v"],
+      { encoding: "utf8", timeout: 120_000 },
+    );
+    const uid = 2 + MINERS.length;
+    const hotkey = devAccount("Mallory").hotkey.address;
+    expect(out).toContain(`registered //Mallory//hot (${hotkey}) on netuid ${subnet.netuid}: uid ${uid}`);
+    expect(out).toContain(`npm run miner -- --url http://v --hotkey //Mallory//hot --uid ${uid}`);
+    const { neurons } = await client.metagraph(subnet.netuid);
+    expect(neurons.find((x) => x.hotkey === hotkey)?.uid).toBe(uid);
   });
 
   describe("a pacer run of 9 blocks at 3 s with two transactions in flight", () => {
