@@ -15,7 +15,7 @@ import { buildTrainingGraph, LOSS, transformerManifest } from "../../gpu-runner/
 import type { ByteModelHparams } from "../../schema/hparams.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import { type ParameterSlot, parameterSlots } from "../../schema/model/manifest.ts";
-import { graphProbe } from "./support/finite-differences.ts";
+import { graphProbe, l2, lcg } from "./support/finite-differences.ts";
 
 const CORPUS = path.resolve(import.meta.dirname, "../../../shared/data/tinyshakespeare.txt");
 const text = existsSync(CORPUS)
@@ -27,21 +27,6 @@ function textBatch(batch: number, seqLen: number, stride = 10_007): Uint8Array {
   const out = new Uint8Array(batch * (seqLen + 1));
   for (let b = 0; b < batch; b++) out.set(text.subarray(b * stride, b * stride + seqLen + 1), b * (seqLen + 1));
   return out;
-}
-
-/** A small deterministic generator for picking coordinates and directions. */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function l2(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] as number) ** 2;
-  return Math.sqrt(s);
 }
 
 // Init std 0.2 rather than 0.02: at 0.02 the attention logits are ≈ 0 and the Wq/Wk gradients

@@ -14,7 +14,7 @@ import { LlamaGradientSession } from "../../gpu-runner/model/llama-gradient-sess
 import { llamaBatchFeeds, openModelSession, parameterFeeds } from "../../gpu-runner/model/session-io.ts";
 import { llamaManifest } from "../../schema/model/llama.ts";
 import { type ParameterSlot, parameterSlots } from "../../schema/model/manifest.ts";
-import { graphProbe } from "./support/finite-differences.ts";
+import { graphProbe, l2, lcg } from "./support/finite-differences.ts";
 import {
   type FixtureTensor,
   flatWeights,
@@ -23,21 +23,6 @@ import {
   readLlamaTensors,
   relativeToScale,
 } from "./support/llama-fixtures.ts";
-
-/** A small deterministic generator for picking coordinates and directions. */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function l2(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] as number) ** 2;
-  return Math.sqrt(s);
-}
 
 // float32 roundoff of the forward and backward, relative to each tensor's largest gradient.
 const TORCH_TOLERANCE = 1e-4;

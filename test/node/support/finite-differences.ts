@@ -42,3 +42,19 @@ export function graphProbe(opts: {
   }
   return { evaluate, centralDifference };
 }
+
+/** A small deterministic generator for picking coordinates and directions. */
+export function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** The Euclidean norm of a vector. */
+export function l2(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] as number) ** 2;
+  return Math.sqrt(s);
+}
