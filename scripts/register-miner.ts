@@ -34,7 +34,7 @@ try {
   const { uid, hotkey } = await registerMiner(api, netuid, values.name);
   console.log(`registered //${values.name}//hot (${hotkey}) on netuid ${netuid}: uid ${uid}`);
   console.log(
-    `run it: npm run miner -- --url ${values.url ?? "VALIDATOR_URL"} --hotkey //${values.name}//hot --uid ${uid}`,
+    `run it: npm run miner -- --url ${values.url ?? "<validator url>"} --hotkey //${values.name}//hot --uid ${uid}`,
   );
 } finally {
   await api.disconnect();
