@@ -31,6 +31,12 @@ export const ERROR_CODES = {
   },
   UNAUTHORIZED: { status: 401, stage: "request", summary: "A runner or admin token is missing or wrong." },
   NOT_FOUND: { status: 404, stage: "request", summary: "No such route or resource." },
+  RATE_LIMITED: {
+    status: 429,
+    stage: "request",
+    summary:
+      "Too many requests from this client address in the limiter's period (uploads and reads are counted apart); retry after the Retry-After header's seconds.",
+  },
   // request: admin routes (docs/DEPLOY.md, "Admin")
   ADMIN_DISABLED: {
     status: 503,

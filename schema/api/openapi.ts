@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ERROR_CODES, type ErrorCode } from "../errors.ts";
+import { rateLimitClass } from "./rate-limits.ts";
 import { errorBody } from "./responses.ts";
 
 export type HttpMethod = "get" | "post" | "put" | "delete";
@@ -144,7 +145,8 @@ function answer(a: Answer): JsonSchema {
 /** The catalog codes an operation may answer with, by HTTP status. */
 export function errorStatuses(op: Operation): Map<number, ErrorCode[]> {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of new Set([...REQUEST_ERRORS, ...(op.errors ?? [])])) {
+  const limited: ErrorCode[] = rateLimitClass(op) ? ["RATE_LIMITED"] : [];
+  for (const code of new Set([...REQUEST_ERRORS, ...limited, ...(op.errors ?? [])])) {
     const status = ERROR_CODES[code].status;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }

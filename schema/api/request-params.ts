@@ -3,6 +3,7 @@
  * /openapi.json documents them (schema/api/openapi.ts).
  */
 import { z } from "zod";
+import { historyCursorParam } from "./history-cursor.ts";
 
 /** 0, or up to 16 digits without a leading zero: a decimal that stays a safe integer. */
 export const DECIMAL_PATTERN = /^(0|[1-9][0-9]{0,15})$/;
@@ -55,6 +56,12 @@ export const dataFilePath = z.object({
 export const historyQuery = z.object({
   limit: limitParam(50),
   before: decimalParam("before").optional().meta({ description: "only windows before this one" }),
+});
+
+/** `?limit&cursor` of a uid's upload history, paged by cursor (schema/api/history-cursor.ts). */
+export const uploadHistoryQuery = z.object({
+  limit: limitParam(50),
+  cursor: historyCursorParam.optional(),
 });
 
 /** `?limit` of the weight sets, newest first. */

@@ -64,6 +64,7 @@ export const submissionResponse = z.object({ submission: submissionJson });
 export const submissionHistoryResponse = z.object({
   submissions: z.array(submissionJson),
   refusals: z.array(refusalJson),
+  next_cursor: z.string().nullable().meta({ description: "pass as `cursor` for the next page; null on the last page" }),
 });
 export const multipartCreatedResponse = z.object({
   upload_id: z.string(),

@@ -31,3 +31,54 @@ describe("Worker HTTP surface", () => {
     }
   });
 });
+
+describe("per-client rate limits (the Rate Limiting binding, as workerd runs it)", () => {
+  /** Waits for the start of a limiter period, so that no period boundary falls inside a burst. */
+  async function startOfPeriod(): Promise<void> {
+    while (Date.now() % 10_000 > 3_000) await new Promise((r) => setTimeout(r, 100));
+  }
+  const from = (ip: string, init: RequestInit = {}) => ({
+    ...init,
+    headers: { ...init.headers, "CF-Connecting-IP": ip },
+  });
+
+  it("answers the 601st read of one client in a period with 429 RATE_LIMITED and Retry-After; other clients go on", async () => {
+    await startOfPeriod();
+    const statuses: number[] = [];
+    for (let i = 0; i < 600; i++)
+      statuses.push((await exports.default.fetch("http://edge/v1/hparams", from("198.51.100.7"))).status);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    const limited = await exports.default.fetch("http://edge/v1/hparams", from("198.51.100.7"));
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("Retry-After")).toBe("10");
+    expect(((await limited.json()) as { error: { code: string } }).error.code).toBe("RATE_LIMITED");
+    // another client, and the same client's uploads, are counted apart
+    expect((await exports.default.fetch("http://edge/v1/hparams", from("198.51.100.8"))).status).toBe(200);
+    const upload = await exports.default.fetch("http://edge/v1/gradients/1/1", from("198.51.100.7", { method: "PUT" }));
+    expect(((await upload.json()) as { error: { code: string } }).error.code).toBe("SIGNATURE_MISSING");
+  });
+
+  it("counts every upload request, refused or not, and stops the 121st before any check", async () => {
+    await startOfPeriod();
+    const codes = new Set<string>();
+    for (let i = 0; i < 120; i++) {
+      const res = await exports.default.fetch("http://edge/v1/gradients/1/1", from("198.51.100.9", { method: "PUT" }));
+      codes.add(((await res.json()) as { error: { code: string } }).error.code);
+    }
+    expect([...codes]).toEqual(["SIGNATURE_MISSING"]);
+    const res = await exports.default.fetch("http://edge/v1/gradients/1/1", from("198.51.100.9", { method: "PUT" }));
+    expect(res.status).toBe(429);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("RATE_LIMITED");
+  });
+
+  it("never limits runner routes (they carry the validator's own tokens)", async () => {
+    await startOfPeriod();
+    for (let i = 0; i < 130; i++) {
+      const res = await exports.default.fetch(
+        "http://edge/v1/runner/leases",
+        from("198.51.100.10", { method: "POST" }),
+      );
+      expect(res.status).toBe(401);
+    }
+  });
+});

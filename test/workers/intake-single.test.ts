@@ -2,7 +2,7 @@
 // Each test starts from the empty world with the manifest and two registered miners.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { runners, submissions } from "../../schema/db/index.ts";
+import { runners, submissions, uploadRefusals } from "../../schema/db/index.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import { tokenHash } from "../../workers/runners/runner-auth.ts";
 import { buildGradient, IDENTITY, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
@@ -199,6 +199,64 @@ describe("single upload", () => {
     expect(history.refusals.filter((r) => r.window === 109)).toHaveLength(16);
     const report = (await (await app.call("/v1/windows/109")).json()) as { refusals: Record<string, number> };
     expect(report.refusals.UPLOAD_TOO_EARLY).toBe(20);
+  });
+
+  it("pages a uid's history by cursor: every entry once, in order, however the refusals fall", async () => {
+    // windows 200..205: a submission in every other window, 0..5 refusals in each
+    const expected: string[] = [];
+    for (let w = 205; w >= 200; w--) {
+      if (w % 2 === 0) {
+        await db.insert(submissions).values({
+          ...{ window: w, uid: alice.uid, hotkey: alice.hotkey, objectKey: `k/${w}`, sizeBytes: 1 },
+          ...{ sha256: "00".repeat(32), receivedAtMs: w, signature: `s-${w}`, status: "valid" },
+        });
+        expected.push(`s${w}`);
+      }
+      // inserted oldest first; received_at_ms names each one
+      for (let i = 0; i < w - 200; i++)
+        await db.insert(uploadRefusals).values({
+          window: w,
+          uid: alice.uid,
+          hotkey: alice.hotkey,
+          code: "UPLOAD_TOO_LATE",
+          message: "m",
+          receivedAtMs: i,
+        });
+      for (let i = w - 201; i >= 0; i--) expected.push(`r${w}.${i}`);
+    }
+    for (const limit of [1, 4, 7, 200]) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page = (await (
+          await app.call(`/v1/miners/${alice.uid}/submissions?limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`)
+        ).json()) as {
+          submissions: { window: number }[];
+          refusals: { window: number; received_at_ms: number }[];
+          next_cursor: string | null;
+        };
+        const entries = [
+          ...page.submissions.map((s) => ({ key: `s${s.window}`, window: s.window, rank: 0, id: 0 })),
+          ...page.refusals.map((r) => ({
+            key: `r${r.window}.${r.received_at_ms}`,
+            window: r.window,
+            rank: 1,
+            id: r.received_at_ms,
+          })),
+        ].sort((a, b) => b.window - a.window || a.rank - b.rank || b.id - a.id);
+        expect(entries.length).toBeLessThanOrEqual(limit);
+        seen.push(...entries.map((e) => e.key));
+        cursor = page.next_cursor;
+        pages++;
+      } while (cursor !== null && pages < 100);
+      expect(seen, `limit ${limit}`).toEqual(expected);
+      expect(pages).toBe(Math.max(1, Math.ceil(expected.length / limit)));
+    }
+    for (const bad of ["x", "1.2.3", "99999999999999999.0.1", "1.0.1;drop", "1".repeat(41)]) {
+      const res = await app.call(`/v1/miners/${alice.uid}/submissions?cursor=${encodeURIComponent(bad)}`);
+      expect([res.status, await errorCode(res)], bad).toEqual([400, "BAD_REQUEST"]);
+    }
   });
 
   it("refuses an unregistered hotkey after at most one rate-limited metagraph refresh", async () => {

@@ -34,7 +34,8 @@ describe("GET /openapi.json", () => {
     expect(doc.components.schemas.Error).toMatchObject({ required: ["error"] });
     const scores = doc.paths["/v1/miners/{uid}/scores"]?.get;
     expect(scores?.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(["path:uid", "query:limit", "query:before"]);
-    expect(Object.keys(scores?.responses ?? {})).toEqual(["200", "400", "404", "500"]);
+    // a public read: rate-limited per client (429), unlike the runner and admin routes
+    expect(Object.keys(scores?.responses ?? {})).toEqual(["200", "400", "404", "429", "500"]);
     const upload = doc.paths["/v1/gradients/{window}/{uid}"]?.put;
     expect(upload?.parameters?.filter((p) => p.in === "header").map((p) => p.name)).toEqual([
       "X-Templar-Hotkey",

@@ -35,5 +35,10 @@ export function toEdgeError(err: unknown): EdgeError {
 export function errorResponse(err: unknown): Response {
   const e = toEdgeError(err);
   const body: ErrorBody = { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
-  return Response.json(body, { status: e.status });
+  // A rate-limited client is told when to come back (RFC 9110 §10.2.3), in the header clients read.
+  const retryAfter = e.code === "RATE_LIMITED" ? e.details?.retry_after_s : undefined;
+  return Response.json(body, {
+    status: e.status,
+    ...(retryAfter !== undefined ? { headers: { "Retry-After": String(retryAfter) } } : {}),
+  });
 }

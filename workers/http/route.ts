@@ -1,6 +1,6 @@
 /**
  * A route is its operation (schema/api/openapi.ts) declared once, beside its handler: the app
- * serves it by that declaration (its auth, then its path parameters, query, headers and JSON
+ * serves it by that declaration (its client's rate limit, its auth, then its path parameters, query, headers and JSON
  * body, each parsed with the declared schema) and /openapi.json documents it from the same
  * object, so what is documented is what is enforced.
  */
@@ -11,6 +11,7 @@ import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
 import { assertAdmin } from "../admin/admin-auth.ts";
 import type { WorkerContext } from "../context.ts";
 import { authenticatedRunner, type RunnerRow } from "../runners/runner-auth.ts";
+import { enforceRateLimit } from "./rate-limit.ts";
 import type { AppEnv } from "./request-context.ts";
 import { headerObject, type IssueCode, jsonBody, parseRequest } from "./validate.ts";
 
@@ -90,8 +91,9 @@ async function routeInput(c: Context<AppEnv>, spec: RouteSpec): Promise<RouteInp
 /** Serves each route on the app by its declaration. */
 export function serveRoutes(app: Hono<AppEnv>, routes: readonly Route[]): void {
   for (const r of routes) {
-    app.on(r.operation.method.toUpperCase(), r.operation.path, async (c) =>
-      r.handler(c, await routeInput(c, r.operation)),
-    );
+    app.on(r.operation.method.toUpperCase(), r.operation.path, async (c) => {
+      await enforceRateLimit(c.env, r.operation, c.req.raw.headers);
+      return r.handler(c, await routeInput(c, r.operation));
+    });
   }
 }

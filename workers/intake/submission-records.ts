@@ -2,6 +2,7 @@
  * Submissions and refused attempts in D1, and where gradients live in R2.
  */
 import { and, count, desc, eq, lt, or, sql } from "drizzle-orm";
+import type { HistoryCursor } from "../../schema/api/history-cursor.ts";
 import {
   MAX_REFUSAL_ROWS_PER_UID_WINDOW,
   neurons,
@@ -111,30 +112,73 @@ export async function refusalsByCode(db: Database, window: number): Promise<Reco
   return out;
 }
 
-/** A uid's submissions (newest window first) and refused attempts, before a window if given. */
+/** One page of a uid's history: its entries in history order and where the next page starts. */
+export interface UploadHistoryPage {
+  readonly submissions: SubmissionRow[];
+  readonly refusals: RefusalRow[];
+  readonly next: HistoryCursor | null;
+}
+
+/**
+ * A page of a uid's upload history after `cursor` (schema/api/history-cursor.ts for the order).
+ * Each table is read for at most limit + 1 rows past the cursor by its (uid, window) index, so
+ * a page costs two bounded reads however many refusals a window holds.
+ */
 export async function uidHistory(
   db: Database,
   uid: number,
   limit: number,
-  beforeWindow?: number,
-): Promise<{ submissions: SubmissionRow[]; refusals: RefusalRow[] }> {
-  const before = (col: typeof submissions.window | typeof uploadRefusals.window) =>
-    beforeWindow === undefined ? undefined : lt(col, beforeWindow);
+  cursor?: HistoryCursor,
+): Promise<UploadHistoryPage> {
+  // A window's submission precedes its refusals: after the submission of window w come w's
+  // refusals; after a refusal of w, only w's older refusals.
+  const subsAfter = cursor && lt(submissions.window, cursor.window);
+  const refusalsAfter =
+    cursor &&
+    or(
+      lt(uploadRefusals.window, cursor.window),
+      and(
+        eq(uploadRefusals.window, cursor.window),
+        cursor.kind === "submission" ? undefined : lt(uploadRefusals.id, cursor.id),
+      ),
+    );
   const [subs, refusals] = await db.batch([
     db
       .select()
       .from(submissions)
-      .where(and(eq(submissions.uid, uid), before(submissions.window)))
+      .where(and(eq(submissions.uid, uid), subsAfter))
       .orderBy(desc(submissions.window))
-      .limit(limit),
+      .limit(limit + 1),
     db
       .select()
       .from(uploadRefusals)
-      .where(and(eq(uploadRefusals.uid, uid), before(uploadRefusals.window)))
-      .orderBy(desc(uploadRefusals.window), desc(uploadRefusals.receivedAtMs))
-      .limit(limit),
+      .where(and(eq(uploadRefusals.uid, uid), refusalsAfter))
+      .orderBy(desc(uploadRefusals.window), desc(uploadRefusals.id))
+      .limit(limit + 1),
   ]);
-  return { submissions: subs, refusals };
+  // Merge the two in history order and keep the first `limit`.
+  const page: ({ kind: "submission"; row: SubmissionRow } | { kind: "refusal"; row: RefusalRow })[] = [];
+  let s = 0;
+  let r = 0;
+  while (page.length <= limit && (s < subs.length || r < refusals.length)) {
+    const sub = subs[s];
+    const ref = refusals[r];
+    if (sub && (!ref || sub.window >= ref.window)) {
+      page.push({ kind: "submission", row: sub });
+      s++;
+    } else if (ref) {
+      page.push({ kind: "refusal", row: ref });
+      r++;
+    }
+  }
+  const more = page.length > limit;
+  const shown = page.slice(0, limit);
+  const last = shown.at(-1);
+  return {
+    submissions: shown.flatMap((e) => (e.kind === "submission" ? [e.row] : [])),
+    refusals: shown.flatMap((e) => (e.kind === "refusal" ? [e.row] : [])),
+    next: more && last ? { window: last.row.window, kind: last.kind, id: last.row.id } : null,
+  };
 }
 
 /** Sets a submission's verdict, only while it is still in one of the `from` states. */

@@ -1,6 +1,7 @@
 /** A submission's status and verdict; a uid's history. */
+import { formatHistoryCursor } from "../../schema/api/history-cursor.ts";
 import { jsonAnswer } from "../../schema/api/openapi.ts";
-import { historyQuery, uidPath, windowUidPath } from "../../schema/api/request-params.ts";
+import { uidPath, uploadHistoryQuery, windowUidPath } from "../../schema/api/request-params.ts";
 import { submissionHistoryResponse, submissionResponse } from "../../schema/api/responses.ts";
 import { refusalJson, submissionJson } from "../http/json.ts";
 import { route } from "../http/route.ts";
@@ -26,16 +27,17 @@ export const submissionRoutes = [
       method: "get",
       path: "/v1/miners/:uid/submissions",
       tag: "results",
-      summary: "A uid's submissions and refused uploads, newest first",
+      summary: "A uid's submissions and refused uploads, newest first, paged by cursor",
       pathParams: uidPath,
-      query: historyQuery,
+      query: uploadHistoryQuery,
       answers: [jsonAnswer(200, "the history", submissionHistoryResponse)],
     },
     async (c, { ctx, params, query }) => {
-      const history = await uidHistory(ctx.db, params.uid, query.limit, query.before);
+      const page = await uidHistory(ctx.db, params.uid, query.limit, query.cursor);
       return c.json({
-        submissions: history.submissions.map(submissionJson),
-        refusals: history.refusals.map(refusalJson),
+        submissions: page.submissions.map(submissionJson),
+        refusals: page.refusals.map(refusalJson),
+        next_cursor: page.next && formatHistoryCursor(page.next),
       });
     },
   ),
