@@ -38,8 +38,9 @@ export const ERROR_CODES = {
       "Too many requests from this client address in the limiter's period (uploads and reads are counted apart); retry after the Retry-After header's seconds.",
   },
   // request: admin routes (docs/DEPLOY.md, "Admin")
+  // 403, not 5xx: anyone can ask, and no retry will succeed until the operator sets the secret.
   ADMIN_DISABLED: {
-    status: 503,
+    status: 403,
     stage: "request",
     summary: "Admin routes are off: the deployment has no ADMIN_TOKEN secret.",
   },

@@ -66,6 +66,8 @@ export interface NetworkOptions {
   readonly log: (line: string) => void;
   /** The hparams profile (default `local`; `llama-tiny` runs the llama family on the same clock). */
   readonly profile?: string;
+  /** Start the runner and one miner process per lineup entry (default); false only registers the lineup's hotkeys. */
+  readonly processes?: boolean;
 }
 
 /** Starts a Node script of this repository with its output in `logDir/name.log`. */
@@ -142,8 +144,11 @@ export async function startLocalNetwork(opts: NetworkOptions): Promise<LocalNetw
       await ticks;
     });
 
-    const token = await registerRunner("local-runner", persist);
-    processes.push(startProcess(logDir, "runner", "gpu-runner/main.ts", ["--url", dev.url, `--token=${token}`]));
+    const startProcesses = opts.processes ?? true;
+    if (startProcesses) {
+      const token = await registerRunner("local-runner", persist);
+      processes.push(startProcess(logDir, "runner", "gpu-runner/main.ts", ["--url", dev.url, `--token=${token}`]));
+    }
 
     const miners: NetworkMiner[] = [];
     for (const [i, spec] of opts.lineup.entries()) {
@@ -155,7 +160,7 @@ export async function startLocalNetwork(opts: NetworkOptions): Promise<LocalNetw
         workDir: path.join(opts.dir, "miners", spec.name),
       });
     }
-    for (const m of miners) {
+    for (const m of startProcesses ? miners : []) {
       const copyFrom = m.copies ? miners.find((v) => v.name === m.copies)?.workDir : undefined;
       processes.push(
         startProcess(logDir, m.name, "scripts/miner.ts", [
@@ -167,7 +172,7 @@ export async function startLocalNetwork(opts: NetworkOptions): Promise<LocalNetw
     }
     log(
       `validator ${dev.url} (uid ${validatorUid}, netuid ${subnet.netuid}, profile ${profile}); chain ${chain.wsUrl}; ` +
-        `runner and ${miners.length} miners started; logs in ${path.resolve(logDir)}`,
+        `${startProcesses ? `runner and ${miners.length} miners started` : `${miners.length} miners registered`}; logs in ${path.resolve(logDir)}`,
     );
     log(
       `a miner of your own: npm run register-miner -- --chain ${chain.wsUrl} --netuid ${subnet.netuid} --name NAME --url ${dev.url}`,

@@ -22,7 +22,7 @@ export type UploadOutcome =
   | { readonly accepted: false; readonly status: number; readonly code: string; readonly message: string };
 
 /** The upload headers every request of one upload carries. */
-function signedHeaders(signer: HotkeySigner, target: UploadTarget, file: Uint8Array): Record<string, string> {
+export function signedHeaders(signer: HotkeySigner, target: UploadTarget, file: Uint8Array): Record<string, string> {
   const sha256 = createHash("sha256").update(file).digest("hex");
   const message = signedMessage({ ...target, sha256, size: file.length });
   return {

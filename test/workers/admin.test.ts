@@ -69,9 +69,9 @@ function upload(window: number) {
 }
 
 describe("admin token", () => {
-  it("without the ADMIN_TOKEN secret, admin routes are off (ADMIN_DISABLED, 503)", async () => {
+  it("without the ADMIN_TOKEN secret, admin routes are off (ADMIN_DISABLED, 403: not a server fault)", async () => {
     const res = await appWith({})("/v1/admin/intake", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
-    expect(res.status).toBe(503);
+    expect(res.status).toBe(403);
     expect((await errorOf(res)).code).toBe("ADMIN_DISABLED");
   });
 

@@ -25,6 +25,8 @@ export interface RouteSpec extends Operation {
   readonly headerIssue?: IssueCode;
   /** The message when the body is not JSON. */
   readonly bodyHint?: string;
+  /** Called with each refusal of the request (its raw path parameters), before it is answered. */
+  readonly onRefusal?: (ctx: WorkerContext, rawParams: Record<string, string>, error: EdgeError) => Promise<void>;
 }
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -93,7 +95,14 @@ export function serveRoutes(app: Hono<AppEnv>, routes: readonly Route[]): void {
   for (const r of routes) {
     app.on(r.operation.method.toUpperCase(), r.operation.path, async (c) => {
       await enforceRateLimit(c.env, r.operation, c.req.raw.headers);
-      return r.handler(c, await routeInput(c, r.operation));
+      const { onRefusal } = r.operation;
+      if (!onRefusal) return r.handler(c, await routeInput(c, r.operation));
+      try {
+        return await r.handler(c, await routeInput(c, r.operation));
+      } catch (e) {
+        if (e instanceof EdgeError && e.status < 500) await onRefusal(c.get("ctx"), c.req.param(), e);
+        throw e;
+      }
     });
   }
 }

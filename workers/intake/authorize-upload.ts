@@ -8,7 +8,7 @@
 import { and, eq } from "drizzle-orm";
 import { chainHead, multipartUploads, neurons, submissions, windows } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
-import type { LimitHparams } from "../../schema/hparams.ts";
+import type { LimitHparams, WindowHparams } from "../../schema/hparams.ts";
 import { type UploadClaim, verifyClaim } from "../../schema/upload/upload-claim.ts";
 import {
   certainlyClosed,
@@ -144,14 +144,31 @@ export async function authorizeUpload(
 }
 
 /**
- * The checks after the signature and the size limits, on what D1 knows: intake not paused by the
- * operator, registration (with one
- * rate-limited refresh for an unknown hotkey), replay, an existing submission, a closed window.
+ * Refuses, unrecorded, a window long closed or not open for more than a window yet: the sender
+ * picks the window, so recording these would let anyone add rows (one per window) without bound.
+ */
+function assertWindowNearHead(claim: UploadClaim, headWindow: number, known: PutWindow | null, w: WindowHparams): void {
+  if (certainlyClosed(claim.window, headWindow, w))
+    throw new EdgeError("UPLOAD_TOO_LATE", `the put window of window ${claim.window} closed long ago`);
+  // A window D1 does not know yet, far past the head, is refused before the clock asks the chain.
+  if (!known && certainlyNotOpen(claim.window, headWindow))
+    throw new EdgeError(
+      "UPLOAD_TOO_EARLY",
+      `the put window of window ${claim.window} opens at block ${(claim.window + 1) * w.blocks_per_window}; the chain is at window ${headWindow}`,
+    );
+}
+
+/**
+ * The checks after the signature and the size limits, on what D1 knows: a window near the head,
+ * intake not paused by the operator, registration (with one rate-limited refresh for an unknown
+ * hotkey), replay, an existing submission, a closed put window.
  */
 export async function checkUploadState(ctx: WorkerContext, claim: UploadClaim): Promise<PutWindow | null> {
+  const { hparams, netuid } = ctx.config;
+  const state = await readUploadState(ctx, claim);
+  const headBlock = state.headBlock ?? (await ctx.clock.head()).number;
+  assertWindowNearHead(claim, windowOfBlock(headBlock, hparams.window), state.put, hparams.window);
   return recorded(ctx, claim, async () => {
-    const { hparams, netuid } = ctx.config;
-    const state = await readUploadState(ctx, claim);
     assertIntakeOpen(state.intake);
     const uid =
       state.uid ??
@@ -169,20 +186,6 @@ export async function checkUploadState(ctx: WorkerContext, claim: UploadClaim): 
     if (state.signatureUsed) throw new EdgeError("SIGNATURE_REPLAYED", "this signature was already used for an upload");
     if (state.submissionExists) {
       throw new EdgeError("SUBMISSION_EXISTS", `uid ${claim.uid} already has a submission for window ${claim.window}`);
-    }
-    // A request that starts after the close can only be received after it; long-gone windows
-    // are judged without reading old blocks the node may have pruned.
-    const headBlock = state.headBlock ?? (await ctx.clock.head()).number;
-    const headWindow = windowOfBlock(headBlock, hparams.window);
-    if (certainlyClosed(claim.window, headWindow, hparams.window)) {
-      throw new EdgeError("UPLOAD_TOO_LATE", `the put window of window ${claim.window} closed long ago`);
-    }
-    // A window D1 does not know yet, far past the head, is refused before the clock asks the chain.
-    if (!state.put && certainlyNotOpen(claim.window, headWindow)) {
-      throw new EdgeError(
-        "UPLOAD_TOO_EARLY",
-        `the put window of window ${claim.window} opens at block ${(claim.window + 1) * hparams.window.blocks_per_window}; the chain is at block ${headBlock} (window ${headWindow})`,
-      );
     }
     if (state.put && ctx.now() > state.put.closesAtMs) await assertInPutWindow(ctx, claim.window, ctx.now(), state.put);
     return state.put;

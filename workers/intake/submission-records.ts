@@ -3,14 +3,18 @@
  */
 import { and, count, desc, eq, lt, or, sql } from "drizzle-orm";
 import type { HistoryCursor } from "../../schema/api/history-cursor.ts";
+import { DECIMAL_PATTERN } from "../../schema/api/request-params.ts";
 import {
+  chainHead,
   MAX_REFUSAL_ROWS_PER_UID_WINDOW,
   neurons,
   submissions,
   uploadRefusalCounts,
   uploadRefusals,
 } from "../../schema/db/index.ts";
-import { EdgeError } from "../../schema/errors.ts";
+import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
+import { certainlyClosed, certainlyNotOpen, windowOfBlock } from "../../schema/windows/window-math.ts";
+import type { WorkerContext } from "../context.ts";
 import { type Database, uniqueViolation } from "../d1.ts";
 import { log } from "../logging/log.ts";
 
@@ -62,7 +66,7 @@ export async function insertSubmission(db: Database, row: typeof submissions.$in
 
 /**
  * Records a refused attempt whose signature verified. Only the uid's own hotkey (per D1's
- * metagraph) writes a row under the uid, at most MAX_REFUSAL_ROWS_PER_UID_WINDOW a window; every
+ * metagraph), with a signature not used before, writes a row under the uid, at most MAX_REFUSAL_ROWS_PER_UID_WINDOW a window; every
  * other refusal is only counted per window and code, so no one can write into, or bury, another
  * miner's record.
  */
@@ -76,7 +80,8 @@ export async function recordRefusal(
     at.hotkey === null
       ? undefined
       : await db.select({ uid: neurons.uid }).from(neurons).where(eq(neurons.hotkey, at.hotkey)).get();
-  if (holder?.uid === at.uid) {
+  // A replayed signature proves only that the hotkey once signed, not that its owner is asking.
+  if (holder?.uid === at.uid && error.code !== "SIGNATURE_REPLAYED") {
     const written = await db.run(sql`
       INSERT INTO upload_refusals (window, uid, hotkey, code, message, received_at_ms)
       SELECT ${at.window}, ${at.uid}, ${at.hotkey}, ${error.code}, ${error.message}, ${receivedAtMs}
@@ -84,14 +89,47 @@ export async function recordRefusal(
         < ${MAX_REFUSAL_ROWS_PER_UID_WINDOW}`);
     if (written.meta.changes > 0) return "row";
   }
+  await countRefusal(db, at.window, error.code);
+  return "counted";
+}
+
+/** Refusals of an upload's claim that come before any signature is proven (headers, the signature itself). */
+const UNPROVEN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  "SIGNATURE_MISSING",
+  "SIGNATURE_INVALID",
+  "BAD_REQUEST",
+]);
+
+/** Adds one to a window's count of refusals with `code`. */
+async function countRefusal(db: Database, window: number, code: ErrorCode): Promise<void> {
   await db
     .insert(uploadRefusalCounts)
-    .values({ window: at.window, code: error.code, count: 1 })
+    .values({ window, code, count: 1 })
     .onConflictDoUpdate({
       target: [uploadRefusalCounts.window, uploadRefusalCounts.code],
       set: { count: sql`${uploadRefusalCounts.count} + 1` },
     });
-  return "counted";
+}
+
+/**
+ * Counts a refusal that came before any signature was proven (missing, malformed or forged
+ * claim headers) for the window its path names — only a window near the chain head, so that
+ * no sender can make the counts grow one window at a time.
+ */
+export async function countUnprovenRefusal(
+  ctx: WorkerContext,
+  rawParams: Record<string, string>,
+  error: EdgeError,
+): Promise<void> {
+  const window = Number(rawParams.window);
+  if (!UNPROVEN_CODES.has(error.code) || !DECIMAL_PATTERN.test(rawParams.window ?? "") || !Number.isSafeInteger(window))
+    return;
+  const head = await ctx.db.select({ block: chainHead.block }).from(chainHead).where(eq(chainHead.id, 1)).get();
+  if (!head) return;
+  const w = ctx.config.hparams.window;
+  const headWindow = windowOfBlock(head.block, w);
+  if (certainlyClosed(window, headWindow, w) || certainlyNotOpen(window, headWindow)) return;
+  await countRefusal(ctx.db, window, error.code);
 }
 
 /** A window's refusals by code: the rows under uids and those only counted. */

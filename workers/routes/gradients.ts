@@ -20,6 +20,7 @@ import { route } from "../http/route.ts";
 import { readGradient } from "../intake/gradient-download.ts";
 import { abortMultipart, completeMultipart, createMultipart, uploadPart } from "../intake/multipart-upload.ts";
 import { acceptSingleUpload } from "../intake/single-upload.ts";
+import { countUnprovenRefusal } from "../intake/submission-records.ts";
 import { claimIssueCode, claimOf } from "../intake/upload-claim.ts";
 
 /** Every upload refusal, and the chain being down while the uploader is looked up. */
@@ -54,6 +55,7 @@ export const gradientRoutes = [
       headers: singleUploadHeaders,
       missingHeader: "SIGNATURE_MISSING",
       headerIssue: claimIssueCode,
+      onRefusal: countUnprovenRefusal,
       body: "binary",
       answers: [
         jsonAnswer(202, "received: the verdict follows (GET /v1/submissions/{window}/{uid})", submissionResponse),
@@ -77,6 +79,7 @@ export const gradientRoutes = [
       headers: multipartCreateHeaders,
       missingHeader: "SIGNATURE_MISSING",
       headerIssue: claimIssueCode,
+      onRefusal: countUnprovenRefusal,
       answers: [jsonAnswer(201, "the session", multipartCreatedResponse)],
       errors: UPLOAD_ERRORS,
     },

@@ -1,0 +1,156 @@
+/**
+ * Sends hostile traffic (attack-classes.ts) at a validator and checks every answer: never a
+ * 5xx, never a hang, every refusal a JSON error body with a catalog code the class allows.
+ * Each request comes from its own client address (CF-Connecting-IP, which `wrangler dev`
+ * passes through as Cloudflare's edge would set it), except a class sent from one client to
+ * spend its rate limit.
+ */
+import { isErrorCode } from "../../schema/errors.ts";
+import { type Arena, ATTACK_CLASSES, type AttackClass, FLOOD_CLASS } from "./attack-classes.ts";
+
+/** What one class's requests got. */
+export interface ClassTally {
+  readonly name: string;
+  sent: number;
+  readonly byStatus: Map<number, number>;
+  readonly byCode: Map<string, number>;
+  slowestMs: number;
+  /** Answers that break a rule, described (the first few of each class). */
+  readonly violations: string[];
+  violationCount: number;
+}
+
+export interface TrafficReport {
+  readonly classes: readonly ClassTally[];
+  readonly requests: number;
+  readonly seconds: number;
+  readonly violations: number;
+}
+
+export interface TrafficOptions {
+  /** Requests of the classes sent in turn (the flood lane's come on top). */
+  readonly requests: number;
+  readonly concurrency: number;
+  /** Concurrent senders of the one-client flood, for as long as the other classes run (0: none). */
+  readonly floodConcurrency?: number;
+  /** The arena as of now: overheard uploads grow while the traffic runs. */
+  readonly arena: () => Arena;
+  /** Called every `progressEvery` requests. */
+  readonly progress?: (done: number, total: number) => void;
+  readonly progressEvery?: number;
+  /** A request not answered within this is a hang (a violation). */
+  readonly timeoutMs?: number;
+}
+
+const ONE_CLIENT = "198.18.0.1";
+
+/** A distinct private address per request: no ordinary class ever meets a rate limit. */
+const clientAddress = (n: number) => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+
+/** Checks one answer against the class's rules; returns what is wrong, or null. */
+async function judge(cls: AttackClass, method: string, res: Response): Promise<{ code?: string; wrong?: string }> {
+  const text = await res.text();
+  if (res.status >= 500) return { wrong: `${res.status}: ${text.slice(0, 160)}` };
+  if (res.status < 300) return cls.mayPass ? {} : { wrong: `${res.status}: a ${method} this class must never pass` };
+  if (method === "HEAD") {
+    // a HEAD answer has no body; its headers say it is the JSON refusal a GET gets
+    const json = res.headers.get("Content-Type")?.includes("application/json");
+    return json ? { code: `HEAD ${res.status}` } : { wrong: `HEAD ${res.status} without the JSON content type` };
+  }
+  let code: unknown;
+  try {
+    code = (JSON.parse(text) as { error?: { code?: unknown } }).error?.code;
+  } catch {
+    return { wrong: `${res.status} with a body that is not JSON: ${text.slice(0, 120)}` };
+  }
+  if (typeof code !== "string" || !isErrorCode(code))
+    return { code: String(code), wrong: `${res.status}: no catalog code in ${text.slice(0, 120)}` };
+  if (!cls.refusals.includes(code))
+    return { code, wrong: `${res.status} ${code}, not one of ${cls.refusals.join(", ")}: ${text.slice(0, 160)}` };
+  return { code };
+}
+
+function emptyTally(name: string): ClassTally {
+  return { name, sent: 0, byStatus: new Map(), byCode: new Map(), slowestMs: 0, violations: [], violationCount: 0 };
+}
+
+/** Sends `requests` requests of the classes in turn, `concurrency` at a time, beside the flood lane. */
+export async function sendHostileTraffic(opts: TrafficOptions): Promise<TrafficReport> {
+  const classes = [...ATTACK_CLASSES, FLOOD_CLASS];
+  const tallies = classes.map((cls) => emptyTally(cls.name));
+  const every = opts.progressEvery ?? 1000;
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  let next = 0;
+  let done = 0;
+  let running = true;
+  const started = performance.now();
+
+  const send = async (k: number, n: number) => {
+    const cls = classes[k] as AttackClass;
+    const tally = tallies[k] as ClassTally;
+    const arena = opts.arena();
+    const req = cls.request(arena, tally.sent++);
+    const headers = new Headers(req.init.headers);
+    headers.set("CF-Connecting-IP", cls.oneClient ? ONE_CLIENT : clientAddress(n));
+    const t0 = performance.now();
+    let status = 0;
+    let verdict: { code?: string; wrong?: string };
+    try {
+      const res = await fetch(`${arena.url}${req.path}`, {
+        ...req.init,
+        headers,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      status = res.status;
+      verdict = await judge(cls, req.init.method, res);
+    } catch (e) {
+      verdict = { wrong: `no answer: ${(e as Error).message}` };
+    }
+    tally.slowestMs = Math.max(tally.slowestMs, performance.now() - t0);
+    tally.byStatus.set(status, (tally.byStatus.get(status) ?? 0) + 1);
+    if (verdict.code) tally.byCode.set(verdict.code, (tally.byCode.get(verdict.code) ?? 0) + 1);
+    if (verdict.wrong) {
+      tally.violationCount++;
+      if (tally.violations.length < 5)
+        tally.violations.push(`${req.init.method} ${req.path.slice(0, 80)}: ${verdict.wrong}`);
+    }
+    if (++done % every === 0) opts.progress?.(done, opts.requests);
+  };
+  const inTurn = async () => {
+    for (let n = next++; n < opts.requests; n = next++) await send(n % ATTACK_CLASSES.length, n);
+  };
+  const flood = async () => {
+    while (running) await send(ATTACK_CLASSES.length, 0);
+  };
+  const floods = Array.from({ length: opts.floodConcurrency ?? 0 }, flood);
+  await Promise.all(Array.from({ length: opts.concurrency }, inTurn));
+  running = false;
+  await Promise.all(floods);
+  return {
+    classes: tallies,
+    requests: done,
+    seconds: (performance.now() - started) / 1000,
+    violations: tallies.reduce((sum, t) => sum + t.violationCount, 0),
+  };
+}
+
+/** The report as a table: one row per class, its answers by status and code. */
+export function trafficTable(report: TrafficReport): string {
+  const rows = report.classes.map((t) => {
+    const statuses = [...t.byStatus]
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => `${s}×${n}`)
+      .join(" ");
+    const codes = [...t.byCode]
+      .sort(([, a], [, b]) => b - a)
+      .map(([c, n]) => `${c}×${n}`)
+      .join(" ");
+    return `| ${t.name} | ${t.sent} | ${statuses} | ${codes || "—"} | ${Math.round(t.slowestMs)} | ${t.violationCount} |`;
+  });
+  return [
+    "| class | requests | by status | by code | slowest ms | violations |",
+    "|---|---|---|---|---|---|",
+    ...rows,
+    `| all | ${report.requests} (${Math.round(report.requests / report.seconds)}/s) | | | | ${report.violations} |`,
+  ].join("\n");
+}
