@@ -266,14 +266,12 @@ export const ATTACK_CLASSES: readonly AttackClass[] = [
 ];
 
 /**
- * Reads from one client address, as fast as a lane of its own can send them, past the read
- * limit; sent beside the classes above for as long as they run.
+ * Unsigned uploads from one client address, as fast as a lane of its own can send them, past
+ * the upload limit; sent beside the classes above for as long as they run.
  */
 export const FLOOD_CLASS: AttackClass = {
-  name: "public reads from one client past its rate limit",
+  name: "uploads from one client past its rate limit",
   oneClient: true,
-  mayPass: true,
-  refusals: ["RATE_LIMITED"],
-  request: (a, i) =>
-    get(pick(["/v1/hparams", "/v1/windows/current", `/v1/miners/${pick(a.victims, i).uid}/submissions`], i)),
+  refusals: ["RATE_LIMITED", "SIGNATURE_MISSING"],
+  request: (a, i) => put(`/v1/gradients/${a.window}/${pick(a.victims, i).uid}`, a.body),
 };
