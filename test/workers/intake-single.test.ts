@@ -159,7 +159,7 @@ describe("single upload", () => {
     const res = await app.call(`/v1/gradients/111/${alice.uid}`, {
       method: "PUT",
       body,
-      headers: uploadHeaders(alice, 111, file),
+      headers: { ...uploadHeaders(alice, 111, file) },
     });
     expect([res.status, await errorCode(res)]).toEqual([401, "SIGNATURE_MISSING"]);
   });
