@@ -119,7 +119,8 @@ export const ERROR_CODES = {
   HEADER_LENGTH_INVALID: {
     status: 422,
     stage: "verdict",
-    summary: "The 8-byte header length is below 2, above the header limit, or past the end of the file.",
+    summary:
+      "The file is shorter than its 8-byte header length, or that length is below 2, above the header limit, or past the end of the file.",
   },
   HEADER_JSON_INVALID: { status: 422, stage: "verdict", summary: "The header is not UTF-8 JSON describing an object." },
   HEADER_ENTRY_INVALID: {

@@ -15,7 +15,7 @@ const sha256 = z
   .string(required("X-Templar-Sha256"))
   .regex(/^[0-9a-fA-F]{64}$/, "X-Templar-Sha256 must be 64 hex digits")
   .transform((s) => s.toLowerCase())
-  .meta({ description: "SHA-256 of the whole file, 64 hex digits" });
+  .meta({ description: "SHA-256 of the whole file, 64 hex digits in either case (signed in lowercase)" });
 const signature = z
   .string(required("X-Templar-Signature"))
   .regex(/^0x[0-9a-fA-F]{128}$/, "X-Templar-Signature must be 0x and 128 hex digits")

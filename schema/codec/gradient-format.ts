@@ -89,6 +89,7 @@ export function metadataStrings(meta: GradientMetadata): Record<string, string> 
 
 const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
 const HEX32 = /^[0-9a-f]{32}$/;
+/** JSON's number grammar (RFC 8259 §6); the value it denotes is what is compared. */
 const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 
 function required(meta: Readonly<Record<string, string>>, key: string): string {
@@ -160,12 +161,17 @@ export function parseMetadata(meta: Readonly<Record<string, string>>): GradientM
   if (typeof paramSample !== "object" || paramSample === null || Array.isArray(paramSample)) {
     throw new EdgeError("PARAM_SAMPLE_INVALID", "__metadata__.param_sample must be a JSON object");
   }
+  const window = decimal(meta, "window");
+  const baseWindow = decimal(meta, "base_window");
+  // θ of a later window does not exist while S is trained: a miner trains from θ_S or an older one.
+  if (baseWindow > window)
+    throw new EdgeError("METADATA_INVALID", `__metadata__.base_window ${baseWindow} is after the window ${window}`);
   return {
     netuid: decimal(meta, "netuid"),
-    window: decimal(meta, "window"),
+    window,
     uid: decimal(meta, "uid"),
     hotkey,
-    base_window: decimal(meta, "base_window"),
+    base_window: baseWindow,
     ...(sampleDigest !== undefined ? { sample_digest: sampleDigest } : {}),
     ...(meta.sample_count !== undefined ? { sample_count: decimal(meta, "sample_count") } : {}),
     compression,

@@ -37,8 +37,8 @@ export function quantize(values: ArrayLike<number>, bins: number, range: number)
     centred[i] = c;
     sq += c * c;
   }
-  // The norm of a float32 tensor is a float32 (torch, numpy); the rest is float64, as in the
-  // reference vectors (../shared/vectors/templar-codec.json).
+  // The norm of a float32 tensor is a float32 (torch, numpy); the rest is float64, as Templar's
+  // published vectors have it. docs/SPEC.md §3.4 states each step for independent encoders.
   const std = Math.fround(Math.sqrt(sq)) / Math.sqrt(n - 1);
   let scale = (range * std) / bins;
   if (scale === 0 || !Number.isFinite(scale)) scale = 1;

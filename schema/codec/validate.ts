@@ -8,6 +8,7 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import { decodeAddress } from "@polkadot/util-crypto";
 import { EdgeError } from "../errors.ts";
 import type { CompressionHparams, Hparams } from "../hparams.ts";
 import type { ModelManifest } from "../model/manifest.ts";
@@ -71,6 +72,18 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** True when two ss58 addresses name the same public key, whatever their prefixes. */
+function sameHotkey(a: string, b: string | undefined): boolean {
+  if (b === undefined) return true;
+  try {
+    const ka = decodeAddress(a);
+    const kb = decodeAddress(b);
+    return ka.length === kb.length && ka.every((x, i) => x === kb[i]);
+  } catch {
+    return a === b; // not ss58: only the same text names the same key
+  }
 }
 
 function isIndex(v: unknown): v is number {
@@ -167,6 +180,16 @@ export class GradientValidator {
   }
 
   #end(): ValidationReport {
+    // A file that ends before 8 + N bytes has no whole header: rule 1 of §4.4, whether or not
+    // the stored size was known up front (with it, #startHeader refuses the same file earlier).
+    if (this.#phase === "length" || this.#phase === "header") {
+      throw new EdgeError(
+        "HEADER_LENGTH_INVALID",
+        this.#phase === "length"
+          ? `the file has ${this.#received} bytes: too short for the 8-byte header length`
+          : `header length ${this.#headerLength} runs past the end of a ${this.#received}-byte file`,
+      );
+    }
     if (this.#phase !== "done" || !this.#metadata) {
       throw new EdgeError(
         "TRUNCATED",
@@ -284,7 +307,8 @@ export class GradientValidator {
     const expect = this.#opts.expect ?? {};
     for (const key of ["netuid", "window", "uid", "hotkey"] as const) {
       const want = expect[key];
-      if (want !== undefined && metadata[key] !== want) {
+      const same = key === "hotkey" ? sameHotkey(metadata.hotkey, want as string) : metadata[key] === want;
+      if (want !== undefined && !same) {
         throw new EdgeError(
           "METADATA_MISMATCH",
           `__metadata__.${key} is ${metadata[key]}, the signed upload says ${want}`,

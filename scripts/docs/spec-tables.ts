@@ -63,6 +63,16 @@ function compressionTable(): string {
   ]);
 }
 
+function trainingTable(): string {
+  return profileTable([
+    ["`training.inner_steps`", (p) => String(p.training.inner_steps)],
+    ["`training.batch_size`", (p) => String(p.training.batch_size)],
+    ["`training.momentum_decay` (error feedback)", (p) => String(p.training.momentum_decay)],
+    ["`training.outer_learning_rate`", (p) => String(p.training.outer_learning_rate)],
+    ["`training.inner_learning_rate` (reference miner's AdamW)", (p) => String(p.training.inner_learning_rate)],
+  ]);
+}
+
 function limitsTable(): string {
   return profileTable([
     ["`limits.max_header_bytes`", (p) => bytes(p.limits.max_header_bytes)],
@@ -94,6 +104,7 @@ export function specTables(): Record<string, string> {
     "error-codes": errorCodes(),
     window: windowTable(),
     compression: compressionTable(),
+    training: trainingTable(),
     limits: limitsTable(),
     scoring: scoringTable(),
   };

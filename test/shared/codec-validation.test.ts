@@ -1,5 +1,6 @@
 // The strict validator against mutated files, in both runtimes: every fault class gives its
 // own code, streamed or whole, and random damage never yields anything but a verdict code.
+import { decodeAddress, encodeAddress } from "@polkadot/util-crypto";
 import { describe, expect, it } from "vitest";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { tensorName } from "../../schema/codec/gradient-format.ts";
@@ -62,6 +63,30 @@ describe("gradient validator", () => {
       ).toBe(m.code);
       expect(streamCode(file, opts, r), `variant ${v}, streamed`).toBe(m.code);
       total++;
+    }
+  });
+
+  it("takes the metadata's hotkey under any ss58 prefix as the signed one's public key", () => {
+    const b = bases[0] as Base;
+    const signed = b.report.metadata.hotkey;
+    const kusama = encodeAddress(decodeAddress(signed), 2);
+    expect(kusama).not.toBe(signed);
+    expect(codeOf(() => validateGradient(b.file, options(b, { expect: { hotkey: kusama } })))).toBe("valid");
+    const other = encodeAddress(new Uint8Array(32).fill(9), 42);
+    expect(codeOf(() => validateGradient(b.file, options(b, { expect: { hotkey: other } })))).toBe("METADATA_MISMATCH");
+  });
+
+  it("refuses a file shorter than 8 + N as a bad header length, with or without its size", () => {
+    const b = bases[0] as Base;
+    for (const cut of [0, 5, 8, 20]) {
+      const file = b.file.subarray(0, cut);
+      const streamed = () => {
+        const v = new GradientValidator(options(b));
+        v.push(file);
+        return v.end();
+      };
+      expect(codeOf(streamed)).toBe("HEADER_LENGTH_INVALID");
+      expect(codeOf(() => validateGradient(file, options(b)))).toBe("HEADER_LENGTH_INVALID");
     }
   });
 

@@ -147,6 +147,23 @@ describe("single upload", () => {
     expect(await errorCode(again)).toBe("SIGNATURE_REPLAYED");
   });
 
+  it("refuses a chunked body (no Content-Length, so no signed size) with SIGNATURE_MISSING", async () => {
+    await recordPutWindow(111, -1000, 60_000);
+    const file = fileOf(alice, 111);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(file);
+        controller.close();
+      },
+    });
+    const res = await app.call(`/v1/gradients/111/${alice.uid}`, {
+      method: "PUT",
+      body,
+      headers: { ...uploadHeaders(alice, 111, file) },
+    });
+    expect([res.status, await errorCode(res)]).toEqual([401, "SIGNATURE_MISSING"]);
+  });
+
   it("refuses missing and forged signatures without recording them", async () => {
     await recordPutWindow(103, -1000, 60_000);
     const file = fileOf(alice, 103);
