@@ -393,17 +393,25 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export class EdgeError extends Error {
   readonly code: ErrorCode;
   readonly details: Readonly<Record<string, unknown>> | undefined;
+  /** A route's own status for this code, where the route declares one (RouteSpec `statuses`). */
+  readonly statusOverride: number | undefined;
 
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+    options?: { cause?: unknown; status?: number },
+  ) {
     super(message, options);
     this.name = "EdgeError";
     this.code = code;
     this.details = details;
+    this.statusOverride = options?.status;
   }
 
-  /** The HTTP status this code maps to. */
+  /** The HTTP status this code maps to (the catalog's unless a route declares its own). */
   get status(): number {
-    return ERROR_CODES[this.code].status;
+    return this.statusOverride ?? ERROR_CODES[this.code].status;
   }
 }
 

@@ -35,6 +35,8 @@ export interface Operation {
   readonly answers: readonly Answer[];
   /** The catalog codes it may answer with besides the ones of every request (BAD_REQUEST, NOT_FOUND, INTERNAL). */
   readonly errors?: readonly ErrorCode[];
+  /** A status other than the catalog's for one of its codes, where the route means a miss by it (a lookup's 404). */
+  readonly statuses?: Partial<Record<ErrorCode, number>>;
 }
 
 /** Codes every request may answer with. */
@@ -145,7 +147,7 @@ function answer(a: Answer): JsonSchema {
 export function errorStatuses(op: Operation): Map<number, ErrorCode[]> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set([...REQUEST_ERRORS, ...(op.errors ?? [])])) {
-    const status = ERROR_CODES[code].status;
+    const status = op.statuses?.[code] ?? ERROR_CODES[code].status;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   return new Map([...byStatus].sort(([a], [b]) => a - b));

@@ -87,11 +87,22 @@ async function routeInput(c: Context<AppEnv>, spec: RouteSpec): Promise<RouteInp
   return { ctx, params, query, headers, body, runner } as RouteInput<RouteSpec>;
 }
 
+/** `e` with the status the operation declares for its code, if it declares one. */
+function withDeclaredStatus(spec: RouteSpec, e: unknown): unknown {
+  const status = e instanceof EdgeError ? spec.statuses?.[e.code] : undefined;
+  if (!(e instanceof EdgeError) || status === undefined || status === e.status) return e;
+  return new EdgeError(e.code, e.message, e.details ? { ...e.details } : undefined, { cause: e.cause, status });
+}
+
 /** Serves each route on the app by its declaration. */
 export function serveRoutes(app: Hono<AppEnv>, routes: readonly Route[]): void {
   for (const r of routes) {
-    app.on(r.operation.method.toUpperCase(), r.operation.path, async (c) =>
-      r.handler(c, await routeInput(c, r.operation)),
-    );
+    app.on(r.operation.method.toUpperCase(), r.operation.path, async (c) => {
+      try {
+        return await r.handler(c, await routeInput(c, r.operation));
+      } catch (e) {
+        throw withDeclaredStatus(r.operation, e);
+      }
+    });
   }
 }
