@@ -307,8 +307,11 @@ export async function runSpecOnlyMiner(opts: {
   const margin = opts.marginMs ?? 6000;
   let put: NonNullable<CurrentWindow["put_window"]>;
   for (;;) {
-    const cur = await getJson<CurrentWindow>(`${url}/v1/windows/current`);
-    const p = cur.put_window;
+    const res = await fetch(`${url}/v1/windows/current`);
+    // 503 is the validator's own trouble (e.g. CHAIN_UNAVAILABLE): retry later (SPEC §8).
+    const text = await res.text();
+    if (!res.ok && res.status !== 503) throw new Error(`GET /v1/windows/current: ${res.status} ${text}`);
+    const p = res.ok ? (JSON.parse(text) as CurrentWindow).put_window : null;
     if (p && p.state === "open" && Date.now() + margin < p.closes_at_ms && Date.now() >= p.opens_at_ms) {
       put = p;
       break;
