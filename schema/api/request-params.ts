@@ -59,8 +59,15 @@ function ss58Key(text: string): Uint8Array | undefined {
 export const hotkeyParam = z
   .string()
   // Bounded and base58 before decoding, so a long or odd path costs no work.
-  .max(MAX_SS58_LENGTH, { error: `hotkey must be an ss58 address of at most ${MAX_SS58_LENGTH} characters` })
-  .regex(/^[1-9A-HJ-NP-Za-km-z]+$/, { error: (issue) => `hotkey ${JSON.stringify(issue.input)} is not base58` })
+  // abort: zod runs later checks after a failed one unless told not to.
+  .max(MAX_SS58_LENGTH, {
+    error: `hotkey must be an ss58 address of at most ${MAX_SS58_LENGTH} characters`,
+    abort: true,
+  })
+  .regex(/^[1-9A-HJ-NP-Za-km-z]+$/, {
+    error: (issue) => `hotkey ${JSON.stringify(issue.input)} is not base58`,
+    abort: true,
+  })
   .refine((text) => ss58Key(text) !== undefined, {
     error: (issue) => `hotkey ${JSON.stringify(issue.input)} is not the ss58 address of a 32-byte key`,
   })

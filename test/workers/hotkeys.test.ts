@@ -2,6 +2,7 @@
 // uses, under any ss58 prefix, with no chain call per request for unknown hotkeys.
 import { decodeAddress, encodeAddress } from "@polkadot/util-crypto";
 import { beforeEach, describe, expect, it } from "vitest";
+import { hotkeyParam } from "../../schema/api/request-params.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import type { FakeChain } from "./support/fake-chain.ts";
 import { miner, NETUID, neuronOf } from "./support/miners.ts";
@@ -71,5 +72,11 @@ describe("GET /v1/hotkeys/{hotkey}", () => {
       expect(await coded(res), bad.slice(0, 20)).toEqual([400, "BAD_REQUEST"]);
     }
     expect(chain.calls.metagraph).toBe(before);
+  });
+
+  it("stops at the length bound and the alphabet: such a path is never decoded", () => {
+    const issues = (text: string) => hotkeyParam.safeParse(text).error?.issues.map((i) => i.code);
+    expect(issues("5".repeat(5000))).toEqual(["too_big"]);
+    expect(issues("0xdeadbeef")).toEqual(["invalid_format"]);
   });
 });
