@@ -1,6 +1,8 @@
 /**
  * Hotkey → uid from the metagraph kept in D1, refreshed from the chain by the cron and, at most
- * once per `intake.metagraph_refresh_seconds`, on demand when an upload names an unknown hotkey.
+ * once per `intake.metagraph_refresh_seconds`, on demand when an upload or a lookup
+ * (GET /v1/hotkeys/{hotkey}) names an unknown hotkey: one shared limit, so neither costs a chain
+ * call per request.
  */
 import { eq, lte, notInArray } from "drizzle-orm";
 import { neurons, refreshThrottle } from "../../schema/db/index.ts";
