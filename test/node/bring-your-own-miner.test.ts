@@ -8,14 +8,18 @@ import path from "node:path";
 import type { ApiPromise } from "@polkadot/api";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gradientLayout } from "../../schema/codec/chunking.ts";
+import { compressGradient, sampleParams } from "../../schema/codec/encode.ts";
+import { readGradientFile } from "../../schema/codec/read.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import { modelArtifacts } from "../../scripts/artifacts/model-artifacts.ts";
 import { type LocalChain, startLocalChain } from "../../scripts/local-chain/chopsticks.ts";
 import { type Pacer, startPacer } from "../../scripts/local-chain/pacer.ts";
 import { connect, registerMiner, setUpSubnet } from "../../scripts/local-chain/subnet.ts";
 import { SPEC_SOURCE, specAvailable } from "../../scripts/local-chain/subtensor-spec.ts";
+import { randomValues, rng, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { type LocalValidator, startLocalValidator } from "./support/local-validator.ts";
-import { runSpecOnlyMiner, type SpecMinerResult } from "./support/spec-only-miner.ts";
+import { gradientFile, runSpecOnlyMiner, type SpecMinerResult } from "./support/spec-only-miner.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CLIENT = "test/node/support/spec-only-miner.ts";
@@ -72,6 +76,47 @@ describe("the SPEC-only miner client", () => {
         !(!s.startsWith(".") && !s.startsWith("/") && packages.has(packageOf(s))),
     );
     expect(foreign).toEqual([]);
+  });
+
+  it("writes, from the SPEC, the tensors the reference encoder writes for the same values, in a file the codec validates", () => {
+    const hparams = getHparams("local");
+    const layouts = gradientLayout(TEST_MANIFEST, hparams.compression);
+    const next = rng(17);
+    const grads = layouts.map((l) => randomValues(next, l.numel));
+    const theta = randomValues(
+      next,
+      layouts.reduce((n, l) => n + l.numel, 0),
+    );
+    const c = hparams.compression;
+    const identity = { netuid: 2, window: 41, uid: 7, hotkey: "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty" };
+    const file = gradientFile(TEST_MANIFEST, grads, c, {
+      format: "templar-edge.gradient",
+      format_version: "1",
+      ...Object.fromEntries(Object.entries(identity).map(([k, v]) => [k, String(v)])),
+      base_window: "41",
+      target_chunk: String(c.target_chunk),
+      topk_compression: String(c.topk_compression),
+      quantization_bins: String(c.quantization_bins),
+      quantization_range: String(c.quantization_range),
+      use_dct: "false",
+      param_sample: JSON.stringify(sampleParams(theta, layouts, hparams.sync)),
+    });
+    const read = readGradientFile(file, { manifest: TEST_MANIFEST, hparams, size: file.length, expect: identity });
+    const flat = new Float32Array(theta.length);
+    let at = 0;
+    for (const g of grads) {
+      flat.set(g, at);
+      at += g.length;
+    }
+    const reference = compressGradient(flat, layouts, c);
+    read.params.forEach((p, i) => {
+      const want = reference[i] as (typeof reference)[number];
+      expect(p.name).toBe(want.name);
+      expect([...p.idxs], `${p.name}.idxs`).toEqual([...want.idxs]);
+      expect([...p.codes], `${p.name}.codes`).toEqual([...want.codes]);
+      expect([...p.lookup], `${p.name}.lookup`).toEqual([...want.lookup]);
+      expect(p.shift, `${p.name}.shift`).toBe(want.shift);
+    });
   });
 });
 

@@ -21,7 +21,7 @@ import {
 } from "@polkadot/util-crypto";
 
 /** The keys of GET /v1/hparams this miner reads (SPEC §3, §4.2, §5.3). */
-interface Hparams {
+export interface Hparams {
   compression: {
     target_chunk: number;
     topk_compression: number;
@@ -35,8 +35,8 @@ interface Hparams {
 }
 
 /** GET /v1/model/manifest: the SPEC names "names and shapes in order"; the JSON keys are the validator's. */
-interface Manifest {
-  parameters: { name: string; shape: number[] }[];
+export interface Manifest {
+  readonly parameters: readonly { readonly name: string; readonly shape: readonly number[] }[];
 }
 
 interface CurrentWindow {
@@ -120,7 +120,7 @@ interface Tensor {
 }
 
 /** The four tensors of one parameter (§4.1) from its values `g` (row-major), DCT off. */
-function compressParam(g: Float32Array, shape: number[], hp: Hparams["compression"]): Record<string, Tensor> {
+function compressParam(g: Float32Array, shape: readonly number[], hp: Hparams["compression"]): Record<string, Tensor> {
   const t = hp.target_chunk;
   let grid: number[];
   let h = 1;
@@ -140,7 +140,8 @@ function compressParam(g: Float32Array, shape: number[], hp: Hparams["compressio
   let k = Math.min(hp.topk_compression, totalk);
   k -= k % 2;
   const chunks = grid.reduce((a, b) => a * b, 1);
-  const gridCols = grid.length === 2 ? (grid[1] as number) : 1;
+  // Chunks are numbered row-major over the grid; a 1-D grid is one row.
+  const gridCols = grid.at(-1) as number;
   const indices = new Uint16Array(chunks * k);
   const values = new Float64Array(chunks * k);
   const chunk = new Float32Array(totalk);
@@ -236,6 +237,21 @@ function writeSafetensors(tensors: Record<string, Tensor>, metadata: Record<stri
   return out;
 }
 
+/** The gradient file (§4) of one dense pseudo-gradient per manifest parameter, with `metadata` as is. */
+export function gradientFile(
+  manifest: Manifest,
+  grads: readonly Float32Array[],
+  compression: Hparams["compression"],
+  metadata: Record<string, string>,
+): Uint8Array {
+  const tensors: Record<string, Tensor> = {};
+  manifest.parameters.forEach((p, i) => {
+    const parts = compressParam(grads[i] as Float32Array, p.shape, compression);
+    for (const [part, t] of Object.entries(parts)) tensors[`${p.name}.${part}`] = t;
+  });
+  return writeSafetensors(tensors, metadata);
+}
+
 /**
  * `param_sample` (§4.2) from θ (GET /v1/checkpoints/{S}, a safetensors file of F32 or BF16
  * tensors): the values at flat positions [offset, offset + size) of each parameter that has them.
@@ -326,14 +342,14 @@ export async function runSpecOnlyMiner(opts: {
   const baseWindow = Number(res.headers.get("X-Templar-Checkpoint-Window") ?? window);
   const checkpoint = new Uint8Array(await res.arrayBuffer());
 
-  const tensors: Record<string, Tensor> = {};
-  manifest.parameters.forEach((p, i) => {
-    const numel = p.shape.reduce((a, b) => a * b, 1);
-    const parts = compressParam(randomValues(numel, window * 1000 + i + 1), p.shape, hp.compression);
-    for (const [part, t] of Object.entries(parts)) tensors[`${p.name}.${part}`] = t;
-  });
+  const grads = manifest.parameters.map((p, i) =>
+    randomValues(
+      p.shape.reduce((a, b) => a * b, 1),
+      window * 1000 + i + 1,
+    ),
+  );
   const c = hp.compression;
-  const file = writeSafetensors(tensors, {
+  const file = gradientFile(manifest, grads, c, {
     format: "templar-edge.gradient",
     format_version: "1",
     netuid: String(lookup.netuid),
