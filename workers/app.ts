@@ -15,6 +15,7 @@ import { artifactRoutes } from "./routes/artifacts.ts";
 import { benchRoutes } from "./routes/bench.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { gradientRoutes } from "./routes/gradients.ts";
+import { hotkeyRoutes } from "./routes/hotkeys.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { openApiRoute } from "./routes/openapi.ts";
 import { runnerRoutes } from "./routes/runner.ts";
@@ -34,6 +35,7 @@ export const ROUTES: readonly Route[] = [
   ...statusRoutes,
   ...windowRoutes,
   ...gradientRoutes,
+  ...hotkeyRoutes,
   ...submissionRoutes,
   ...artifactRoutes,
   ...scoreRoutes,

@@ -2,6 +2,7 @@
  * Path and query parameters of the API as zod schemas: the routes parse with them and
  * /openapi.json documents them (schema/api/openapi.ts).
  */
+import { decodeAddress, encodeAddress } from "@polkadot/util-crypto";
 import { z } from "zod";
 import { historyCursorParam } from "./history-cursor.ts";
 
@@ -41,6 +42,40 @@ export const windowPath = z.object({ window: decimalParam("window") });
 export const uidPath = z.object({ uid: decimalParam("uid") });
 export const windowUidPath = z.object({ window: decimalParam("window"), uid: decimalParam("uid") });
 export const leasePath = z.object({ lease: decimalParam("lease") });
+
+/** The longest ss58 address of a 32-byte key (2-byte prefix, 2-byte checksum) is 50 characters. */
+export const MAX_SS58_LENGTH = 50;
+
+/** The 32-byte key of an ss58 address (any prefix, checksum checked); undefined if it is not one. */
+function ss58Key(text: string): Uint8Array | undefined {
+  try {
+    const key = decodeAddress(text);
+    return key.length === 32 ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An ss58 address under any prefix; its key's address in prefix 42, as the validator writes hotkeys. */
+export const hotkeyParam = z
+  .string()
+  // Bounded and base58 before decoding, so a long or odd path costs no work.
+  // abort: zod runs later checks after a failed one unless told not to.
+  .max(MAX_SS58_LENGTH, {
+    error: `hotkey must be an ss58 address of at most ${MAX_SS58_LENGTH} characters`,
+    abort: true,
+  })
+  .regex(/^[1-9A-HJ-NP-Za-km-z]+$/, {
+    error: (issue) => `hotkey ${JSON.stringify(issue.input)} is not base58`,
+    abort: true,
+  })
+  .refine((text) => ss58Key(text) !== undefined, {
+    error: (issue) => `hotkey ${JSON.stringify(issue.input)} is not the ss58 address of a 32-byte key`,
+  })
+  .transform((text) => encodeAddress(ss58Key(text) as Uint8Array, 42))
+  .meta({ description: "the hotkey, ss58 under any prefix" });
+
+export const hotkeyPath = z.object({ hotkey: hotkeyParam });
 
 /** A data shard's file name (anything else is NOT_FOUND, not BAD_REQUEST: there is no such file). */
 export const dataFilePath = z.object({

@@ -60,6 +60,13 @@ export const currentWindowResponse = z.object({
   checkpoint_window: z.int().meta({ description: "the window whose θ miners train from now" }),
 });
 
+/** GET /v1/hotkeys/{hotkey}. */
+export const hotkeyResponse = z.object({
+  hotkey: z.string().meta({ description: "ss58, prefix 42" }),
+  uid: z.int(),
+  netuid: z.int(),
+});
+
 export const submissionResponse = z.object({ submission: submissionJson });
 export const submissionHistoryResponse = z.object({
   submissions: z.array(submissionJson),

@@ -120,6 +120,16 @@ describe("window clock and tick", () => {
     expect(body.next_put_window).toEqual({ window: 10, opening_block: 220, expected_opens_at_ms: t0 + 660_000 });
   });
 
+  it("serves window 0 of a young chain with no put window, without reading the genesis block", async () => {
+    chain.headNumber = 5;
+    const app = testApp(chain, clock);
+    const before = chain.calls.block;
+    const res = await app.call("/v1/windows/current");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ block: 5, window: 0, put_window: null });
+    expect(chain.calls.block).toBe(before);
+  });
+
   it("serves a window the tick took to the end, and 404 for one never recorded", async () => {
     await tickedAt201();
     const app = testApp(chain, clock);

@@ -15,8 +15,9 @@ export async function currentWindow(ctx: WorkerContext): Promise<z.output<typeof
   const w = hparams.window;
   const head = await ctx.clock.head();
   const window = windowOfBlock(head.number, w);
-  // The opening block of the previous window's put window is the current window's first block.
-  const put = await ctx.clock.putWindow(window - 1);
+  // The opening block of the previous window's put window is the current window's first block;
+  // window 0 has none (block 0, genesis, carries no timestamp inherent to read).
+  const put = window > 0 ? await ctx.clock.putWindow(window - 1) : null;
   const next = openingBlock(window, w);
   const checkpoint = await baseCheckpoint(ctx, window);
   return {

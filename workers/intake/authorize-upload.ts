@@ -20,7 +20,7 @@ import {
 import { assertIntakeOpen, type IntakeState, intakeStateOf, latestIntakeSwitch } from "../admin/intake-pause.ts";
 import type { WorkerContext } from "../context.ts";
 import { log } from "../logging/log.ts";
-import { refreshForHotkey } from "../metagraph/metagraph.ts";
+import { refreshUid } from "../metagraph/metagraph.ts";
 import { recordRefusal } from "./submission-records.ts";
 
 /** Runs `step`; a refusal it throws is recorded first (under the uid if its own hotkey signed, else counted). */
@@ -170,16 +170,7 @@ export async function checkUploadState(ctx: WorkerContext, claim: UploadClaim): 
   assertWindowNearHead(claim, windowOfBlock(headBlock, hparams.window), state.put, hparams.window);
   return recorded(ctx, claim, async () => {
     assertIntakeOpen(state.intake);
-    const uid =
-      state.uid ??
-      (await refreshForHotkey(
-        ctx.db,
-        ctx.chain,
-        netuid,
-        claim.hotkey,
-        ctx.now(),
-        hparams.intake.metagraph_refresh_seconds * 1000,
-      ));
+    const uid = state.uid ?? (await refreshUid(ctx, claim.hotkey));
     if (uid === undefined)
       throw new EdgeError("HOTKEY_UNREGISTERED", `${claim.hotkey} is not registered on netuid ${netuid}`);
     if (uid !== claim.uid) throw new EdgeError("UID_MISMATCH", `${claim.hotkey} holds uid ${uid}, not ${claim.uid}`);

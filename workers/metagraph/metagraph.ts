@@ -1,11 +1,15 @@
 /**
  * Hotkey → uid from the metagraph kept in D1, refreshed from the chain by the cron and, at most
- * once per `intake.metagraph_refresh_seconds`, on demand when an upload names an unknown hotkey.
+ * once per `intake.metagraph_refresh_seconds`, on demand when an upload or a lookup
+ * (GET /v1/hotkeys/{hotkey}) names an unknown hotkey: one shared limit, so neither costs a chain
+ * call per request.
  */
-import { lte, notInArray } from "drizzle-orm";
+import { eq, lte, notInArray } from "drizzle-orm";
 import { neurons, refreshThrottle } from "../../schema/db/index.ts";
+import { EdgeError } from "../../schema/errors.ts";
 import type { ChainClient, Metagraph } from "../chain/chain-client.ts";
 import { fromChain } from "../clock/window-clock.ts";
+import type { WorkerContext } from "../context.ts";
 import type { Database } from "../d1.ts";
 
 const REFRESH = "metagraph";
@@ -80,4 +84,39 @@ export async function refreshForHotkey(
   if (!(await claimRefresh(db, nowMs, refreshIntervalMs))) return undefined;
   const metagraph = await syncMetagraph(db, chain(), netuid, nowMs);
   return metagraph.neurons.find((n) => n.hotkey === hotkey)?.uid;
+}
+
+/** The uid D1's metagraph gives `hotkey` (ss58, prefix 42), if any. */
+export async function storedUid(db: Database, hotkey: string): Promise<number | undefined> {
+  const rows = await db.select({ uid: neurons.uid }).from(neurons).where(eq(neurons.hotkey, hotkey)).limit(1);
+  return rows[0]?.uid;
+}
+
+/**
+ * The uid of a hotkey D1 does not hold, by the request's context: refreshForHotkey with the
+ * validator's netuid and `intake.metagraph_refresh_seconds`.
+ */
+export function refreshUid(ctx: WorkerContext, hotkey: string): Promise<number | undefined> {
+  const { hparams, netuid } = ctx.config;
+  return refreshForHotkey(
+    ctx.db,
+    ctx.chain,
+    netuid,
+    hotkey,
+    ctx.now(),
+    hparams.intake.metagraph_refresh_seconds * 1000,
+  );
+}
+
+/** The uid `hotkey` holds: D1's metagraph, else at most one rate-limited refresh. */
+export async function registeredUid(ctx: WorkerContext, hotkey: string): Promise<number | undefined> {
+  return (await storedUid(ctx.db, hotkey)) ?? (await refreshUid(ctx, hotkey));
+}
+
+/** The uid `hotkey` holds on the validator's netuid; HOTKEY_UNREGISTERED when it holds none. */
+export async function requireRegisteredUid(ctx: WorkerContext, hotkey: string): Promise<number> {
+  const uid = await registeredUid(ctx, hotkey);
+  if (uid === undefined)
+    throw new EdgeError("HOTKEY_UNREGISTERED", `${hotkey} is not registered on netuid ${ctx.config.netuid}`);
+  return uid;
 }
