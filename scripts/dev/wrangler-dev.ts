@@ -6,6 +6,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { freePort, stopChild } from "./child-processes.ts";
+import { describeDevServerLine } from "./dev-server-log.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
@@ -64,7 +65,7 @@ export async function startWranglerDev(opts: {
   let output = "";
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
-    for (const line of chunk.toString().split("\n")) if (line.trim()) opts.log?.(line);
+    for (const line of chunk.toString().split("\n")) if (line.trim()) opts.log?.(describeDevServerLine(line));
   };
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);

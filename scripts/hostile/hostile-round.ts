@@ -107,8 +107,8 @@ export async function hostileRound(net: HostileNetwork, opts: RoundOptions): Pro
         })
       : null;
 
-  // The other honest miners upload spread over the traffic (one a second; over 3 s when quiet).
-  const spacingMs = traffic ? 1000 : 3000 / Math.max(1, rest.length);
+  // The other honest miners upload one a second, with or without traffic, so rounds compare.
+  const spacingMs = 1000;
   const uploads = (async () => {
     for (const m of rest) {
       await new Promise((r) => setTimeout(r, spacingMs));

@@ -15,6 +15,11 @@ export interface ClassTally {
   readonly byStatus: Map<number, number>;
   readonly byCode: Map<string, number>;
   slowestMs: number;
+  /**
+   * Requests `wrangler dev`'s proxy dropped between client and Worker (its own text/plain 500,
+   * or a closed socket): a dev-server artifact the Worker never sees as an error, counted apart.
+   */
+  dropped: number;
   /** Answers that break a rule, described (the first few of each class). */
   readonly violations: string[];
   violationCount: number;
@@ -44,12 +49,22 @@ export interface TrafficOptions {
 
 const ONE_CLIENT = "198.18.0.1";
 
+/** The text/plain answer of wrangler dev's proxy when its connection to the Worker is lost. */
+const DEV_PROXY_DROP = /^Error: Network connection lost\.$|restarted mid-request/;
+/** A socket closed under the client (undici's words), as opposed to no answer in time. */
+const SOCKET_CLOSED = /terminated|other side closed|ECONNRESET|socket hang up/;
+
 /** A distinct private address per request: no ordinary class ever meets a rate limit. */
 const clientAddress = (n: number) => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 
 /** Checks one answer against the class's rules; returns what is wrong, or null. */
-async function judge(cls: AttackClass, method: string, res: Response): Promise<{ code?: string; wrong?: string }> {
+async function judge(
+  cls: AttackClass,
+  method: string,
+  res: Response,
+): Promise<{ code?: string; wrong?: string; dropped?: boolean }> {
   const text = await res.text();
+  if (res.status === 500 && DEV_PROXY_DROP.test(text)) return { dropped: true };
   if (res.status >= 500) return { wrong: `${res.status}: ${text.slice(0, 160)}` };
   if (res.status < 300) return cls.mayPass ? {} : { wrong: `${res.status}: a ${method} this class must never pass` };
   if (method === "HEAD") {
@@ -71,7 +86,16 @@ async function judge(cls: AttackClass, method: string, res: Response): Promise<{
 }
 
 function emptyTally(name: string): ClassTally {
-  return { name, sent: 0, byStatus: new Map(), byCode: new Map(), slowestMs: 0, violations: [], violationCount: 0 };
+  return {
+    name,
+    sent: 0,
+    byStatus: new Map(),
+    byCode: new Map(),
+    slowestMs: 0,
+    dropped: 0,
+    violations: [],
+    violationCount: 0,
+  };
 }
 
 /** Sends `requests` requests of the classes in turn, `concurrency` at a time, beside the flood lane. */
@@ -94,7 +118,7 @@ export async function sendHostileTraffic(opts: TrafficOptions): Promise<TrafficR
     headers.set("CF-Connecting-IP", cls.oneClient ? ONE_CLIENT : clientAddress(n));
     const t0 = performance.now();
     let status = 0;
-    let verdict: { code?: string; wrong?: string };
+    let verdict: { code?: string; wrong?: string; dropped?: boolean };
     try {
       const res = await fetch(`${arena.url}${req.path}`, {
         ...req.init,
@@ -104,8 +128,10 @@ export async function sendHostileTraffic(opts: TrafficOptions): Promise<TrafficR
       status = res.status;
       verdict = await judge(cls, req.init.method, res);
     } catch (e) {
-      verdict = { wrong: `no answer: ${(e as Error).message}` };
+      const message = `${(e as Error).message} ${String((e as Error).cause ?? "")}`;
+      verdict = SOCKET_CLOSED.test(message) ? { dropped: true } : { wrong: `no answer: ${message}` };
     }
+    if (verdict.dropped) tally.dropped++;
     tally.slowestMs = Math.max(tally.slowestMs, performance.now() - t0);
     tally.byStatus.set(status, (tally.byStatus.get(status) ?? 0) + 1);
     if (verdict.code) tally.byCode.set(verdict.code, (tally.byCode.get(verdict.code) ?? 0) + 1);
@@ -145,12 +171,13 @@ export function trafficTable(report: TrafficReport): string {
       .sort(([, a], [, b]) => b - a)
       .map(([c, n]) => `${c}×${n}`)
       .join(" ");
-    return `| ${t.name} | ${t.sent} | ${statuses} | ${codes || "—"} | ${Math.round(t.slowestMs)} | ${t.violationCount} |`;
+    return `| ${t.name} | ${t.sent} | ${statuses} | ${codes || "—"} | ${Math.round(t.slowestMs)} | ${t.dropped} | ${t.violationCount} |`;
   });
+  const dropped = report.classes.reduce((sum, t) => sum + t.dropped, 0);
   return [
-    "| class | requests | by status | by code | slowest ms | violations |",
-    "|---|---|---|---|---|---|",
+    "| class | requests | by status | by code | slowest ms | dropped by dev proxy | violations |",
+    "|---|---|---|---|---|---|---|",
     ...rows,
-    `| all | ${report.requests} (${Math.round(report.requests / report.seconds)}/s) | | | | ${report.violations} |`,
+    `| all | ${report.requests} (${Math.round(report.requests / report.seconds)}/s) | | | | ${dropped} | ${report.violations} |`,
   ].join("\n");
 }

@@ -3,7 +3,7 @@
 // miners upload in the same put window. Every answer is checked as it comes (no 5xx, no hang,
 // every refusal a JSON body with a catalog code its class allows); afterwards D1 shows that no
 // unauthenticated request wrote a row, and the honest miners' records hold exactly their uploads.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -66,6 +66,13 @@ describe.skipIf(!specAvailable())("hostile traffic against wrangler dev and the 
     const wrong = traffic.classes.flatMap((t) => t.violations.map((v) => `${t.name}: ${v}`));
     expect(wrong, trafficTable(traffic)).toEqual([]);
     for (const t of traffic.classes) expect(t.sent, t.name).toBeGreaterThan(0);
+    // wrangler dev's proxy may drop a connection the Worker answered early (a dev-server artifact:
+    // its own text/plain 500); rare, and never a 5xx or an error of the Worker, as its log shows
+    const dropped = traffic.classes.reduce((sum, t) => sum + t.dropped, 0);
+    expect(dropped).toBeLessThanOrEqual(traffic.requests / 200);
+    const workerLog = readFileSync(path.join(net.network.logDir, "worker.log"), "utf8");
+    expect(workerLog.match(/\[wrangler:info\] \S+ \S+ 5\d\d .*/g) ?? []).toEqual([]);
+    expect(workerLog.match(/"level":"error".*/g) ?? []).toEqual([]);
     // the one-client class spent its read limit and was told so
     const flood = traffic.classes.find((t) => t.name.includes("rate limit"));
     expect(flood?.byCode.get("RATE_LIMITED") ?? 0).toBeGreaterThan(0);
