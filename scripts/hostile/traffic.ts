@@ -140,10 +140,14 @@ export async function sendHostileTraffic(opts: TrafficOptions): Promise<TrafficR
       if (tally.violations.length < 5)
         tally.violations.push(`${req.init.method} ${req.path.slice(0, 80)}: ${verdict.wrong}`);
     }
-    if (++done % every === 0) opts.progress?.(done, opts.requests);
+    done++;
   };
+  let inTurnDone = 0;
   const inTurn = async () => {
-    for (let n = next++; n < opts.requests; n = next++) await send(n % ATTACK_CLASSES.length, n);
+    for (let n = next++; n < opts.requests; n = next++) {
+      await send(n % ATTACK_CLASSES.length, n);
+      if (++inTurnDone % every === 0) opts.progress?.(inTurnDone, opts.requests);
+    }
   };
   const flood = async () => {
     while (running) await send(ATTACK_CLASSES.length, 0);

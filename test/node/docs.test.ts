@@ -1,8 +1,9 @@
 // docs/SPEC.md is what miners implement from, and docs/DEPLOY.md sizes the GPU hosts: their
-// generated tables must match the code.
+// generated tables must match the code, and what they say of the rate limits wrangler.toml.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { RATE_LIMIT_PERIOD_S } from "../../schema/api/rate-limits.ts";
 import { ERROR_CODES } from "../../schema/errors.ts";
 import { PROFILES } from "../../schema/hparams.ts";
 import { gpuMemory, SHAPES, withDeployTables } from "../../scripts/docs/gpu-memory.ts";
@@ -36,5 +37,29 @@ describe("docs/DEPLOY.md", () => {
       ["8B", 7_241_732_096],
       ["72B", 72_747_327_488],
     ]);
+  });
+});
+
+describe("the rate limits", () => {
+  const toml = readFileSync(path.resolve(import.meta.dirname, "../../wrangler.toml"), "utf8");
+  /** Each [[…ratelimits]] block's name, limit and period, in file order. */
+  const limits = [
+    ...toml.matchAll(
+      /\[\[(?:env\.production\.)?ratelimits\]\]\nname = "(\w+)"\nnamespace_id = "\d+"\nsimple = \{ limit = (\d+), period = (\d+) \}/g,
+    ),
+  ].map((m) => ({ name: m[1], limit: Number(m[2]), period: Number(m[3]) }));
+
+  it("are the same in wrangler.toml's local and production environments, with the period Retry-After names", () => {
+    expect(limits.map((l) => l.name)).toEqual(["UPLOAD_LIMITER", "READ_LIMITER", "UPLOAD_LIMITER", "READ_LIMITER"]);
+    expect(limits.slice(2)).toEqual(limits.slice(0, 2));
+    for (const l of limits) expect(l.period).toBe(RATE_LIMIT_PERIOD_S);
+  });
+
+  it("are the ones docs/SPEC.md and docs/DEPLOY.md tell", () => {
+    const [upload, read] = limits as [{ limit: number }, { limit: number }];
+    expect(spec).toContain(`at most\n${upload.limit} upload requests`);
+    expect(spec).toContain(`and ${read.limit} reads (\`GET\`) per ${RATE_LIMIT_PERIOD_S} seconds`);
+    expect(deploy).toContain(`(${upload.limit} per ${RATE_LIMIT_PERIOD_S} s)`);
+    expect(deploy).toContain(`(${read.limit} per ${RATE_LIMIT_PERIOD_S} s)`);
   });
 });
