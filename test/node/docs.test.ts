@@ -56,7 +56,7 @@ describe("the rate limits", () => {
   });
 
   it("are the ones docs/SPEC.md and docs/DEPLOY.md tell", () => {
-    const [upload, read] = limits as [{ limit: number }, { limit: number }];
+    const [upload, read] = limits as unknown as [{ limit: number }, { limit: number }];
     expect(spec).toContain(`at most\n${upload.limit} upload requests`);
     expect(spec).toContain(`and ${read.limit} reads (\`GET\`) per ${RATE_LIMIT_PERIOD_S} seconds`);
     expect(deploy).toContain(`(${upload.limit} per ${RATE_LIMIT_PERIOD_S} s)`);
