@@ -5,8 +5,7 @@
  * from its own address as a miner would. Without traffic it is the quiet baseline.
  */
 import path from "node:path";
-import type { HotkeySigner } from "../../schema/keys/hotkey-signer.ts";
-import { hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
+import { type HotkeySigner, hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
 import { type LocalNetwork, startLocalNetwork } from "../local-network/network.ts";
 import type { Arena, OverheardUpload } from "./attack-classes.ts";
 import { type HonestMiner, type HonestOutcome, HonestUploader } from "./honest-uploads.ts";
@@ -123,9 +122,9 @@ export async function hostileRound(net: HostileNetwork, opts: RoundOptions): Pro
   const reads = (async () => {
     let k = 0;
     while (!uploadsDone || (traffic && !trafficDone)) {
-      const path = k++ % 2 ? "/v1/windows/current" : `/v1/submissions/${open.window}/${first.uid}`;
+      const route = k++ % 2 ? "/v1/windows/current" : `/v1/submissions/${open.window}/${first.uid}`;
       const t0 = performance.now();
-      const res = await fetch(`${net.network.url}${path}`);
+      const res = await fetch(`${net.network.url}${route}`);
       await res.arrayBuffer();
       honestReadsMs.push(performance.now() - t0);
       await new Promise((r) => setTimeout(r, 100));
