@@ -10,6 +10,7 @@ import type { Operation } from "../../schema/api/openapi.ts";
 import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
 import { assertAdmin } from "../admin/admin-auth.ts";
 import type { WorkerContext } from "../context.ts";
+import { log } from "../logging/log.ts";
 import { authenticatedRunner, type RunnerRow } from "../runners/runner-auth.ts";
 import { enforceRateLimit } from "./rate-limit.ts";
 import type { AppEnv } from "./request-context.ts";
@@ -100,7 +101,11 @@ export function serveRoutes(app: Hono<AppEnv>, routes: readonly Route[]): void {
       try {
         return await r.handler(c, await routeInput(c, r.operation));
       } catch (e) {
-        if (e instanceof EdgeError && e.status < 500) await onRefusal(c.get("ctx"), c.req.param(), e);
+        // Bookkeeping of a refusal never turns it into another answer (nor a 5xx).
+        if (e instanceof EdgeError && e.status < 500)
+          await onRefusal(c.get("ctx"), c.req.param(), e).catch((error: unknown) =>
+            log.warn("refusal.unrecorded", { code: e.code, msg: "recording the refusal failed", error }),
+          );
         throw e;
       }
     });
