@@ -5,6 +5,7 @@
  * the honest miners' uids and hotkeys, requests it overheard) and its own keys.
  */
 import { createHash, randomBytes } from "node:crypto";
+import type { ErrorCode } from "../../schema/errors.ts";
 import type { HotkeySigner } from "../../schema/keys/hotkey-signer.ts";
 import { signedMessage } from "../../schema/upload/upload-claim.ts";
 
@@ -49,7 +50,7 @@ export interface HostileRequest {
 export interface AttackClass {
   readonly name: string;
   /** The catalog codes its refusals may carry; anything else fails the suite. */
-  readonly refusals: readonly string[];
+  readonly refusals: readonly ErrorCode[];
   /** Whether a 2xx answer is expected for some of its requests (the attacker's own uid, plain reads). */
   readonly mayPass?: boolean;
   /** Sent from one client address, to spend its rate limit; other classes come from many. */

@@ -57,7 +57,7 @@ const SOCKET_CLOSED = /terminated|other side closed|ECONNRESET|socket hang up/;
 /** A distinct private address per request: no ordinary class ever meets a rate limit. */
 const clientAddress = (n: number) => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 
-/** Checks one answer against the class's rules; returns what is wrong, or null. */
+/** Judges one answer by the class's rules: its refusal code, what is wrong with it, or that the dev proxy dropped it. */
 async function judge(
   cls: AttackClass,
   method: string,
