@@ -12,7 +12,7 @@ import type { HotkeySigner } from "../../schema/keys/hotkey-signer.ts";
 import type { ModelManifest } from "../../schema/model/manifest.ts";
 import { randomFlat } from "../bench/synthetic.ts";
 import { type BaseCheckpoint, MinerApi } from "../miner/miner-api.ts";
-import { signedHeaders } from "../miner/upload.ts";
+import { putGradient, signedHeaders } from "../miner/upload.ts";
 import type { OverheardUpload } from "./attack-classes.ts";
 
 export interface HonestMiner {
@@ -105,36 +105,18 @@ export class HonestUploader {
       sync,
     });
     if (file.length > limits.max_single_upload_bytes) throw new Error("honest uploads here are single PUTs");
-    const headers = signedHeaders(
-      miner.signer,
-      { url: this.api.url, netuid: this.#netuid, window, uid: miner.uid },
-      file,
-    );
+    const target = { url: this.api.url, netuid: this.#netuid, window, uid: miner.uid };
+    const headers = signedHeaders(miner.signer, target, file);
     const t0 = performance.now();
-    const res = await fetch(`${this.api.url}/v1/gradients/${window}/${miner.uid}`, {
-      method: "PUT",
-      body: file,
-      headers: { ...headers, "Content-Length": String(file.length) },
-    });
-    const text = await res.text();
+    const outcome = await putGradient(target, headers, file);
     const ms = performance.now() - t0;
-    const code = res.status === 202 ? undefined : refusalCode(res.status, text);
     return {
       miner,
       window,
-      status: res.status,
+      status: outcome.status,
       ms,
       request: { window, uid: miner.uid, headers, body: file },
-      ...(code ? { code } : {}),
+      ...(outcome.accepted ? {} : { code: outcome.code }),
     };
-  }
-}
-
-/** The catalog code of a refusal's JSON body, or the bare status where there is none. */
-function refusalCode(status: number, text: string): string {
-  try {
-    return (JSON.parse(text) as { error?: { code?: string } }).error?.code ?? `HTTP ${status}`;
-  } catch {
-    return `HTTP ${status}`;
   }
 }

@@ -57,21 +57,32 @@ export async function uploadGradient(
   limits: LimitHparams,
 ): Promise<UploadOutcome> {
   const headers = signedHeaders(signer, target, file);
-  const base = `${target.url.replace(/\/$/, "")}/v1/gradients/${target.window}/${target.uid}`;
-  if (file.length <= limits.max_single_upload_bytes) {
-    const res = await fetch(base, {
-      method: "PUT",
-      body: file,
-      headers: { ...headers, "Content-Length": String(file.length) },
-    });
-    if (res.status !== 202) return refusal(res);
-    return {
-      accepted: true,
-      status: res.status,
-      submission: ((await res.json()) as { submission: SubmissionJson }).submission,
-    };
-  }
-  return multipartUpload(base, headers, file, limits);
+  if (file.length <= limits.max_single_upload_bytes) return putGradient(target, headers, file);
+  return multipartUpload(gradientUrl(target), headers, file, limits);
+}
+
+/** The URL of (window, uid)'s gradient. */
+function gradientUrl(target: UploadTarget): string {
+  return `${target.url.replace(/\/$/, "")}/v1/gradients/${target.window}/${target.uid}`;
+}
+
+/** Sends `file` in one PUT with its signed headers (docs/SPEC.md §5.4). */
+export async function putGradient(
+  target: UploadTarget,
+  headers: Record<string, string>,
+  file: Uint8Array,
+): Promise<UploadOutcome> {
+  const res = await fetch(gradientUrl(target), {
+    method: "PUT",
+    body: file,
+    headers: { ...headers, "Content-Length": String(file.length) },
+  });
+  if (res.status !== 202) return refusal(res);
+  return {
+    accepted: true,
+    status: res.status,
+    submission: ((await res.json()) as { submission: SubmissionJson }).submission,
+  };
 }
 
 async function multipartUpload(

@@ -20,7 +20,7 @@ export interface RateLimitBindings {
 export async function enforceRateLimit(env: RateLimitBindings, op: Operation, headers: Headers): Promise<void> {
   const kind = rateLimitClass(op);
   const limiter = kind === "upload" ? env.UPLOAD_LIMITER : kind === "read" ? env.READ_LIMITER : undefined;
-  if (!kind || !limiter) return;
+  if (!limiter) return;
   const client = headers.get("CF-Connecting-IP") ?? "unknown";
   const { success } = await limiter.limit({ key: `${kind}:${client}` });
   if (!success)

@@ -3,11 +3,10 @@
  */
 import { and, count, desc, eq, lt, or, sql } from "drizzle-orm";
 import type { HistoryCursor } from "../../schema/api/history-cursor.ts";
-import { DECIMAL_PATTERN } from "../../schema/api/request-params.ts";
+import { decimalParam } from "../../schema/api/request-params.ts";
 import {
   chainHead,
   MAX_REFUSAL_ROWS_PER_UID_WINDOW,
-  neurons,
   submissions,
   uploadRefusalCounts,
   uploadRefusals,
@@ -17,6 +16,7 @@ import { certainlyClosed, certainlyNotOpen, windowOfBlock } from "../../schema/w
 import type { WorkerContext } from "../context.ts";
 import { type Database, uniqueViolation } from "../d1.ts";
 import { log } from "../logging/log.ts";
+import { storedUid } from "../metagraph/metagraph.ts";
 
 export type SubmissionRow = typeof submissions.$inferSelect;
 export type RefusalRow = typeof uploadRefusals.$inferSelect;
@@ -76,12 +76,9 @@ export async function recordRefusal(
   error: EdgeError,
   receivedAtMs: number,
 ): Promise<"row" | "counted"> {
-  const holder =
-    at.hotkey === null
-      ? undefined
-      : await db.select({ uid: neurons.uid }).from(neurons).where(eq(neurons.hotkey, at.hotkey)).get();
+  const holder = at.hotkey === null ? undefined : await storedUid(db, at.hotkey);
   // A replayed signature proves only that the hotkey once signed, not that its owner is asking.
-  if (holder?.uid === at.uid && error.code !== "SIGNATURE_REPLAYED") {
+  if (holder === at.uid && error.code !== "SIGNATURE_REPLAYED") {
     const written = await db.run(sql`
       INSERT INTO upload_refusals (window, uid, hotkey, code, message, received_at_ms)
       SELECT ${at.window}, ${at.uid}, ${at.hotkey}, ${error.code}, ${error.message}, ${receivedAtMs}
@@ -92,6 +89,9 @@ export async function recordRefusal(
   await countRefusal(db, at.window, error.code);
   return "counted";
 }
+
+/** A window in a path, parsed as the routes parse it. */
+const windowParam = decimalParam("window");
 
 /** Refusals of an upload's claim that come before any signature is proven (headers, the signature itself). */
 const UNPROVEN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
@@ -121,15 +121,14 @@ export async function countUnprovenRefusal(
   rawParams: Record<string, string>,
   error: EdgeError,
 ): Promise<void> {
-  const window = Number(rawParams.window);
-  if (!UNPROVEN_CODES.has(error.code) || !DECIMAL_PATTERN.test(rawParams.window ?? "") || !Number.isSafeInteger(window))
-    return;
+  const window = windowParam.safeParse(rawParams.window);
+  if (!UNPROVEN_CODES.has(error.code) || !window.success) return;
   const head = await ctx.db.select({ block: chainHead.block }).from(chainHead).where(eq(chainHead.id, 1)).get();
   if (!head) return;
   const w = ctx.config.hparams.window;
   const headWindow = windowOfBlock(head.block, w);
-  if (certainlyClosed(window, headWindow, w) || certainlyNotOpen(window, headWindow)) return;
-  await countRefusal(ctx.db, window, error.code);
+  if (certainlyClosed(window.data, headWindow, w) || certainlyNotOpen(window.data, headWindow)) return;
+  await countRefusal(ctx.db, window.data, error.code);
 }
 
 /** A window's refusals by code: the rows under uids and those only counted. */
