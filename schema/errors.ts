@@ -136,7 +136,8 @@ export const ERROR_CODES = {
   FORMAT_VERSION_UNSUPPORTED: {
     status: 422,
     stage: "verdict",
-    summary: "The format or format_version in __metadata__ is not one this validator reads.",
+    summary:
+      "The format or format_version in __metadata__ is not one this validator accepts (hparams intake.format_versions).",
   },
   COMPRESSION_MISMATCH: {
     status: 422,
@@ -188,6 +189,17 @@ export const ERROR_CODES = {
   },
   INDEX_OUT_OF_RANGE: { status: 422, stage: "verdict", summary: "An index is not below the chunk size." },
   INDEX_DUPLICATE: { status: 422, stage: "verdict", summary: "An index appears twice within one chunk." },
+  INDEX_ORDER_INVALID: {
+    status: 422,
+    stage: "verdict",
+    summary: "Format version 2: a chunk's indices do not ascend.",
+  },
+  INDEX_CODING_INVALID: {
+    status: 422,
+    stage: "verdict",
+    summary:
+      "Format version 2: a chunk's Elias-Fano upper part does not code exactly k indices, or padding bits are not zero.",
+  },
   CODE_OUT_OF_RANGE: {
     status: 422,
     stage: "verdict",

@@ -5,6 +5,7 @@
  * (`HPARAMS_PROFILE`). Keys are snake_case and keep Templar v2.1.3's names where Templar has the
  * same knob (the table in docs/PROTOCOL.md §6), so the two can be read side by side.
  */
+import { FORMAT_VERSIONS, type FormatVersion } from "./codec/format-version.ts";
 import { EdgeError } from "./errors.ts";
 import { LLAMA_TINY, type LlamaConfig, TEMPLAR_1B, TEMPLAR_72B, TEMPLAR_150M } from "./model/llama.ts";
 
@@ -152,6 +153,8 @@ export interface CopyHparams {
 export interface IntakeHparams {
   /** At most one on-demand metagraph refresh (triggered by an unknown hotkey) per this many seconds. */
   readonly metagraph_refresh_seconds: number;
+  /** Gradient format versions the validator accepts (docs/SPEC.md §4.2); miners write the highest they know. */
+  readonly format_versions: readonly FormatVersion[];
 }
 
 export interface ScoringHparams {
@@ -228,7 +231,7 @@ const DEFAULT: Hparams = {
     multipart_min_part_bytes: 5 * MiB,
     multipart_max_parts: 1000,
   },
-  intake: { metagraph_refresh_seconds: 12 },
+  intake: { metagraph_refresh_seconds: 12, format_versions: FORMAT_VERSIONS },
   model: { family: "byte", vocab_size: 256, d_model: 256, n_layers: 6, n_heads: 8, seq_len: 256, mlp_ratio: 4 },
   training: {
     inner_steps: 30,
@@ -311,7 +314,7 @@ const LOCAL: Hparams = {
     max_single_upload_bytes: 8 * MiB,
   },
   model: { family: "byte", vocab_size: 256, d_model: 128, n_layers: 3, n_heads: 4, seq_len: 128, mlp_ratio: 4 },
-  intake: { metagraph_refresh_seconds: 3 },
+  intake: { ...DEFAULT.intake, metagraph_refresh_seconds: 3 },
   // inner_learning_rate by measurement: 4 honest miners from θ_0 take the held-out loss from 8.0 to
   // ≈4.0 bpb in 12 windows, their own samples improving more than random ones in most evaluations.
   // From 1.5e-3 up, a fresh AdamW (a miner's first window) often ends its 4 steps above where it

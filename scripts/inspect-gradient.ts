@@ -73,6 +73,7 @@ async function main(): Promise<number> {
       const lookup = await get("lookup");
       const param: CompressedParam = {
         name: layout.name,
+        formatVersion: report.metadata.format_version,
         idxs: new Uint8Array(0),
         codes: await get("codes"),
         lookup: readFloat32(lookup, lookup.length / 4),

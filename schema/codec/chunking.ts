@@ -38,8 +38,7 @@ export interface ParamLayout {
   readonly totalk: number;
   /** Coordinates kept per chunk. */
   readonly k: number;
-  /** Bytes per chunk of packed 12-bit indices (3 per pair) and of 2-bit codes (4 per byte). */
-  readonly idxBytesPerChunk: number;
+  /** Bytes per chunk of 2-bit codes (4 per byte); the indices' depend on the format version (index-coding.ts). */
   readonly codeBytesPerChunk: number;
 }
 
@@ -82,7 +81,6 @@ export function paramLayout(spec: ParameterSpec, compression: CompressionHparams
     chunks: (rows / h) * gridCols,
     totalk,
     k,
-    idxBytesPerChunk: (3 * k) / 2,
     codeBytesPerChunk: Math.ceil(k / 4),
   };
 }

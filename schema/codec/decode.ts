@@ -8,7 +8,7 @@
 import { chunkElementOffsets, chunkOrigin, type ParamLayout } from "./chunking.ts";
 import { dctMatrix, idctSparse } from "./dct.ts";
 import type { CompressedParam } from "./gradient-format.ts";
-import { unpack12Into } from "./pack12.ts";
+import { unpackChunkIndices } from "./index-coding.ts";
 import { binValues } from "./quantize.ts";
 
 /** Decodes one chunk at a time of one compressed parameter into reusable arrays. */
@@ -31,8 +31,8 @@ export class ChunkDecoder {
 
   /** Fills idx and val with chunk c. */
   read(c: number): void {
-    const { k, idxBytesPerChunk, codeBytesPerChunk } = this.layout;
-    unpack12Into(this.#param.idxs, c * idxBytesPerChunk, this.idx, 0, k);
+    const { k, codeBytesPerChunk } = this.layout;
+    unpackChunkIndices(this.#param.idxs, c, this.layout, this.#param.formatVersion, this.idx);
     const codes = this.#param.codes;
     const base = c * codeBytesPerChunk;
     const bins = this.#bins;

@@ -3,9 +3,9 @@
  */
 import { EdgeError } from "../errors.ts";
 import type { CompressionHparams, SyncHparams } from "../hparams.ts";
-import { gatherChunk, type ParamLayout } from "./chunking.ts";
+import type { ParamLayout } from "./chunking.ts";
 import { packCodes } from "./codes2bit.ts";
-import { dctChunk } from "./dct.ts";
+import { type FormatVersion, LATEST_FORMAT_VERSION } from "./format-version.ts";
 import {
   type CompressedParam,
   type GradientIdentity,
@@ -13,7 +13,7 @@ import {
   metadataStrings,
   tensorName,
 } from "./gradient-format.ts";
-import { pack12 } from "./pack12.ts";
+import { indexBytesPerChunk, packIndices } from "./index-coding.ts";
 import { quantize } from "./quantize.ts";
 import {
   float32Bytes,
@@ -22,13 +22,14 @@ import {
   type TensorToWrite,
   writeSafetensors,
 } from "./safetensors.ts";
-import { selectTopK } from "./topk.ts";
+import { selectChunks } from "./topk.ts";
 
 /** Compresses one parameter (its flat float32 values): chunk, optional DCT, top-k, quantize, pack. */
 export function compressParam(
   dense: Float32Array,
   layout: ParamLayout,
   compression: CompressionHparams,
+  version: FormatVersion = LATEST_FORMAT_VERSION,
 ): CompressedParam {
   if (dense.length !== layout.numel) {
     throw new EdgeError(
@@ -36,30 +37,34 @@ export function compressParam(
       `parameter ${layout.name} has ${dense.length} values, the manifest says ${layout.numel}`,
     );
   }
-  for (let i = 0; i < dense.length; i++) {
-    if (!Number.isFinite(dense[i]))
-      throw new EdgeError("NON_FINITE", `parameter ${layout.name} holds a non-finite value at ${i}`);
-  }
-  const { chunks, totalk, k, h, w } = layout;
-  const chunk = new Float64Array(totalk);
-  const scratch = new Float64Array(totalk);
-  const picked = new Uint16Array(k);
-  const indices = new Uint16Array(chunks * k);
-  const values = new Float32Array(chunks * k);
-  for (let c = 0; c < chunks; c++) {
-    gatherChunk(dense, layout, c, chunk);
-    if (compression.use_dct) dctChunk(chunk, h, w, scratch);
-    selectTopK(chunk, totalk, k, picked, scratch);
-    for (let t = 0; t < k; t++) {
-      indices[c * k + t] = picked[t];
-      values[c * k + t] = chunk[picked[t]];
-    }
-  }
+  const selected = selectedBuffers(layout);
+  selectChunks(dense, layout, compression.use_dct, selected.indices, selected.values, 0, layout.chunks);
+  return finishParam(layout, selected.indices, selected.values, compression, version);
+}
+
+/** Room for one parameter's selection: chunks × k indices and their values. */
+export function selectedBuffers(layout: ParamLayout): { indices: Uint16Array; values: Float32Array } {
+  return { indices: new Uint16Array(layout.chunks * layout.k), values: new Float32Array(layout.chunks * layout.k) };
+}
+
+/**
+ * The second half of compressing a parameter, once every chunk's top-k is selected (`indices`
+ * ascending within each chunk, `values` theirs): quantize all values at once, pack the codes,
+ * code the indices in `version`. Sequential on purpose: the quantizer's sums run in one order.
+ */
+export function finishParam(
+  layout: ParamLayout,
+  indices: Uint16Array,
+  values: Float32Array,
+  compression: CompressionHparams,
+  version: FormatVersion,
+): CompressedParam {
   const q = quantize(values, compression.quantization_bins, compression.quantization_range);
   return {
     name: layout.name,
-    idxs: pack12(indices),
-    codes: packCodes(q.codes, chunks, k),
+    formatVersion: version,
+    idxs: packIndices(indices, layout, version),
+    codes: packCodes(q.codes, layout.chunks, layout.k),
     lookup: q.lookup,
     shift: q.shift,
   };
@@ -70,11 +75,12 @@ export function compressGradient(
   flat: Float32Array,
   layouts: readonly ParamLayout[],
   compression: CompressionHparams,
+  version: FormatVersion = LATEST_FORMAT_VERSION,
 ): CompressedParam[] {
   const out: CompressedParam[] = [];
   let offset = 0;
   for (const layout of layouts) {
-    out.push(compressParam(flat.subarray(offset, offset + layout.numel), layout, compression));
+    out.push(compressParam(flat.subarray(offset, offset + layout.numel), layout, compression, version));
     offset += layout.numel;
   }
   if (offset !== flat.length) {
@@ -106,14 +112,15 @@ export function sampleParams(
   return out;
 }
 
-/** The four tensors of one parameter as a gradient file lays them out (SPEC §4.1). */
-function paramTensorLayouts(layout: ParamLayout, bins: number): TensorLayout[] {
+/** The four tensors of one parameter as a gradient file of `version` lays them out (SPEC §4.1). */
+function paramTensorLayouts(layout: ParamLayout, bins: number, version: FormatVersion): TensorLayout[] {
+  const idxBytes = indexBytesPerChunk(layout, version);
   return [
     {
       name: tensorName(layout.name, "idxs"),
       dtype: "U8",
-      shape: [...layout.grid, layout.idxBytesPerChunk],
-      byteLength: layout.chunks * layout.idxBytesPerChunk,
+      shape: [...layout.grid, idxBytes],
+      byteLength: layout.chunks * idxBytes,
     },
     {
       name: tensorName(layout.name, "codes"),
@@ -126,18 +133,27 @@ function paramTensorLayouts(layout: ParamLayout, bins: number): TensorLayout[] {
   ];
 }
 
-/** Serializes compressed parameters and their metadata into a gradient file. */
+/** What a writer supplies of `__metadata__`: everything but the version, which the parameters' coding sets. */
+export type MetadataToWrite = Omit<GradientMetadata, "format_version">;
+
+/** Serializes compressed parameters (all of one format version) and their metadata into a gradient file. */
 export function writeGradientFile(
   params: readonly CompressedParam[],
   layouts: readonly ParamLayout[],
-  metadata: GradientMetadata,
+  metadata: MetadataToWrite,
 ): Uint8Array {
+  const version = params[0]?.formatVersion ?? LATEST_FORMAT_VERSION;
   const tensors: TensorToWrite[] = [];
   params.forEach((p, i) => {
     const layout = layouts[i];
     if (!layout || layout.name !== p.name)
       throw new EdgeError("ENCODE_INPUT_INVALID", `parameter ${p.name} is not at position ${i} of the manifest`);
-    const [idxs, codes, lookup, shift] = paramTensorLayouts(layout, p.lookup.length) as [
+    if (p.formatVersion !== version)
+      throw new EdgeError(
+        "ENCODE_INPUT_INVALID",
+        `parameter ${p.name} is coded in version ${p.formatVersion}, not ${version}`,
+      );
+    const [idxs, codes, lookup, shift] = paramTensorLayouts(layout, p.lookup.length, version) as [
       TensorLayout,
       TensorLayout,
       TensorLayout,
@@ -150,18 +166,19 @@ export function writeGradientFile(
       { ...shift, bytes: float32Bytes([p.shift]) },
     );
   });
-  return writeSafetensors(tensors, metadataStrings(metadata));
+  return writeSafetensors(tensors, metadataStrings({ ...metadata, format_version: version }));
 }
 
 /** The byte size of the gradient file of `layouts` with `metadata`, and its header's, computed without encoding. */
 export function gradientFileSize(
   layouts: readonly ParamLayout[],
-  metadata: GradientMetadata,
+  metadata: MetadataToWrite,
+  version: FormatVersion = LATEST_FORMAT_VERSION,
 ): { fileBytes: number; headerBytes: number } {
   const bins = metadata.compression.quantization_bins;
   const { json, dataBytes } = safetensorsHeader(
-    layouts.flatMap((l) => paramTensorLayouts(l, bins)),
-    metadataStrings(metadata),
+    layouts.flatMap((l) => paramTensorLayouts(l, bins, version)),
+    metadataStrings({ ...metadata, format_version: version }),
   );
   return { fileBytes: 8 + json.length + dataBytes, headerBytes: json.length };
 }
@@ -176,15 +193,21 @@ export interface EncodeRequest {
   readonly layouts: readonly ParamLayout[];
   readonly compression: CompressionHparams;
   readonly sync: SyncHparams;
+  /** The format to write; the latest unless given. */
+  readonly formatVersion?: FormatVersion;
 }
 
 /** Compresses a pseudo-gradient and writes the gradient file; also returns the compressed parameters. */
 export function encodeGradient(req: EncodeRequest): { file: Uint8Array; params: CompressedParam[] } {
-  const params = compressGradient(req.gradient, req.layouts, req.compression);
-  const metadata: GradientMetadata = {
+  const params = compressGradient(req.gradient, req.layouts, req.compression, req.formatVersion);
+  return { file: writeGradientFile(params, req.layouts, encodeMetadata(req)), params };
+}
+
+/** The metadata of an encode request's file (its version comes from the coded parameters). */
+export function encodeMetadata(req: EncodeRequest): MetadataToWrite {
+  return {
     ...req.identity,
     compression: req.compression,
     param_sample: sampleParams(req.parameters, req.layouts, req.sync),
   };
-  return { file: writeGradientFile(params, req.layouts, metadata), params };
 }

@@ -1,8 +1,9 @@
 /**
- * The gradient file of templar-edge, format version 1 (docs/SPEC.md, "The gradient file").
+ * The gradient file of templar-edge, format versions 1 and 2 (docs/SPEC.md, "The gradient file").
  *
  * Per parameter `p` of the model manifest, four tensors:
- *   p.idxs    U8  [...grid, 3k/2]      12-bit packed indices within each chunk
+ *   p.idxs    U8  [...grid, B]         each chunk's indices: B = 3k/2 (v1, 12-bit packed) or
+ *                                      the Elias-Fano size (v2, 64 at top-64 of 4096)
  *   p.codes   U8  [...grid, ceil(k/4)] 2-bit quantization codes, four per byte
  *   p.lookup  F32 [bins]               value of each code, before the shift
  *   p.shift   F32 []                   added to every decoded value
@@ -10,9 +11,9 @@
  */
 import { EdgeError } from "../errors.ts";
 import type { CompressionHparams } from "../hparams.ts";
+import { FORMAT_VERSIONS, type FormatVersion } from "./format-version.ts";
 
 export const GRADIENT_FORMAT = "templar-edge.gradient";
-export const GRADIENT_FORMAT_VERSION = "1";
 
 export const TENSOR_PARTS = ["idxs", "codes", "lookup", "shift"] as const;
 export type TensorPart = (typeof TENSOR_PARTS)[number];
@@ -20,7 +21,9 @@ export type TensorPart = (typeof TENSOR_PARTS)[number];
 /** One parameter of a gradient, still compressed: the bytes of its four tensors. */
 export interface CompressedParam {
   readonly name: string;
-  /** chunks × 3k/2 bytes. */
+  /** How `idxs` codes each chunk's indices. */
+  readonly formatVersion: FormatVersion;
+  /** chunks × (bytes per chunk of the version). */
   readonly idxs: Uint8Array;
   /** chunks × ceil(k/4) bytes. */
   readonly codes: Uint8Array;
@@ -44,6 +47,7 @@ export interface GradientIdentity {
 
 /** Everything `__metadata__` holds, parsed. */
 export interface GradientMetadata extends GradientIdentity {
+  readonly format_version: FormatVersion;
   readonly compression: CompressionHparams;
   /** Elements [offset, offset+size) of each parameter after the miner's last outer step. */
   readonly param_sample: Readonly<Record<string, readonly number[]>>;
@@ -69,7 +73,7 @@ export function metadataStrings(meta: GradientMetadata): Record<string, string> 
   const c = meta.compression;
   const out: Record<string, string> = {
     format: GRADIENT_FORMAT,
-    format_version: GRADIENT_FORMAT_VERSION,
+    format_version: String(meta.format_version),
     netuid: String(meta.netuid),
     window: String(meta.window),
     uid: String(meta.uid),
@@ -126,14 +130,18 @@ function boolean(meta: Readonly<Record<string, string>>, key: string): boolean {
 
 /**
  * Parses `__metadata__` (already known to be an object of strings) into GradientMetadata.
- * Checks format and version first, then every key's syntax; the param_sample JSON is parsed but
- * checked against the manifest by the validator.
+ * Checks format and version (one of `accepted`) first, then every key's syntax; the param_sample
+ * JSON is parsed but checked against the manifest by the validator.
  */
-export function parseMetadata(meta: Readonly<Record<string, string>>): GradientMetadata {
-  if (meta.format !== GRADIENT_FORMAT || meta.format_version !== GRADIENT_FORMAT_VERSION) {
+export function parseMetadata(
+  meta: Readonly<Record<string, string>>,
+  accepted: readonly FormatVersion[] = FORMAT_VERSIONS,
+): GradientMetadata {
+  const version = FORMAT_VERSIONS.find((v) => String(v) === meta.format_version);
+  if (meta.format !== GRADIENT_FORMAT || version === undefined || !accepted.includes(version)) {
     throw new EdgeError(
       "FORMAT_VERSION_UNSUPPORTED",
-      `expected format ${GRADIENT_FORMAT} version ${GRADIENT_FORMAT_VERSION}, got ${JSON.stringify(meta.format)} version ${JSON.stringify(meta.format_version)}`,
+      `expected format ${GRADIENT_FORMAT} version ${accepted.join(" or ")}, got ${JSON.stringify(meta.format)} version ${JSON.stringify(meta.format_version)}`,
     );
   }
   const hotkey = required(meta, "hotkey");
@@ -167,6 +175,7 @@ export function parseMetadata(meta: Readonly<Record<string, string>>): GradientM
   if (baseWindow > window)
     throw new EdgeError("METADATA_INVALID", `__metadata__.base_window ${baseWindow} is after the window ${window}`);
   return {
+    format_version: version,
     netuid: decimal(meta, "netuid"),
     window,
     uid: decimal(meta, "uid"),

@@ -26,6 +26,7 @@ export function readGradientFile(bytes: Uint8Array, options: ValidationOptions):
     const lookup = view(l.name, "lookup");
     return {
       name: l.name,
+      formatVersion: report.metadata.format_version,
       idxs: view(l.name, "idxs"),
       codes: view(l.name, "codes"),
       lookup: readFloat32(lookup, lookup.length / 4),

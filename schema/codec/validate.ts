@@ -14,6 +14,7 @@ import type { CompressionHparams, Hparams } from "../hparams.ts";
 import type { ModelManifest } from "../model/manifest.ts";
 import { gradientLayout, type ParamLayout } from "./chunking.ts";
 import { carriesParamSample } from "./encode.ts";
+import type { FormatVersion } from "./format-version.ts";
 import {
   type GradientIdentity,
   type GradientMetadata,
@@ -23,12 +24,12 @@ import {
   type TensorPart,
   tensorName,
 } from "./gradient-format.ts";
-import { unpack12Into } from "./pack12.ts";
+import { checkChunkIndices, indexBytesPerChunk } from "./index-coding.ts";
 import { DTYPE_BYTES, type Dtype } from "./safetensors.ts";
 
 export interface ValidationOptions {
   readonly manifest: ModelManifest;
-  readonly hparams: Pick<Hparams, "compression" | "limits" | "sync">;
+  readonly hparams: Pick<Hparams, "compression" | "limits" | "sync" | "intake">;
   /** The stored size of the file, when known: lets the header be checked against it at once. */
   readonly size?: number;
   /** The signed upload's identity: the metadata must name the same. */
@@ -110,6 +111,8 @@ export class GradientValidator {
 
   // data
   #metadata: GradientMetadata | undefined;
+  /** The file's format version, known once the header is parsed. */
+  #version: FormatVersion = 1;
   #segments: Segment[] = [];
   #tensors: Record<string, TensorRange> = {};
   #segment = 0;
@@ -269,7 +272,8 @@ export class GradientValidator {
     for (const [key, value] of Object.entries(meta)) {
       if (typeof value !== "string") throw new EdgeError("METADATA_INVALID", `__metadata__.${key} is not a string`);
     }
-    const metadata = parseMetadata(meta as Record<string, string>);
+    const metadata = parseMetadata(meta as Record<string, string>, this.#opts.hparams.intake.format_versions);
+    this.#version = metadata.format_version;
     this.#checkCompression(metadata.compression);
     this.#checkIdentity(metadata);
     this.#checkParamSample(metadata.param_sample);
@@ -405,7 +409,7 @@ export class GradientValidator {
         );
       }
     }
-    const last = part === "idxs" ? layout.idxBytesPerChunk : layout.codeBytesPerChunk;
+    const last = part === "idxs" ? indexBytesPerChunk(layout, this.#version) : layout.codeBytesPerChunk;
     if (shape[grid.length] !== last) {
       throw new EdgeError(
         "TOPK_MISMATCH",
@@ -429,7 +433,7 @@ export class GradientValidator {
       this.#tensors[s.name] = { begin: 8 + this.#headerLength + s.begin, end: 8 + this.#headerLength + s.end };
       unit = Math.max(
         unit,
-        s.layout.idxBytesPerChunk,
+        indexBytesPerChunk(s.layout, this.#version),
         s.layout.codeBytesPerChunk,
         4 * this.#compression.quantization_bins,
       );
@@ -456,7 +460,7 @@ export class GradientValidator {
   /** Bytes of one processing unit of a segment: a chunk of indices or codes, or the whole float tensor. */
   #unit(s: Segment): number {
     return s.part === "idxs"
-      ? s.layout.idxBytesPerChunk
+      ? indexBytesPerChunk(s.layout, this.#version)
       : s.part === "codes"
         ? s.layout.codeBytesPerChunk
         : s.end - s.begin;
@@ -512,23 +516,10 @@ export class GradientValidator {
   }
 
   #checkIndices(s: Segment, bytes: Uint8Array, from: number): void {
-    const { k, totalk } = s.layout;
+    const { k } = s.layout;
     const idx = this.#indices;
-    unpack12Into(bytes, from, idx, 0, k);
-    const stamp = ++this.#stamp;
-    const seen = this.#seen;
-    for (let t = 0; t < k; t++) {
-      const i = idx[t];
-      if (i >= totalk) {
-        throw new EdgeError(
-          "INDEX_OUT_OF_RANGE",
-          `tensor ${s.name}, chunk ${this.#chunk}: index ${i} is not below the chunk size ${totalk}`,
-        );
-      }
-      if (seen[i] === stamp)
-        throw new EdgeError("INDEX_DUPLICATE", `tensor ${s.name}, chunk ${this.#chunk}: index ${i} appears twice`);
-      seen[i] = stamp;
-    }
+    const where = `tensor ${s.name}, chunk ${this.#chunk}`;
+    checkChunkIndices(bytes, from, s.layout, this.#version, idx, this.#seen, ++this.#stamp, where);
     if (this.#capture.get(s.layout.name)?.has(this.#chunk)) {
       (this.#fingerprint[s.layout.name] as Record<number, number[]>)[this.#chunk] = Array.from(idx.subarray(0, k));
     }

@@ -40,6 +40,8 @@ export const submissions = sqliteTable(
     sampleDigest: text("sample_digest"),
     /** JSON: the param_sample used by the sync check. */
     paramSample: text("param_sample", { mode: "json" }).$type<Record<string, number[]>>(),
+    /** The file's gradient format version (how its chunks' indices are coded). */
+    formatVersion: integer("format_version"),
     /** JSON: tensor name → [begin, end) in the file, for ranged reads of single chunks. */
     tensorRanges: text("tensor_ranges", { mode: "json" }).$type<Record<string, [number, number]>>(),
     validatedAtMs: integer("validated_at_ms"),

@@ -296,7 +296,14 @@ function withValueNoise(
   const spread = Math.sqrt(sq / Math.max(1, values.length - 1)) || Math.abs(mean) || 1e-8;
   for (let i = 0; i < values.length; i++) values[i] += 0.05 * spread * gauss();
   const q = quantize(values, hparams.compression.quantization_bins, hparams.compression.quantization_range);
-  return { name: param.name, idxs: param.idxs, codes: packCodes(q.codes, chunks, k), lookup: q.lookup, shift: q.shift };
+  return {
+    name: param.name,
+    formatVersion: param.formatVersion,
+    idxs: param.idxs,
+    codes: packCodes(q.codes, chunks, k),
+    lookup: q.lookup,
+    shift: q.shift,
+  };
 }
 
 /** Standard normal draws from a uniform source (Box–Muller). */

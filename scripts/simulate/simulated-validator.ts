@@ -143,7 +143,7 @@ export class SimulatedValidator {
     const current = valid.map((r, i) => {
       const report = r.report as ValidationReport;
       const ranges = Object.fromEntries(Object.entries(report.tensors).map(([n, t]) => [n, [t.begin, t.end] as const]));
-      const reads = fingerprintReads(layouts, sample, ranges);
+      const reads = fingerprintReads(layouts, sample, ranges, report.metadata.format_version);
       const fingerprint = fingerprintOf(
         reads,
         reads.map((read) => r.upload.file.subarray(read.offset, read.offset + read.length)),

@@ -7,8 +7,9 @@
 import { performance } from "node:perf_hooks";
 import { modelManifest } from "../../gpu-runner/model/family.ts";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
-import { carriesParamSample, gradientFileSize } from "../../schema/codec/encode.ts";
-import type { GradientMetadata } from "../../schema/codec/gradient-format.ts";
+import { carriesParamSample, gradientFileSize, type MetadataToWrite } from "../../schema/codec/encode.ts";
+import { LATEST_FORMAT_VERSION } from "../../schema/codec/format-version.ts";
+import { indexBytesPerChunk } from "../../schema/codec/index-coding.ts";
 import { fingerprintSample } from "../../schema/copies/fingerprint-sample.ts";
 import type { Hparams } from "../../schema/hparams.ts";
 import { parameterSlots } from "../../schema/model/manifest.ts";
@@ -53,7 +54,7 @@ export interface ProfileSizes {
 }
 
 /** Metadata as a miner writes it, with the longest numbers a real file carries (the header size depends on them). */
-function typicalMetadata(hparams: Hparams, layouts: ReturnType<typeof gradientLayout>): GradientMetadata {
+function typicalMetadata(hparams: Hparams, layouts: ReturnType<typeof gradientLayout>): MetadataToWrite {
   const param_sample: Record<string, number[]> = {};
   for (const l of layouts) {
     if (carriesParamSample(l, hparams.sync))
@@ -79,7 +80,10 @@ export function profileSizes(hparams: Hparams): ProfileSizes {
   const layouts = gradientLayout(manifest, hparams.compression);
   const chunks = layouts.reduce((n, l) => n + l.chunks, 0);
   const chunked = layouts.filter((l) => l.shape.length === 2);
-  const { fileBytes, headerBytes } = gradientFileSize(layouts, typicalMetadata(hparams, layouts));
+  // Limits must hold the largest file of any version the validator accepts.
+  const { fileBytes, headerBytes } = hparams.intake.format_versions
+    .map((v) => gradientFileSize(layouts, typicalMetadata(hparams, layouts), v))
+    .reduce((a, b) => (b.fileBytes > a.fileBytes ? b : a));
   const limits = hparams.limits;
   const upload = fileBytes > limits.max_single_upload_bytes ? "multipart" : "single";
   const parts = upload === "single" ? 1 : Math.ceil(fileBytes / limits.multipart_min_part_bytes);
@@ -88,7 +92,7 @@ export function profileSizes(hparams: Hparams): ProfileSizes {
   fingerprintSample(`0x${"ab".repeat(32)}`, layouts, copy.fingerprint_chunks);
   const sampleMs = performance.now() - started;
   const sampled = chunked[0];
-  const idxBytes = sampled?.idxBytesPerChunk ?? 0;
+  const idxBytes = sampled ? indexBytesPerChunk(sampled, LATEST_FORMAT_VERSION) : 0;
   const k = sampled?.k ?? 0;
   const steps = (n: number) => ((n * (n - 1)) / 2) * copy.fingerprint_chunks * k;
   return {
@@ -100,7 +104,7 @@ export function profileSizes(hparams: Hparams): ProfileSizes {
     checkpoint: { fp32_bytes: total * 4, bf16_bytes: total * 2 },
     gradient: {
       chunks,
-      bytes_per_2d_chunk: sampled ? sampled.idxBytesPerChunk + sampled.codeBytesPerChunk : 0,
+      bytes_per_2d_chunk: sampled ? idxBytes + sampled.codeBytesPerChunk : 0,
       file_bytes: fileBytes,
       header_bytes: headerBytes,
       max_gradient_bytes: limits.max_gradient_bytes,

@@ -1,9 +1,11 @@
 // The strict validator against mutated files, in both runtimes: every fault class gives its
 // own code, streamed or whole, and random damage never yields anything but a verdict code.
+
 import { decodeAddress, encodeAddress } from "@polkadot/util-crypto";
 import { describe, expect, it } from "vitest";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { tensorName } from "../../schema/codec/gradient-format.ts";
+import { indexBytesPerChunk } from "../../schema/codec/index-coding.ts";
 import {
   GradientValidator,
   type ValidationOptions,
@@ -147,7 +149,7 @@ describe("gradient validator", () => {
       for (let at = 0; at < file.length; at += 1000) v.push(file.subarray(at, at + 1000));
       const report = v.end();
       const layouts = gradientLayout(manifest, HPARAMS.compression);
-      const unit = Math.max(16, ...layouts.map((l) => l.idxBytesPerChunk));
+      const unit = Math.max(16, ...layouts.map((l) => indexBytesPerChunk(l, report.metadata.format_version)));
       expect(report.peakBufferedBytes).toBe(8 + report.headerLength + unit);
       return report;
     });
@@ -183,7 +185,7 @@ describe("gradient validator", () => {
         const r = b.report.tensors[tensorName(layout.name, part)] as { begin: number; end: number };
         expect(r.end - r.begin).toBe(
           part === "idxs"
-            ? layout.chunks * layout.idxBytesPerChunk
+            ? layout.chunks * indexBytesPerChunk(layout, b.report.metadata.format_version)
             : part === "codes"
               ? layout.chunks * layout.codeBytesPerChunk
               : part === "lookup"

@@ -4,6 +4,7 @@
  */
 import { eq } from "drizzle-orm";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
+import { isFormatVersion } from "../../schema/codec/format-version.ts";
 import { fingerprintOf, fingerprintReads } from "../../schema/copies/fingerprint.ts";
 import { fingerprintSample } from "../../schema/copies/fingerprint-sample.ts";
 import { copyFingerprints, submissions, windows } from "../../schema/db/index.ts";
@@ -31,7 +32,13 @@ export async function takeFingerprint(ctx: WorkerContext, submissionId: number):
 
   const layouts = gradientLayout(await loadModelManifest(ctx.artifacts), ctx.config.hparams.compression);
   const sample = fingerprintSample(win.seed, layouts, ctx.config.hparams.copy.fingerprint_chunks);
-  const reads = fingerprintReads(layouts, sample, sub.tensorRanges);
+  // Rows validated before format version 2 existed hold version 1 files.
+  const reads = fingerprintReads(
+    layouts,
+    sample,
+    sub.tensorRanges,
+    isFormatVersion(sub.formatVersion) ? sub.formatVersion : 1,
+  );
   const bytes: Uint8Array[] = [];
   for (let i = 0; i < reads.length; i += PARALLEL_READS) {
     const batch = await Promise.all(

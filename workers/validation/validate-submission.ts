@@ -97,6 +97,7 @@ export async function validateSubmission(ctx: WorkerContext, submissionId: numbe
     baseWindow: report.metadata.base_window,
     sampleDigest: report.metadata.sample_digest ?? null,
     paramSample: report.metadata.param_sample as Record<string, number[]>,
+    formatVersion: report.metadata.format_version,
     tensorRanges: ranges,
     validatedAtMs,
   });

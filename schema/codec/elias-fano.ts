@@ -1,0 +1,150 @@
+/**
+ * Elias-Fano coding of one chunk's index set (format version 2; docs/SPEC.md §3.5).
+ *
+ * k distinct indices below totalk, ascending, x_0 < … < x_{k−1}. With L low bits each
+ * (the largest L with k·2^L ≤ totalk):
+ *   upper part: ceil(U/8) bytes, U = ((totalk − 1) >> L) + k bits; bit (x_t >> L) + t is set
+ *               for every t, and no other;
+ *   low part:   ceil(k·L/8) bytes; bits [t·L, t·L + L) hold x_t & (2^L − 1).
+ * Bit b of a part is bit (b & 7) of its byte b >> 3 (least significant first); unused bits of
+ * each part's last byte are zero. Upper part first, then low part.
+ *
+ * Every set of k indices has exactly one coding and every coding one set, so equal sets give
+ * equal bytes (copy detection compares them), and the bytes of a chunk have a fixed length, so
+ * a chunk is still read on its own with one ranged read. At totalk = 4096, k = 64: L = 6, 16 + 48
+ * = 64 bytes, against 96 for 12-bit packing and log2 C(4096, 64)/8 ≈ 59 for the ideal code.
+ */
+import { EdgeError } from "../errors.ts";
+
+/** The shape of one chunk's coding. */
+export interface EliasFanoShape {
+  readonly totalk: number;
+  readonly k: number;
+  /** Low bits per index. */
+  readonly lowBits: number;
+  /** Bits of the upper part. */
+  readonly upperBits: number;
+  readonly upperBytes: number;
+  readonly lowBytes: number;
+  /** upperBytes + lowBytes. */
+  readonly bytes: number;
+}
+
+/** The coding shape for k indices below totalk (1 ≤ k ≤ totalk). */
+export function eliasFanoShape(totalk: number, k: number): EliasFanoShape {
+  let lowBits = 0;
+  while (k * 2 ** (lowBits + 1) <= totalk) lowBits++;
+  const upperBits = ((totalk - 1) >> lowBits) + k;
+  const upperBytes = Math.ceil(upperBits / 8);
+  const lowBytes = Math.ceil((k * lowBits) / 8);
+  return { totalk, k, lowBits, upperBits, upperBytes, lowBytes, bytes: upperBytes + lowBytes };
+}
+
+/**
+ * Writes the coding of indices[from … from+k) (ascending, distinct, below totalk: the caller's
+ * promise) into out[at … at+shape.bytes), which must be zero.
+ */
+export function encodeEliasFano(
+  indices: ArrayLike<number>,
+  from: number,
+  shape: EliasFanoShape,
+  out: Uint8Array,
+  at: number,
+): void {
+  const { k, lowBits, upperBytes } = shape;
+  const mask = (1 << lowBits) - 1;
+  const low = at + upperBytes;
+  for (let t = 0; t < k; t++) {
+    const x = indices[from + t] as number;
+    const u = (x >> lowBits) + t;
+    out[at + (u >> 3)] |= 1 << (u & 7);
+    if (lowBits === 0) continue;
+    const bit = t * lowBits;
+    // The low bits of one index span at most two bytes (lowBits ≤ 12 < 16 − 7).
+    const v = (x & mask) << (bit & 7);
+    const byte = low + (bit >> 3);
+    out[byte] |= v & 0xff;
+    if (v > 0xff) out[byte + 1] |= v >> 8;
+    if (v > 0xffff) out[byte + 2] |= v >> 16;
+  }
+}
+
+/** The low bits of index t, read from the low part starting at `low`. */
+function lowOf(bytes: Uint8Array, low: number, t: number, lowBits: number, mask: number): number {
+  const bit = t * lowBits;
+  const byte = low + (bit >> 3);
+  // Three bytes cover any 12-bit field at any bit offset; bytes past the end read as 0.
+  const window = (bytes[byte] as number) | ((bytes[byte + 1] ?? 0) << 8) | ((bytes[byte + 2] ?? 0) << 16);
+  return (window >> (bit & 7)) & mask;
+}
+
+/**
+ * Decodes one chunk (bytes[at …]) into out[to … to+k), ascending. No checks: for files the
+ * validator has accepted.
+ */
+export function decodeEliasFano(
+  bytes: Uint8Array,
+  at: number,
+  shape: EliasFanoShape,
+  out: Uint16Array | Int32Array,
+  to: number,
+): void {
+  const { k, lowBits, upperBytes } = shape;
+  const mask = (1 << lowBits) - 1;
+  const low = at + upperBytes;
+  let t = 0;
+  for (let b = 0; b < upperBytes && t < k; b++) {
+    let byte = bytes[at + b] as number;
+    while (byte !== 0) {
+      const bit = 31 - Math.clz32(byte & -byte);
+      byte &= byte - 1;
+      const high = b * 8 + bit - t;
+      out[to + t] = (high << lowBits) | (lowBits === 0 ? 0 : lowOf(bytes, low, t, lowBits, mask));
+      t++;
+    }
+  }
+}
+
+/**
+ * Decodes and checks one chunk, as the validator does: exactly k upper bits set, zero padding in
+ * both parts, every index below totalk and each above the one before. Throws the coded fault.
+ */
+export function checkEliasFano(
+  bytes: Uint8Array,
+  at: number,
+  shape: EliasFanoShape,
+  out: Uint16Array | Int32Array,
+  where: string,
+): void {
+  const { k, totalk, lowBits, upperBits, upperBytes, lowBytes } = shape;
+  const mask = (1 << lowBits) - 1;
+  const low = at + upperBytes;
+  let t = 0;
+  let previous = -1;
+  for (let b = 0; b < upperBytes; b++) {
+    let byte = bytes[at + b] as number;
+    while (byte !== 0) {
+      const bit = 31 - Math.clz32(byte & -byte);
+      byte &= byte - 1;
+      const u = b * 8 + bit;
+      if (u >= upperBits)
+        throw new EdgeError("INDEX_CODING_INVALID", `${where}: padding bits of the upper part are not zero`);
+      if (t === k) throw new EdgeError("INDEX_CODING_INVALID", `${where}: the upper part codes more than ${k} indices`);
+      const x = ((u - t) << lowBits) | (lowBits === 0 ? 0 : lowOf(bytes, low, t, lowBits, mask));
+      if (x >= totalk)
+        throw new EdgeError("INDEX_OUT_OF_RANGE", `${where}: index ${x} is not below the chunk size ${totalk}`);
+      if (x <= previous) {
+        throw new EdgeError(
+          x === previous ? "INDEX_DUPLICATE" : "INDEX_ORDER_INVALID",
+          x === previous ? `${where}: index ${x} appears twice` : `${where}: index ${x} follows ${previous}`,
+        );
+      }
+      out[t++] = x;
+      previous = x;
+    }
+  }
+  if (t !== k) throw new EdgeError("INDEX_CODING_INVALID", `${where}: the upper part codes ${t} indices, not ${k}`);
+  const usedLowBits = k * lowBits;
+  if (usedLowBits % 8 !== 0 && (bytes[low + lowBytes - 1] as number) >> (usedLowBits % 8) !== 0)
+    throw new EdgeError("INDEX_CODING_INVALID", `${where}: padding bits of the low part are not zero`);
+}

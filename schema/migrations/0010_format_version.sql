@@ -1,0 +1,1 @@
+ALTER TABLE `submissions` ADD `format_version` integer;
