@@ -3,17 +3,19 @@
  * its pseudo-gradient (docs/SPEC.md), and prints one line per window.
  *
  *   npm run miner -- --hotkey SECRET_URI --uid N [--url URL] [--persona NAME] [--windows N]
- *                    [--work-dir DIR] [--copy-from DIR] [--device cpu|cuda]
+ *                    [--work-dir DIR] [--copy-from DIR] [--device cpu|cuda] [--format-version 1|2]
  *
  * SECRET_URI is the hotkey's secret URI (a mnemonic or 0x seed with an optional derivation path,
  * or `//Name` on the development phrase); it may also come from $TEMPLAR_MINER_HOTKEY. Personas
  * (scripts/miner/personas.ts): honest (default), free-rider, noise, late, wrong-data, replayer,
  * copier (with --copy-from: the victim miner's work dir), aggregate-replayer, random-delta,
- * huge-values, lazy, small-batch. SIGINT/SIGTERM stop after the current window; a second signal
+ * huge-values, lazy, small-batch. The gradient format is the highest version the validator's
+ * hparams accept (intake.format_versions) unless --format-version names one. SIGINT/SIGTERM stop after the current window; a second signal
  * exits at once.
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { FORMAT_VERSIONS, isFormatVersion } from "../schema/codec/format-version.ts";
 import { hotkeySignerFromSecret } from "../schema/keys/hotkey-signer.ts";
 import { ROOT } from "./artifacts/files.ts";
 import { PERSONAS, type PersonaName } from "./miner/personas.ts";
@@ -37,6 +39,7 @@ function parse() {
       "work-dir": { type: "string" },
       "copy-from": { type: "string" },
       device: { type: "string", default: "cpu" },
+      "format-version": { type: "string" },
     },
   }).values;
 }
@@ -53,6 +56,9 @@ if (!(PERSONAS as readonly string[]).includes(values.persona as string))
 if (values.persona === "copier" && !values["copy-from"]) usage("the copier needs --copy-from <the victim's work dir>");
 if (values.windows !== undefined && !/^[1-9]\d*$/.test(values.windows)) usage("--windows must be a positive integer");
 if (values.device !== "cpu" && values.device !== "cuda") usage(`--device must be cpu or cuda, got ${values.device}`);
+const formatVersion = values["format-version"] === undefined ? undefined : Number(values["format-version"]);
+if (formatVersion !== undefined && !isFormatVersion(formatVersion))
+  usage(`--format-version must be one of ${FORMAT_VERSIONS.join(", ")}, got ${values["format-version"]}`);
 
 let signer: ReturnType<typeof hotkeySignerFromSecret>;
 try {
@@ -73,6 +79,7 @@ try {
     workDir: path.resolve(values["work-dir"] ?? path.join(ROOT, ".local", "miners", String(uid))),
     copyFrom: values["copy-from"] === undefined ? undefined : path.resolve(values["copy-from"]),
     device: values.device as "cpu" | "cuda",
+    formatVersion,
     print: (line) => console.log(line),
     progress,
   });

@@ -28,6 +28,7 @@ import type { ParamLayout } from "../../schema/codec/chunking.ts";
 import { packCodes } from "../../schema/codec/codes2bit.ts";
 import { ChunkDecoder } from "../../schema/codec/decode.ts";
 import { encodeGradient, sampleParams, writeGradientFile } from "../../schema/codec/encode.ts";
+import type { FormatVersion } from "../../schema/codec/format-version.ts";
 import type { CompressedParam, GradientIdentity } from "../../schema/codec/gradient-format.ts";
 import { quantize } from "../../schema/codec/quantize.ts";
 import { readGradientFile } from "../../schema/codec/read.ts";
@@ -65,6 +66,8 @@ export interface PersonaContext {
   readonly hparams: Hparams;
   readonly manifest: ModelManifest;
   readonly layouts: readonly ParamLayout[];
+  /** The gradient format this miner writes. */
+  readonly formatVersion: FormatVersion;
   /** The miner's own pool for this window. */
   readonly pool: readonly number[];
   /** The pool another uid would have in this window. */
@@ -247,7 +250,14 @@ export const PERSONA_FUNCTIONS: Readonly<Record<PersonaName, Persona>> = {
 /** What encoding a dense gradient under this window's identity takes, but the gradient. */
 function denseRequest(ctx: PersonaContext) {
   const { compression, sync } = ctx.hparams;
-  return { identity: ctx.identity, parameters: ctx.theta, layouts: ctx.layouts, compression, sync };
+  return {
+    identity: ctx.identity,
+    parameters: ctx.theta,
+    layouts: ctx.layouts,
+    compression,
+    sync,
+    formatVersion: ctx.formatVersion,
+  };
 }
 
 /** The file of a dense gradient (no error feedback) under this window's identity. */

@@ -13,6 +13,7 @@ import { openTrainSession, type TrainSession } from "../../gpu-runner/model/fami
 import type { Device } from "../../gpu-runner/model/session-io.ts";
 import { gradientLayout, type ParamLayout } from "../../schema/codec/chunking.ts";
 import { encodeGradient } from "../../schema/codec/encode.ts";
+import type { FormatVersion } from "../../schema/codec/format-version.ts";
 import type { CompressedParam, GradientIdentity } from "../../schema/codec/gradient-format.ts";
 import type { Tokens } from "../../schema/data/dataset.ts";
 import type { Hparams } from "../../schema/hparams.ts";
@@ -50,6 +51,8 @@ export interface WindowTraining {
   readonly samples: SampleSource;
   /** Who uploads it, for which window, from which base window. */
   readonly identity: GradientIdentity;
+  /** The gradient format to write. */
+  readonly formatVersion: FormatVersion;
   readonly onStep?: StepListener;
 }
 
@@ -124,6 +127,7 @@ export class Trainer {
       layouts: this.layouts,
       compression,
       sync,
+      formatVersion: w.formatVersion,
     });
     ef.subtractSent(params, this.layouts, compression.use_dct);
     return { file, params, losses: run.losses, delta };

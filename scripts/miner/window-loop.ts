@@ -13,6 +13,7 @@ import type { Device } from "../../gpu-runner/model/session-io.ts";
 import type { SubmissionJson } from "../../schema/api/public.ts";
 import type { ParamLayout } from "../../schema/codec/chunking.ts";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
+import { type FormatVersion, writableFormatVersion } from "../../schema/codec/format-version.ts";
 import type { GradientIdentity } from "../../schema/codec/gradient-format.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import type { Hparams } from "../../schema/hparams.ts";
@@ -37,6 +38,8 @@ export interface MinerOptions {
   /** The victim's work dir (copier). */
   readonly copyFrom?: string;
   readonly device: Device;
+  /** The gradient format to write; by default the highest the validator accepts that this miner knows. */
+  readonly formatVersion?: FormatVersion;
   readonly print: (line: string) => void;
   readonly progress: ProgressBar;
   /** How often the window clock is polled while waiting. */
@@ -61,6 +64,7 @@ export class Miner {
   /** The inner training per batch size (the profile's; the small-batch persona's own). */
   readonly #trainers = new Map<number, Promise<Trainer>>();
   readonly #layouts: readonly ParamLayout[];
+  readonly #formatVersion: FormatVersion;
   readonly #trainSamples: number;
   readonly #workDir: WorkDir;
   readonly #copyFrom: WorkDir | undefined;
@@ -85,6 +89,10 @@ export class Miner {
     this.#data = data;
     this.#trainSamples = trainSamples;
     this.#layouts = gradientLayout(manifest, hparams.compression);
+    const accepted = hparams.intake.format_versions;
+    if (options.formatVersion !== undefined && !accepted.includes(options.formatVersion))
+      throw new Error(`the validator accepts gradient format versions [${accepted}], not ${options.formatVersion}`);
+    this.#formatVersion = options.formatVersion ?? writableFormatVersion(accepted);
     this.#workDir = new WorkDir(options.workDir);
     this.#copyFrom = options.copyFrom === undefined ? undefined : new WorkDir(options.copyFrom);
     this.#pollMs = options.pollMs ?? 500;
@@ -236,6 +244,7 @@ export class Miner {
       hparams: this.hparams,
       manifest: this.manifest,
       layouts: this.#layouts,
+      formatVersion: this.#formatVersion,
       pool: poolOf(identity.uid),
       poolOf,
       train: async (pool, batchSize = training.batch_size) =>
@@ -244,6 +253,7 @@ export class Miner {
           pool,
           samples: (ids) => this.#data.samples("train", ids),
           identity,
+          formatVersion: this.#formatVersion,
           onStep: (step, steps, loss) => this.options.progress.update(identity.window, step, steps, loss),
         }),
       previousAggregate: () => this.#api.aggregate(identity.window - 1, this.manifest),
