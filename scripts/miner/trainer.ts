@@ -51,8 +51,8 @@ export interface WindowTraining {
   readonly samples: SampleSource;
   /** Who uploads it, for which window, from which base window. */
   readonly identity: GradientIdentity;
-  /** The gradient format to write. */
-  readonly formatVersion: FormatVersion;
+  /** The gradient format to write (the latest by default). */
+  readonly formatVersion?: FormatVersion;
   readonly onStep?: StepListener;
 }
 

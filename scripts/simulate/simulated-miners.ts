@@ -9,6 +9,7 @@ import type { SampleReader } from "../../gpu-runner/dataset-reader.ts";
 import { byteModel } from "../../gpu-runner/model/family.ts";
 import { GradientSession } from "../../gpu-runner/model/gradient-session.ts";
 import type { ParamLayout } from "../../schema/codec/chunking.ts";
+import { LATEST_FORMAT_VERSION } from "../../schema/codec/format-version.ts";
 import type { Hparams } from "../../schema/hparams.ts";
 import { hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
 import type { ModelManifest } from "../../schema/model/manifest.ts";
@@ -118,6 +119,7 @@ export class MinerFleet {
         theta,
         hparams,
         manifest,
+        formatVersion: LATEST_FORMAT_VERSION,
         layouts,
         pool: poolOf(miner.uid),
         poolOf,

@@ -16,6 +16,7 @@ import type { SubmissionJson } from "../../schema/api/public.ts";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { decompressParam } from "../../schema/codec/decode.ts";
 import { encodeGradient } from "../../schema/codec/encode.ts";
+import { LATEST_FORMAT_VERSION } from "../../schema/codec/format-version.ts";
 import type { GradientIdentity } from "../../schema/codec/gradient-format.ts";
 import { readGradientFile } from "../../schema/codec/read.ts";
 import { validateGradient } from "../../schema/codec/validate.ts";
@@ -168,6 +169,7 @@ describe("personas", () => {
       theta: theta0,
       hparams,
       manifest,
+      formatVersion: LATEST_FORMAT_VERSION,
       layouts,
       pool: poolOf(uid, window),
       poolOf: (other) => poolOf(other, window),
