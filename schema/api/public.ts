@@ -28,6 +28,8 @@ export interface WindowReportJson {
   readonly seed_block: { readonly number: number; readonly hash: string | null; readonly at_ms: number | null } | null;
   /** Submissions by status (received, valid, invalid, copied). */
   readonly submissions: Readonly<Record<string, number>>;
+  /** Validated submissions (valid or copied) by gradient format version. */
+  readonly format_versions: Readonly<Record<string, number>>;
   /** Refused uploads by code. */
   readonly refusals: Readonly<Record<string, number>>;
   readonly copies: readonly { readonly uid: number; readonly grade: string }[];

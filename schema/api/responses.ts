@@ -33,6 +33,10 @@ export const submissionJson = z.object({
   sha256: z.string(),
   object_key: z.string(),
   validated_at_ms: ms.nullable(),
+  format_version: z
+    .int()
+    .nullable()
+    .meta({ description: "the file's gradient format version, once validated (null before, and if invalid)" }),
 });
 
 /** A refused upload attempt. */

@@ -167,6 +167,7 @@ export async function startLocalNetwork(opts: NetworkOptions): Promise<LocalNetw
           ...["--url", dev.url, "--hotkey", `//${m.name}//hot`, "--uid", String(m.uid)],
           ...["--persona", m.persona satisfies Persona, "--work-dir", m.workDir],
           ...(copyFrom ? ["--copy-from", copyFrom] : []),
+          ...(m.formatVersion === undefined ? [] : ["--format-version", String(m.formatVersion)]),
         ]),
       );
     }

@@ -87,6 +87,7 @@ export async function runLocalNetwork(opts: RunOptions): Promise<RunResult> {
   });
   const roster: Roster = {
     personas: new Map(network.miners.map((m) => [m.uid, m.persona])),
+    formatVersions: new Map(network.miners.flatMap((m) => (m.formatVersion ? [[m.uid, m.formatVersion]] : []))),
     burnUid: getHparams(opts.profile ?? DEFAULT_PROFILE).weights.burn_uid,
   };
   try {

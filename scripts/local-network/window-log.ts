@@ -22,6 +22,8 @@ export interface WindowRecord {
 export interface Roster {
   /** Persona of each miner uid. */
   readonly personas: ReadonlyMap<number, Persona>;
+  /** The format version of the miners told which to write (the others write the highest accepted). */
+  readonly formatVersions?: ReadonlyMap<number, number>;
   readonly burnUid: number;
 }
 

@@ -43,8 +43,16 @@ describe.skipIf(!available)("the local network (npm start)", () => {
     expect(bpbFirst).toBeGreaterThan(7);
     expect(bpbLast).toBeLessThan(bpbFirst - 1);
 
+    // Format versions 1 and 2 mix in every window, and the outer steps apply gradients of both.
+    const v1Writers = [...(roster.formatVersions ?? [])].filter(([, v]) => v === 1).map(([uid]) => uid);
+    expect(v1Writers.length).toBeGreaterThanOrEqual(2);
+    const applied = new Set(records.flatMap((r) => r.report.outer_step?.applied_uids ?? []));
+    expect([...applied].some((uid) => v1Writers.includes(uid)), "a v1 gradient applied").toBe(true);
+    expect([...applied].some((uid) => !v1Writers.includes(uid)), "a v2 gradient applied").toBe(true);
     for (const r of records) {
       const { report } = r;
+      expect(report.format_versions["1"] ?? 0, `v1 files in window ${r.window}`).toBeGreaterThanOrEqual(1);
+      expect(report.format_versions["2"] ?? 0, `v2 files in window ${r.window}`).toBeGreaterThanOrEqual(1);
       // The late uploader is refused every window; the copier is caught every window it uploads.
       expect(report.refusals.UPLOAD_TOO_LATE ?? 0).toBeGreaterThanOrEqual(1);
       if (report.submissions.copied) expect(report.copies.map((c) => c.uid)).toContain(uidOf("copier"));

@@ -7,6 +7,7 @@ import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { encodeGradient } from "../../schema/codec/encode.ts";
+import type { FormatVersion } from "../../schema/codec/format-version.ts";
 import { copyFlags, windows } from "../../schema/db/index.ts";
 import { workerContext } from "../../workers/context.ts";
 import { detectWindowCopies } from "../../workers/copies/detect-window-copies.ts";
@@ -21,15 +22,30 @@ const bob = miner(21, "copy-bob");
 const carol = miner(22, "copy-carol"); // re-uploads alice's tensors under her own metadata
 const dave = miner(23, "copy-dave"); // alice's gradient plus 1% noise, re-encoded
 const erin = miner(24, "copy-erin"); // replays her own gradient of the previous window
-const everyone = [alice, bob, carol, dave, erin];
+const frank = miner(25, "copy-frank"); // alice's gradient written in format version 1 (hers is 2)
+const everyone = [alice, bob, carol, dave, erin, frank];
 
 const identity = (m: Miner, window: number) => ({ ...IDENTITY, netuid: NETUID, window, uid: m.uid, hotkey: m.hotkey });
 const layouts = gradientLayout(TEST_MANIFEST, HPARAMS.compression);
 
-/** Encodes `gradient` as `m`'s upload for `window`. */
-function encodeAs(m: Miner, window: number, gradient: Float32Array, parameters: Float32Array): Uint8Array {
+/** Encodes `gradient` as `m`'s upload for `window` (format version 2 unless told). */
+function encodeAs(
+  m: Miner,
+  window: number,
+  gradient: Float32Array,
+  parameters: Float32Array,
+  formatVersion: FormatVersion = 2,
+): Uint8Array {
   const { compression, sync } = HPARAMS;
-  return encodeGradient({ identity: identity(m, window), gradient, parameters, layouts, compression, sync }).file;
+  return encodeGradient({
+    identity: identity(m, window),
+    gradient,
+    parameters,
+    layouts,
+    compression,
+    sync,
+    formatVersion,
+  }).file;
 }
 
 describe("copy detection", () => {
@@ -77,6 +93,7 @@ describe("copy detection", () => {
     const noisy = honest.gradient.map((v) => v * (1 + 0.01 * (next() - 0.5)));
     await upload(dave, W, encodeAs(dave, W, noisy, honest.parameters));
     await upload(erin, W, encodeAs(erin, W, erinOld.gradient, erinOld.parameters));
+    await upload(frank, W, encodeAs(frank, W, honest.gradient, honest.parameters, 1));
 
     // The put window closes; the chain moves past it: the tick finds the seed block (the first one
     // after the close, blocks being 3 s apart from the opening) and queues fingerprints.
@@ -86,7 +103,7 @@ describe("copy detection", () => {
     chain.headNumber = seed + 2;
     const report = await windowTick(workerContext(env, () => chain));
     expect((report.chain as ChainReport).seedBlocks).toContainEqual({ window: W, block: seed });
-    expect(report.fingerprintsQueued).toBe(6); // five in W, erin's old one in W − 1
+    expect(report.fingerprintsQueued).toBe(7); // six in W, erin's old one in W − 1
 
     await vi.waitUntil(
       async () => (await db.select().from(windows).where(eq(windows.window, W)).get())?.state === "validated",
@@ -102,6 +119,11 @@ describe("copy detection", () => {
     const near = byOffender(dave).find((f) => f.originalUid === alice.uid);
     expect(near).toMatchObject({ kind: "near", grade: "mega" });
     expect(near?.overlap).toBeGreaterThan(0.6);
+    // Another version's bytes hide an exact copy from the digest, not from the index overlap:
+    // the fingerprint decodes v1 and v2 chunks (ranged reads of different lengths) to the same sets.
+    expect(byOffender(frank)).toContainEqual(
+      expect.objectContaining({ kind: "near", originalUid: alice.uid, originalWindow: W, overlap: 1, grade: "mega" }),
+    );
     expect(byOffender(erin)).toContainEqual(
       expect.objectContaining({ kind: "exact", originalUid: erin.uid, originalWindow: W - 1 }),
     );
@@ -110,10 +132,15 @@ describe("copy detection", () => {
       false,
     );
 
-    expect(await verdictOf(app, W, alice.uid)).toMatchObject({ status: "valid" });
+    expect(await verdictOf(app, W, alice.uid)).toMatchObject({ status: "valid", format_version: 2 });
     expect(await verdictOf(app, W, carol.uid)).toMatchObject({ status: "copied", error: { code: "COPY_EXACT" } });
     expect(await verdictOf(app, W, dave.uid)).toMatchObject({ status: "copied", error: { code: "COPY_NEAR" } });
     expect(await verdictOf(app, W, erin.uid)).toMatchObject({ status: "copied", error: { code: "COPY_EXACT" } });
+    expect(await verdictOf(app, W, frank.uid)).toMatchObject({
+      status: "copied",
+      error: { code: "COPY_NEAR" },
+      format_version: 1,
+    });
 
     // Detection runs again (the queue and the cron both trigger it): it changes nothing and logs nothing.
     const lines: string[] = [];

@@ -1,9 +1,9 @@
 /**
  * What the validator knows of one window (GET /v1/windows/{window}): its state, blocks, put
- * window and seed block; its submissions by status, refusals by code and copies caught; and
+ * window and seed block; its submissions by status and format version, refusals by code and copies caught; and
  * the outer step it fed (peers, the held-out loss of θ_S and θ_{S+1} in bits per byte).
  */
-import { count, eq } from "drizzle-orm";
+import { and, count, eq, isNotNull } from "drizzle-orm";
 import type { OuterStepJson, WindowReportJson } from "../../schema/api/public.ts";
 import { checkpoints, copyFlags, modelAdvances, submissions, windows } from "../../schema/db/index.ts";
 import { EdgeError } from "../../schema/errors.ts";
@@ -15,12 +15,17 @@ import { refusalsByCode } from "../intake/submission-records.ts";
 export async function windowReport(ctx: WorkerContext, window: number): Promise<WindowReportJson> {
   const row = await ctx.db.select().from(windows).where(eq(windows.window, window)).get();
   if (!row) throw new EdgeError("NOT_FOUND", `the validator has no record of window ${window}`);
-  const [byStatus, refusals, copies, advance, measured] = await Promise.all([
+  const [byStatus, byVersion, refusals, copies, advance, measured] = await Promise.all([
     ctx.db
       .select({ status: submissions.status, n: count() })
       .from(submissions)
       .where(eq(submissions.window, window))
       .groupBy(submissions.status),
+    ctx.db
+      .select({ version: submissions.formatVersion, n: count() })
+      .from(submissions)
+      .where(and(eq(submissions.window, window), isNotNull(submissions.formatVersion)))
+      .groupBy(submissions.formatVersion),
     refusalsByCode(ctx.db, window),
     ctx.db
       .select({ uid: copyFlags.offenderUid, grade: copyFlags.grade })
@@ -57,6 +62,7 @@ export async function windowReport(ctx: WorkerContext, window: number): Promise<
     seed_block:
       row.seedBlock === null ? null : { number: row.seedBlock, hash: row.seedBlockHash, at_ms: row.seedBlockAtMs },
     submissions: Object.fromEntries(byStatus.map((r) => [r.status, r.n])),
+    format_versions: Object.fromEntries(byVersion.map((r) => [String(r.version), r.n])),
     refusals,
     copies: copies.map((c) => ({ uid: c.uid, grade: c.grade })),
     outer_step: outerStep,

@@ -21,6 +21,7 @@ export function submissionJson(s: SubmissionRow): SubmissionJson {
     sha256: s.sha256,
     object_key: s.objectKey,
     validated_at_ms: s.validatedAtMs,
+    format_version: s.formatVersion,
   };
 }
 
