@@ -47,8 +47,14 @@ describe.skipIf(!available)("the local network (npm start)", () => {
     const v1Writers = [...(roster.formatVersions ?? [])].filter(([, v]) => v === 1).map(([uid]) => uid);
     expect(v1Writers.length).toBeGreaterThanOrEqual(2);
     const applied = new Set(records.flatMap((r) => r.report.outer_step?.applied_uids ?? []));
-    expect([...applied].some((uid) => v1Writers.includes(uid)), "a v1 gradient applied").toBe(true);
-    expect([...applied].some((uid) => !v1Writers.includes(uid)), "a v2 gradient applied").toBe(true);
+    expect(
+      [...applied].some((uid) => v1Writers.includes(uid)),
+      "a v1 gradient applied",
+    ).toBe(true);
+    expect(
+      [...applied].some((uid) => !v1Writers.includes(uid)),
+      "a v2 gradient applied",
+    ).toBe(true);
     for (const r of records) {
       const { report } = r;
       expect(report.format_versions["1"] ?? 0, `v1 files in window ${r.window}`).toBeGreaterThanOrEqual(1);
