@@ -26,9 +26,12 @@ export interface ProfileSizes {
   readonly checkpoint: { readonly fp32_bytes: number; readonly bf16_bytes: number };
   readonly gradient: {
     readonly chunks: number;
-    /** Data bytes per chunk of the chunked (2-D) parameters: indices + codes. */
+    /** Data bytes per chunk of the chunked (2-D) parameters: indices + codes, in the latest format version. */
     readonly bytes_per_2d_chunk: number;
+    /** The largest file of any format version the validator accepts (version 1's): what the limits must hold. */
     readonly file_bytes: number;
+    /** The file a miner writes in the latest version. */
+    readonly latest_file_bytes: number;
     readonly header_bytes: number;
     readonly max_gradient_bytes: number;
     readonly max_header_bytes: number;
@@ -106,6 +109,7 @@ export function profileSizes(hparams: Hparams): ProfileSizes {
       chunks,
       bytes_per_2d_chunk: sampled ? idxBytes + sampled.codeBytesPerChunk : 0,
       file_bytes: fileBytes,
+      latest_file_bytes: gradientFileSize(layouts, typicalMetadata(hparams, layouts), LATEST_FORMAT_VERSION).fileBytes,
       header_bytes: headerBytes,
       max_gradient_bytes: limits.max_gradient_bytes,
       max_header_bytes: limits.max_header_bytes,

@@ -19,11 +19,15 @@ describe("profile sizes", () => {
       const s = profileSizes(getHparams(name));
       expect(s.gradient.within_limits, name).toBe(true);
       expect(s.gradient.parts_within_limit, name).toBe(true);
-      // 64 of 4096 per chunk: 96 bytes of 12-bit indices and 16 of 2-bit codes.
-      expect(s.gradient.bytes_per_2d_chunk, name).toBe(112);
+      // 64 of 4096 per chunk, format version 2: 64 bytes of Elias-Fano indices and 16 of 2-bit codes.
+      expect(s.gradient.bytes_per_2d_chunk, name).toBe(80);
     }
     const big = profileSizes(getHparams("templar-72b")).gradient;
     expect(big.upload).toBe("multipart");
+    // Limits hold version 1's file: 96 + 16 bytes per chunk.
     expect(big.file_bytes).toBeGreaterThan(big.chunks * 112);
+    // Version 2 (1-D parameters' small chunks take a little less than 80).
+    expect(big.latest_file_bytes).toBeGreaterThan(big.chunks * 79);
+    expect(big.latest_file_bytes).toBeLessThan(big.chunks * 80);
   });
 });
