@@ -52,7 +52,10 @@ function gradientOf(m: Miner): Uint8Array {
   const gradient = randomValues(next, total, m === BLOWUP ? 1e37 : 1e-3);
   const identity = { netuid: NETUID, window: W, uid: m.uid, hotkey: m.hotkey, base_window: W };
   const { compression, sync } = hparams;
-  return encodeGradient({ identity, gradient, parameters: new Float32Array(total), layouts, compression, sync }).file;
+  // Odd uids write format version 1, even ones version 2: one window evaluates both.
+  const formatVersion = m.uid % 2 === 1 ? 1 : 2;
+  const parameters = new Float32Array(total);
+  return encodeGradient({ identity, gradient, parameters, layouts, compression, sync, formatVersion }).file;
 }
 
 function runner(
