@@ -64,9 +64,7 @@ function compressionTable(): string {
 }
 
 function formatTable(): string {
-  return profileTable([
-    ["`intake.format_versions` (accepted)", (p) => p.intake.format_versions.join(", ")],
-  ]);
+  return profileTable([["`intake.format_versions` (accepted)", (p) => p.intake.format_versions.join(", ")]]);
 }
 
 function trainingTable(): string {

@@ -158,9 +158,11 @@ describe("docs/SPEC.md examples", () => {
     expect(v1).toContain(said?.[2]);
     expect(v1).toContain(said?.[3]);
     const idxsV2 = /"w\.idxs":\{[^}]*\}/.exec(headerOf(exampleFile))?.[0] as string;
-    expect(headerOf(exampleFile).replace('"format_version":"2"', said?.[2] as string).replace(idxsV2, said?.[3] as string)).toBe(
-      v1,
-    );
+    expect(
+      headerOf(exampleFile)
+        .replace('"format_version":"2"', said?.[2] as string)
+        .replace(idxsV2, said?.[3] as string),
+    ).toBe(v1);
     // "2 chunks × 96 bytes of 12-bit indices instead of 2 × 64 of Elias-Fano"
     const w = paramLayout({ name: "w", shape: [128, 64] }, local.compression);
     expect([w.chunks, indexBytesPerChunk(w, 1), indexBytesPerChunk(w, 2)]).toEqual([2, 96, 64]);
@@ -267,7 +269,9 @@ describe("docs/SPEC.md examples", () => {
     // the information bound log2 C(4096, 64) of the "why"
     let bits = 0;
     for (let i = 0; i < 64; i++) bits += Math.log2((4096 - i) / (i + 1));
-    expect(flat).toContain(`carries \`log2 C(totalk, k)\` bits, ${bits.toFixed(1)} bits ≈ ${Math.round(bits / 8)} bytes`);
+    expect(flat).toContain(
+      `carries \`log2 C(totalk, k)\` bits, ${bits.toFixed(1)} bits ≈ ${Math.round(bits / 8)} bytes`,
+    );
     expect(flat).toContain(`12-bit packing spends ${(3 * 64) / 2} bytes, Elias-Fano ${top64.bytes}`);
     // §4.1: bytes a chunk at totalk 4096, k 64, in each version
     const big = paramLayout({ name: "p", shape: [64, 64] }, { ...local.compression, target_chunk: 64 });
