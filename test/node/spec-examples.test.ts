@@ -169,6 +169,56 @@ describe("docs/SPEC.md examples", () => {
     expect(exampleFileV1.length - exampleFile.length).toBe(2 * (96 - 64));
   });
 
+  it("§4.4: the validator gives version 2's index faults the codes the text names", () => {
+    // the `small` vector's a.weight: chunks of totalk 30, k 6, so L = 2, U = 13 (2 bytes, 3
+    // padding bits) and a low part of 12 bits (2 bytes, 4 padding bits); chunk 0 is rewritten
+    const v = vector("small");
+    const file = hexToBytes(v.file_hex_v2);
+    const options = { manifest: v.manifest, hparams: { ...local, compression: v.compression, sync: v.sync } };
+    const at = (validateGradient(file, options).tensors["a.weight.idxs"] as { begin: number }).begin;
+    const shape = eliasFanoShape(30, 6);
+    expect([shape.lowBits, shape.upperBits, shape.upperBytes, shape.lowBytes]).toEqual([2, 13, 2, 2]);
+    /** The verdict on the file with chunk 0 of a.weight.idxs coded from upper bits `u` and low values `low`. */
+    const verdict = (u: number[], low: number[], lowPaddingBit = false) => {
+      const bad = file.slice();
+      bad.fill(0, at, at + 4);
+      for (const b of u) bad[at + (b >> 3)] = (bad[at + (b >> 3)] as number) | (1 << (b & 7));
+      low.forEach((x, t) => {
+        for (let j = 0; j < 2; j++) if ((x >> j) & 1) bad[at + 2 + ((2 * t + j) >> 3)] |= 1 << ((2 * t + j) & 7);
+      });
+      if (lowPaddingBit) bad[at + 3] = (bad[at + 3] as number) | 0x80;
+      try {
+        validateGradient(bad, options);
+        return "valid";
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+    };
+    // x = 1, 5, 9, 15, 20, 29: highs 0, 1, 2, 3, 5, 7 at bits high + t
+    const u = [0, 2, 4, 6, 9, 12];
+    const low = [1, 1, 1, 3, 0, 1];
+    expect(verdict(u, low)).toBe("valid");
+    expect(verdict([...u, 13], low)).toBe("INDEX_CODING_INVALID"); // a padding bit of the upper part
+    expect(verdict([...u, 10], low)).toBe("INDEX_CODING_INVALID"); // a set bit after the k-th
+    expect(verdict(u.slice(0, 5), low)).toBe("INDEX_CODING_INVALID"); // fewer than k set bits
+    expect(verdict(u, low, true)).toBe("INDEX_CODING_INVALID"); // a padding bit of the low part
+    expect(verdict([7, 8, 9, 10, 11, 12], [3, 0, 0, 0, 0, 0])).toBe("INDEX_OUT_OF_RANGE"); // x_0 = 31
+    expect(verdict([0, 1, 4, 6, 9, 12], [1, 1, 1, 3, 0, 1])).toBe("INDEX_DUPLICATE"); // x_0 = x_1 = 1
+    expect(verdict([0, 1, 4, 6, 9, 12], [2, 1, 1, 3, 0, 1])).toBe("INDEX_ORDER_INVALID"); // 2 then 1
+    // the faults are met in bit order: a duplicate before the missing k-th bit
+    expect(verdict([0, 1, 4, 6, 9], [1, 1, 1, 3, 0, 1])).toBe("INDEX_DUPLICATE");
+    // the text names them in the order checked
+    const rules = /A chunk's indices, format version 2 (.*?) So a version 2 chunk/.exec(spec.replace(/\s+/g, " "))?.[1];
+    const named = [...(rules ?? "").matchAll(/`(INDEX_[A-Z_]+)`/g)].map((m) => m[1]);
+    expect(named).toEqual([
+      "INDEX_CODING_INVALID",
+      "INDEX_OUT_OF_RANGE",
+      "INDEX_DUPLICATE",
+      "INDEX_ORDER_INVALID",
+      "INDEX_CODING_INVALID",
+    ]);
+  });
+
   it("§5.1: the template, the example message over the whole file and its signature by //Alice", () => {
     const template = signedMessage({
       netuid: "{netuid}",
