@@ -63,6 +63,10 @@ function compressionTable(): string {
   ]);
 }
 
+function formatTable(): string {
+  return profileTable([["`intake.format_versions` (accepted)", (p) => p.intake.format_versions.join(", ")]]);
+}
+
 function trainingTable(): string {
   return profileTable([
     ["`training.inner_steps`", (p) => String(p.training.inner_steps)],
@@ -104,6 +108,7 @@ export function specTables(): Record<string, string> {
     "error-codes": errorCodes(),
     window: windowTable(),
     compression: compressionTable(),
+    format: formatTable(),
     training: trainingTable(),
     limits: limitsTable(),
     scoring: scoringTable(),

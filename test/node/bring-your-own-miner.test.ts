@@ -1,7 +1,9 @@
 // "Bring your own miner" (docs/LOCAL_NETWORK.md) with a client written from docs/SPEC.md alone
 // (support/spec-only-miner.ts): a fresh hotkey registered on the local chain the way
 // `npm run register-miner` does it, a validator in wrangler dev following that chain, and one
-// upload of the SPEC-only client: its uid from GET /v1/hotkeys/{hotkey}, 202, then `valid`.
+// upload of the SPEC-only client: its uid from GET /v1/hotkeys/{hotkey}, 202, then `valid`; the
+// client writes gradient format version 2 there, and its files of both versions are the
+// reference encoder's tensors byte for byte.
 import { readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import path from "node:path";
@@ -78,46 +80,52 @@ describe("the SPEC-only miner client", () => {
     expect(foreign).toEqual([]);
   });
 
-  it("writes, from the SPEC, the tensors the reference encoder writes for the same values, in a file the codec validates", () => {
-    const hparams = getHparams("local");
-    const layouts = gradientLayout(TEST_MANIFEST, hparams.compression);
-    const next = rng(17);
-    const grads = layouts.map((l) => randomValues(next, l.numel));
-    const theta = randomValues(
-      next,
-      layouts.reduce((n, l) => n + l.numel, 0),
-    );
-    const c = hparams.compression;
-    const identity = { netuid: 2, window: 41, uid: 7, hotkey: "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty" };
-    const file = gradientFile(TEST_MANIFEST, grads, c, {
-      format: "templar-edge.gradient",
-      format_version: "1",
-      ...Object.fromEntries(Object.entries(identity).map(([k, v]) => [k, String(v)])),
-      base_window: "41",
-      target_chunk: String(c.target_chunk),
-      topk_compression: String(c.topk_compression),
-      quantization_bins: String(c.quantization_bins),
-      quantization_range: String(c.quantization_range),
-      use_dct: "false",
-      param_sample: JSON.stringify(sampleParams(theta, layouts, hparams.sync)),
-    });
-    const read = readGradientFile(file, { manifest: TEST_MANIFEST, hparams, size: file.length, expect: identity });
-    const flat = new Float32Array(theta.length);
-    let at = 0;
-    for (const g of grads) {
-      flat.set(g, at);
-      at += g.length;
-    }
-    const reference = compressGradient(flat, layouts, c);
-    read.params.forEach((p, i) => {
-      const want = reference[i] as (typeof reference)[number];
-      expect(p.name).toBe(want.name);
-      expect([...p.idxs], `${p.name}.idxs`).toEqual([...want.idxs]);
-      expect([...p.codes], `${p.name}.codes`).toEqual([...want.codes]);
-      expect([...p.lookup], `${p.name}.lookup`).toEqual([...want.lookup]);
-      expect(p.shift, `${p.name}.shift`).toBe(want.shift);
-    });
-  });
+  it.each([1, 2] as const)(
+    "writes, from the SPEC, in format version %i, the tensors the reference encoder writes for the same values, in a file the codec validates",
+    (version) => {
+      const hparams = getHparams("local");
+      const layouts = gradientLayout(TEST_MANIFEST, hparams.compression);
+      const next = rng(17);
+      const grads = layouts.map((l) => randomValues(next, l.numel));
+      const theta = randomValues(
+        next,
+        layouts.reduce((n, l) => n + l.numel, 0),
+      );
+      const c = hparams.compression;
+      const identity = { netuid: 2, window: 41, uid: 7, hotkey: "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty" };
+      const file = gradientFile(TEST_MANIFEST, grads, c, {
+        format: "templar-edge.gradient",
+        format_version: String(version),
+        ...Object.fromEntries(Object.entries(identity).map(([k, v]) => [k, String(v)])),
+        base_window: "41",
+        target_chunk: String(c.target_chunk),
+        topk_compression: String(c.topk_compression),
+        quantization_bins: String(c.quantization_bins),
+        quantization_range: String(c.quantization_range),
+        use_dct: "false",
+        param_sample: JSON.stringify(sampleParams(theta, layouts, hparams.sync)),
+      });
+      const read = readGradientFile(file, { manifest: TEST_MANIFEST, hparams, size: file.length, expect: identity });
+      expect(read.report.metadata.format_version).toBe(version);
+      const flat = new Float32Array(theta.length);
+      let at = 0;
+      for (const g of grads) {
+        flat.set(g, at);
+        at += g.length;
+      }
+      const reference = compressGradient(flat, layouts, c, version);
+      expect(read.params).toHaveLength(reference.length);
+      read.params.forEach((p, i) => {
+        const want = reference[i] as (typeof reference)[number];
+        expect(p.name).toBe(want.name);
+        expect(want.formatVersion).toBe(version);
+        expect([...p.idxs], `${p.name}.idxs`).toEqual([...want.idxs]);
+        expect([...p.codes], `${p.name}.codes`).toEqual([...want.codes]);
+        expect([...p.lookup], `${p.name}.lookup`).toEqual([...want.lookup]);
+        expect(p.shift, `${p.name}.shift`).toBe(want.shift);
+      });
+    },
+  );
 });
 
 describe.skipIf(!available)("bring your own miner: a SPEC-only client on the local chain", () => {
@@ -167,6 +175,8 @@ describe.skipIf(!available)("bring your own miner: a SPEC-only client on the loc
     expect(result.hotkey).toBe(registered.hotkey);
     expect(result.lookup).toEqual({ hotkey: registered.hotkey, uid: registered.uid, netuid });
     expect(result.put.status, JSON.stringify(result.put.body)).toBe(202);
+    // the local profile accepts [1, 2]: the client writes the highest, Elias-Fano coded
+    expect(result.formatVersion).toBe(2);
     expect(result.verdict).toMatchObject({
       window: result.window,
       uid: registered.uid,

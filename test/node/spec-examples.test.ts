@@ -15,6 +15,8 @@ import { currentWindowResponse, submissionResponse } from "../../schema/api/resp
 import { singleUploadHeaders } from "../../schema/api/upload-requests.ts";
 import { paramLayout } from "../../schema/codec/chunking.ts";
 import { packCodes } from "../../schema/codec/codes2bit.ts";
+import { eliasFanoShape, encodeEliasFano } from "../../schema/codec/elias-fano.ts";
+import { indexBytesPerChunk } from "../../schema/codec/index-coding.ts";
 import { pack12 } from "../../schema/codec/pack12.ts";
 import { validateGradient } from "../../schema/codec/validate.ts";
 import { windowScores } from "../../schema/db/scoring.ts";
@@ -65,7 +67,12 @@ const bySection = (s: string, lang: string) => {
 };
 
 const vector = (name: string) => fixture.vectors.find((v) => v.name === name) as (typeof fixture.vectors)[number];
-const exampleFile = hexToBytes(vector("spec-example").file_hex);
+/** The file of §4.3 and §5.1: the spec-example vector in format version 2. */
+const exampleFile = hexToBytes(vector("spec-example").file_hex_v2);
+const exampleFileV1 = hexToBytes(vector("spec-example").file_hex_v1);
+/** The JSON header of a file, padding included. */
+const headerOf = (file: Uint8Array) =>
+  new TextDecoder().decode(file.subarray(8, 8 + Number(new DataView(file.buffer).getBigUint64(0, true))));
 const local = getHparams("local");
 
 const hasNumpy = spawnSync("python3", ["-c", "import numpy"], { stdio: "ignore" }).status === 0;
@@ -113,11 +120,12 @@ describe("docs/SPEC.md examples", () => {
     expect(local.compression.quantization_range / local.compression.quantization_bins).toBe(1.5);
   });
 
-  it("§4.3: the example header is the spec-example vector's, and it validates", () => {
-    const n = Number(new DataView(exampleFile.buffer).getBigUint64(0, true));
-    const header = new TextDecoder().decode(exampleFile.subarray(8, 8 + n));
+  it("§4.3: the example header is the spec-example vector's (version 2), and it validates", () => {
+    const header = headerOf(exampleFile);
+    const n = header.length;
     const body = bySection("4.3", "json").body;
     expect(body.replaceAll("\n", "")).toBe(header.trimEnd());
+    expect(header).toContain('"format_version":"2"');
     const said = /file is (\d+) bytes, `N` = (\d+) \((\d+) bytes of JSON and (\d+) spaces[^`]*`([0-9a-f ]+)`/.exec(
       spec.replaceAll("\n", " "),
     );
@@ -135,6 +143,80 @@ describe("docs/SPEC.md examples", () => {
       expect: { netuid: 2, window: 41, uid: 7, hotkey: "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY" },
     });
     expect(report.metadata.param_sample).toEqual({ w: [0.012451171875, -0.0031280517578125] });
+    expect(report.metadata.format_version).toBe(2);
+  });
+
+  it("§4.3: the version 1 file differs as the text says", () => {
+    const flat = spec.replaceAll("\n", " ");
+    const said =
+      /version 1 file \(the vector's `file_hex_v1`\) is (\d+) bytes with a header of the same length: it differs in `([^`]+)` and in `([^`]+)`/.exec(
+        flat,
+      );
+    expect(said?.[1]).toBe(String(exampleFileV1.length));
+    const v1 = headerOf(exampleFileV1);
+    expect(v1.length).toBe(headerOf(exampleFile).length);
+    expect(v1).toContain(said?.[2]);
+    expect(v1).toContain(said?.[3]);
+    const idxsV2 = /"w\.idxs":\{[^}]*\}/.exec(headerOf(exampleFile))?.[0] as string;
+    expect(
+      headerOf(exampleFile)
+        .replace('"format_version":"2"', said?.[2] as string)
+        .replace(idxsV2, said?.[3] as string),
+    ).toBe(v1);
+    // "2 chunks × 96 bytes of 12-bit indices instead of 2 × 64 of Elias-Fano"
+    const w = paramLayout({ name: "w", shape: [128, 64] }, local.compression);
+    expect([w.chunks, indexBytesPerChunk(w, 1), indexBytesPerChunk(w, 2)]).toEqual([2, 96, 64]);
+    expect(exampleFileV1.length - exampleFile.length).toBe(2 * (96 - 64));
+  });
+
+  it("§4.4: the validator gives version 2's index faults the codes the text names", () => {
+    // the `small` vector's a.weight: chunks of totalk 30, k 6, so L = 2, U = 13 (2 bytes, 3
+    // padding bits) and a low part of 12 bits (2 bytes, 4 padding bits); chunk 0 is rewritten
+    const v = vector("small");
+    const file = hexToBytes(v.file_hex_v2);
+    const options = { manifest: v.manifest, hparams: { ...local, compression: v.compression, sync: v.sync } };
+    const at = (validateGradient(file, options).tensors["a.weight.idxs"] as { begin: number }).begin;
+    const shape = eliasFanoShape(30, 6);
+    expect([shape.lowBits, shape.upperBits, shape.upperBytes, shape.lowBytes]).toEqual([2, 13, 2, 2]);
+    /** The verdict on the file with chunk 0 of a.weight.idxs coded from upper bits `u` and low values `low`. */
+    const verdict = (u: number[], low: number[], lowPaddingBit = false) => {
+      const bad = file.slice();
+      bad.fill(0, at, at + 4);
+      for (const b of u) bad[at + (b >> 3)] = (bad[at + (b >> 3)] as number) | (1 << (b & 7));
+      low.forEach((x, t) => {
+        for (let j = 0; j < 2; j++) if ((x >> j) & 1) bad[at + 2 + ((2 * t + j) >> 3)] |= 1 << ((2 * t + j) & 7);
+      });
+      if (lowPaddingBit) bad[at + 3] = (bad[at + 3] as number) | 0x80;
+      try {
+        validateGradient(bad, options);
+        return "valid";
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+    };
+    // x = 1, 5, 9, 15, 20, 29: highs 0, 1, 2, 3, 5, 7 at bits high + t
+    const u = [0, 2, 4, 6, 9, 12];
+    const low = [1, 1, 1, 3, 0, 1];
+    expect(verdict(u, low)).toBe("valid");
+    expect(verdict([...u, 13], low)).toBe("INDEX_CODING_INVALID"); // a padding bit of the upper part
+    expect(verdict([...u, 10], low)).toBe("INDEX_CODING_INVALID"); // a set bit after the k-th
+    expect(verdict(u.slice(0, 5), low)).toBe("INDEX_CODING_INVALID"); // fewer than k set bits
+    expect(verdict(u, low, true)).toBe("INDEX_CODING_INVALID"); // a padding bit of the low part
+    expect(verdict([7, 8, 9, 10, 11, 12], [3, 0, 0, 0, 0, 0])).toBe("INDEX_OUT_OF_RANGE"); // x_0 = 31
+    expect(verdict([0, 1, 4, 6, 9, 12], [1, 1, 1, 3, 0, 1])).toBe("INDEX_DUPLICATE"); // x_0 = x_1 = 1
+    expect(verdict([0, 1, 4, 6, 9, 12], [2, 1, 1, 3, 0, 1])).toBe("INDEX_ORDER_INVALID"); // 2 then 1
+    // the faults are met in bit order: a duplicate before the missing k-th bit
+    expect(verdict([0, 1, 4, 6, 9], [1, 1, 1, 3, 0, 1])).toBe("INDEX_DUPLICATE");
+    // the text names them in the order checked
+    const rules = /A chunk's indices, format version 2 (.*?) So a version 2 chunk/.exec(spec.replace(/\s+/g, " "))?.[1];
+    const named = [...(rules ?? "").matchAll(/`(INDEX_[A-Z_]+)`/g)].map((m) => m[1]);
+    expect(named).toEqual([
+      "INDEX_CODING_INVALID",
+      "INDEX_OUT_OF_RANGE",
+      "INDEX_DUPLICATE",
+      "INDEX_ORDER_INVALID",
+      "INDEX_CODING_INVALID",
+    ]);
   });
 
   it("§5.1: the template, the example message over the whole file and its signature by //Alice", () => {
@@ -198,18 +280,54 @@ describe("docs/SPEC.md examples", () => {
     expect(Number.isInteger(answer.uid) && Number.isInteger(answer.netuid)).toBe(true);
   });
 
-  it("value examples of §3.1 and §3.5", () => {
+  it("value examples of §3.1, §3.5 and §4.1", () => {
     const c = { ...local.compression, target_chunk: 64 };
     const grid = (shape: number[]) => {
       const l = paramLayout({ name: "p", shape }, c);
       return `grid \`[${l.grid.join(", ")}]\` of ${shape.length === 2 ? `${l.h}×${l.w}` : l.w}`;
     };
-    const flat = spec.replaceAll("\n", " ");
+    const flat = spec.replace(/\s+/g, " "); // lines joined, list indentation dropped
     expect(flat).toContain(`\`[1024, 256]\` → ${grid([1024, 256]).replace("of 64×64", "of 64×64 chunks")}`);
     expect(flat).toContain(`\`[96, 40]\` → ${grid([96, 40])}`);
     expect(flat).toContain(`\`[130]\` → ${grid([130])}`);
     const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0").toUpperCase()).join(" ");
     expect(flat).toContain(`\`[1, 5, 9, 3]\` → \`${hex(pack12([1, 5, 9, 3])).toLowerCase()}\``);
+    // the Elias-Fano example of §3.5 (format version 2), against the reference coder
+    const ef = (indices: number[], totalk: number) => {
+      const shape = eliasFanoShape(totalk, indices.length);
+      const out = new Uint8Array(shape.bytes);
+      encodeEliasFano(indices, 0, shape, out, 0);
+      return { shape, out };
+    };
+    const example = ef([1, 5, 9, 15], 16);
+    expect([example.shape.lowBits, example.shape.upperBits, example.shape.upperBytes]).toEqual([2, 7, 1]);
+    expect(flat).toContain("`totalk` 16, k 4, indices `[1, 5, 9, 15]`: `L` = 2 ");
+    expect(flat).toContain("`U` = (15 >> 2) + 4 = 7 bits, one byte");
+    expect(flat).toContain(
+      `→ \`0x${hex(example.out.subarray(0, 1))}\`; the low bits 1, 1, 1, 3 at bits 0, 2, 4, 6 → \`0x${hex(example.out.subarray(1))}\``,
+    );
+    expect(flat).toContain(
+      `the chunk is \`${hex(example.out).toLowerCase()}\` (version 1: \`${hex(pack12([1, 5, 9, 15])).toLowerCase()}\`)`,
+    );
+    const top64 = ef(
+      Array.from({ length: 64 }, (_, i) => i * 64),
+      4096,
+    ).shape;
+    expect(flat).toContain(
+      `At \`totalk\` 4096, k 64: \`L\` = ${top64.lowBits}, \`U\` = ${top64.upperBits}, \`B\` = ${top64.upperBytes} + ${top64.lowBytes} = ${top64.bytes} bytes`,
+    );
+    // the information bound log2 C(4096, 64) of the "why"
+    let bits = 0;
+    for (let i = 0; i < 64; i++) bits += Math.log2((4096 - i) / (i + 1));
+    expect(flat).toContain(
+      `carries \`log2 C(totalk, k)\` bits, ${bits.toFixed(1)} bits ≈ ${Math.round(bits / 8)} bytes`,
+    );
+    expect(flat).toContain(`12-bit packing spends ${(3 * 64) / 2} bytes, Elias-Fano ${top64.bytes}`);
+    // §4.1: bytes a chunk at totalk 4096, k 64, in each version
+    const big = paramLayout({ name: "p", shape: [64, 64] }, { ...local.compression, target_chunk: 64 });
+    expect(flat).toContain(
+      `a chunk takes ${indexBytesPerChunk(big, 1)} + ${big.codeBytesPerChunk} = ${indexBytesPerChunk(big, 1) + big.codeBytesPerChunk} bytes in version 1, ${indexBytesPerChunk(big, 2)} + ${big.codeBytesPerChunk} = ${indexBytesPerChunk(big, 2) + big.codeBytesPerChunk} in version 2`,
+    );
     expect(flat).toContain(`codes \`[3, 2, 3, 1]\` → \`0x${hex(packCodes(Uint8Array.from([3, 2, 3, 1]), 1, 4))}\``);
     expect(flat).toContain(`codes all 1 → \`${hex(packCodes(new Uint8Array(10).fill(1), 1, 10))}\``);
   });
@@ -232,9 +350,15 @@ scope = {}; exec(${sketch}, scope)
 class Key:
     ss58_address = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
     def sign(self, message): print(message.decode()); return bytes(64)
-h = scope["upload_headers"](bytes.fromhex("${vector("spec-example").file_hex}"), 2, 41, 7, Key())
+h = scope["upload_headers"](bytes.fromhex("${vector("spec-example").file_hex_v2}"), 2, 41, 7, Key())
+print(scope["elias_fano"]([1, 5, 9, 15], 16).tobytes().hex())
 print(h["Content-Length"], h["X-Templar-Sha256"])`);
-    const [message, sizeAndSha] = out.trim().split("\n");
+    const [message, example, sizeAndSha] = out.trim().split("\n");
+    // the sketch's Elias-Fano coder writes §3.5's worked example as the reference coder does
+    const shape = eliasFanoShape(16, 4);
+    const want = new Uint8Array(shape.bytes);
+    encodeEliasFano([1, 5, 9, 15], 0, shape, want, 0);
+    expect(example).toBe(bytesToHex(want));
     expect(message).toBe(
       new TextDecoder().decode(
         signedMessage({

@@ -6,7 +6,9 @@
  * follows what the validator answers, and says so here.
  *
  * It does not train: the gradient is random values, since what is tested is the file format,
- * the signature and the intake (SPEC §3–§5), not learning.
+ * the signature and the intake (SPEC §3–§5), not learning. It writes gradient format version 2
+ * (Elias-Fano coded indices, §3.5) when the validator lists it in `intake.format_versions`
+ * (§4.2), else version 1.
  */
 import { createHash } from "node:crypto";
 import { DEV_PHRASE } from "@polkadot/keyring";
@@ -20,6 +22,9 @@ import {
   sr25519Sign,
 } from "@polkadot/util-crypto";
 
+/** The gradient format versions this miner writes (SPEC §3.5, §4.2). */
+export type FormatVersion = 1 | 2;
+
 /** The keys of GET /v1/hparams this miner reads (SPEC §3, §4.2, §5.3). */
 export interface Hparams {
   compression: {
@@ -32,6 +37,7 @@ export interface Hparams {
   sync: { param_sample_offset: number; param_sample_size: number };
   limits: { max_single_upload_bytes: number };
   window: { time_window_delta_seconds: number };
+  intake: { format_versions: number[] };
 }
 
 /** GET /v1/model/manifest: the SPEC names "names and shapes in order"; the JSON keys are the validator's. */
@@ -59,6 +65,8 @@ export interface SpecMinerResult {
   readonly lookup: { hotkey: string; uid: number; netuid: number };
   readonly window: number;
   readonly baseWindow: number;
+  /** The format version of the file it sent. */
+  readonly formatVersion: FormatVersion;
   /** The PUT's status and body. */
   readonly put: { status: number; body: unknown };
   /** The submission once its status left `received` (or the last one seen). */
@@ -119,8 +127,38 @@ interface Tensor {
   data: Uint8Array;
 }
 
+/**
+ * Format version 2's coding of one chunk's indices (§3.5): `x` ascending, all below `totalk`.
+ * L low bits each, the largest L with k·2^L ≤ totalk; the upper part (U = ((totalk − 1) >> L) + k
+ * bits) has bit (x_t >> L) + t set for every t; the low part holds x_t's low L bits at bits
+ * [t·L, t·L + L); bit b of a part is bit b & 7 of its byte b >> 3; padding bits stay zero.
+ */
+function eliasFano(x: ArrayLike<number>, totalk: number): Uint8Array {
+  const k = x.length;
+  let L = 0;
+  while (k * 2 ** (L + 1) <= totalk) L++;
+  const U = ((totalk - 1) >> L) + k;
+  const upperBytes = Math.ceil(U / 8);
+  const out = new Uint8Array(upperBytes + Math.ceil((k * L) / 8));
+  const setBit = (part: number, b: number) => {
+    out[part + (b >> 3)] = (out[part + (b >> 3)] as number) | (1 << (b & 7));
+  };
+  for (let t = 0; t < k; t++) {
+    const xt = x[t] as number;
+    if (xt >= totalk || (t > 0 && xt <= (x[t - 1] as number))) throw new Error("indices must ascend below totalk");
+    setBit(0, (xt >> L) + t);
+    for (let j = 0; j < L; j++) if ((xt >> j) & 1) setBit(upperBytes, t * L + j);
+  }
+  return out;
+}
+
 /** The four tensors of one parameter (§4.1) from its values `g` (row-major), DCT off. */
-function compressParam(g: Float32Array, shape: readonly number[], hp: Hparams["compression"]): Record<string, Tensor> {
+function compressParam(
+  g: Float32Array,
+  shape: readonly number[],
+  hp: Hparams["compression"],
+  version: FormatVersion,
+): Record<string, Tensor> {
   const t = hp.target_chunk;
   let grid: number[];
   let h = 1;
@@ -182,14 +220,25 @@ function compressParam(g: Float32Array, shape: readonly number[], hp: Hparams["c
     (counts[b] as number) ? (sums[b] as number) / (counts[b] as number) : 0,
   );
 
-  // Packing (§3.5): 12-bit indices two in three bytes; 2-bit codes four a byte, per chunk.
-  const idxs = new Uint8Array((chunks * k * 3) / 2);
-  for (let p = 0; p < (chunks * k) / 2; p++) {
-    const a = indices[2 * p] as number;
-    const b = indices[2 * p + 1] as number;
-    idxs[3 * p] = a & 0xff;
-    idxs[3 * p + 1] = (a >> 8) | ((b & 0x0f) << 4);
-    idxs[3 * p + 2] = b >> 4;
+  // Packing (§3.5): indices 12 bits each, two in three bytes (version 1) or Elias-Fano chunk
+  // by chunk (version 2; the kept indices are ascending); 2-bit codes four a byte, per chunk.
+  let idxs: Uint8Array;
+  let perChunkIdx: number;
+  if (version === 1) {
+    perChunkIdx = (3 * k) / 2;
+    idxs = new Uint8Array(chunks * perChunkIdx);
+    for (let p = 0; p < (chunks * k) / 2; p++) {
+      const a = indices[2 * p] as number;
+      const b = indices[2 * p + 1] as number;
+      idxs[3 * p] = a & 0xff;
+      idxs[3 * p + 1] = (a >> 8) | ((b & 0x0f) << 4);
+      idxs[3 * p + 2] = b >> 4;
+    }
+  } else {
+    const coded = Array.from({ length: chunks }, (_, c) => eliasFano(indices.subarray(c * k, (c + 1) * k), totalk));
+    perChunkIdx = (coded[0] as Uint8Array).length;
+    idxs = new Uint8Array(chunks * perChunkIdx);
+    for (const [c, bytes] of coded.entries()) idxs.set(bytes, c * perChunkIdx);
   }
   const perChunk = Math.ceil(k / 4);
   const packed = new Uint8Array(chunks * perChunk);
@@ -198,7 +247,7 @@ function compressParam(g: Float32Array, shape: readonly number[], hp: Hparams["c
       packed[c * perChunk + (tt >> 2)] =
         (packed[c * perChunk + (tt >> 2)] as number) | ((codes[c * k + tt] as number) << (2 * (tt & 3)));
   return {
-    idxs: { dtype: "U8", shape: [...grid, (3 * k) / 2], data: idxs },
+    idxs: { dtype: "U8", shape: [...grid, perChunkIdx], data: idxs },
     codes: { dtype: "U8", shape: [...grid, perChunk], data: packed },
     lookup: { dtype: "F32", shape: [bins], data: f32Bytes(lookup) },
     shift: { dtype: "F32", shape: [], data: f32Bytes(Float32Array.of(shift)) },
@@ -237,16 +286,21 @@ function writeSafetensors(tensors: Record<string, Tensor>, metadata: Record<stri
   return out;
 }
 
-/** The gradient file (§4) of one dense pseudo-gradient per manifest parameter, with `metadata` as is. */
+/**
+ * The gradient file (§4) of one dense pseudo-gradient per manifest parameter, with `metadata` as
+ * is; the indices are coded as its `format_version` ("1" or "2") says.
+ */
 export function gradientFile(
   manifest: Manifest,
   grads: readonly Float32Array[],
   compression: Hparams["compression"],
   metadata: Record<string, string>,
 ): Uint8Array {
+  const version = Number(metadata.format_version);
+  if (version !== 1 && version !== 2) throw new Error(`this miner writes format versions 1 and 2, not ${version}`);
   const tensors: Record<string, Tensor> = {};
   manifest.parameters.forEach((p, i) => {
-    const parts = compressParam(grads[i] as Float32Array, p.shape, compression);
+    const parts = compressParam(grads[i] as Float32Array, p.shape, compression, version);
     for (const [part, t] of Object.entries(parts)) tensors[`${p.name}.${part}`] = t;
   });
   return writeSafetensors(tensors, metadata);
@@ -315,6 +369,10 @@ export async function runSpecOnlyMiner(opts: {
   const hotkey = encodeAddress(pair.publicKey, 42);
   const hp = await getJson<Hparams>(`${url}/v1/hparams`);
   if (hp.compression.use_dct) throw new Error("this miner does not implement the DCT (SPEC §3.2)");
+  // The highest format version the validator accepts that this miner writes (§4.2).
+  const formatVersion = ([2, 1] as const).find((v) => hp.intake.format_versions.includes(v));
+  if (formatVersion === undefined)
+    throw new Error(`the validator accepts format versions [${hp.intake.format_versions}], none of 1 and 2`);
   const manifest = await getJson<Manifest>(`${url}/v1/model/manifest`);
   const lookup = await getJson<SpecMinerResult["lookup"]>(`${url}/v1/hotkeys/${hotkey}`);
   log(`hotkey ${hotkey} holds uid ${lookup.uid} on netuid ${lookup.netuid}`);
@@ -351,7 +409,7 @@ export async function runSpecOnlyMiner(opts: {
   const c = hp.compression;
   const file = gradientFile(manifest, grads, c, {
     format: "templar-edge.gradient",
-    format_version: "1",
+    format_version: String(formatVersion),
     netuid: String(lookup.netuid),
     window: String(window),
     uid: String(lookup.uid),
@@ -379,5 +437,5 @@ export async function runSpecOnlyMiner(opts: {
     await sleep(500);
     verdict = (await getJson<{ submission: Submission }>(`${url}/v1/submissions/${window}/${lookup.uid}`)).submission;
   }
-  return { hotkey, lookup, window, baseWindow, put: { status: sent.status, body }, verdict };
+  return { hotkey, lookup, window, baseWindow, formatVersion, put: { status: sent.status, body }, verdict };
 }
