@@ -60,7 +60,7 @@ export function encodeEliasFano(
     out[at + (u >> 3)] |= 1 << (u & 7);
     if (lowBits === 0) continue;
     const bit = t * lowBits;
-    // The low bits of one index span at most two bytes (lowBits ≤ 12 < 16 − 7).
+    // A field of lowBits ≤ 11 bits starting at bit (bit & 7) ≤ 7 ends within three bytes.
     const v = (x & mask) << (bit & 7);
     const byte = low + (bit >> 3);
     out[byte] |= v & 0xff;
