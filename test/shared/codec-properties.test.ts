@@ -392,34 +392,37 @@ describe("encode → decode", () => {
     );
   });
 
-  it.each(FORMAT_VERSIONS)("writes a version %i file that validates and reads back to the same compressed parameters", (version) => {
-    const built = buildGradient(11, TEST_MANIFEST, HPARAMS, IDENTITY, version);
-    const read = readGradientFile(built.file, { manifest: TEST_MANIFEST, hparams: HPARAMS });
-    expect(read.report.metadata).toMatchObject({ ...IDENTITY, format_version: version });
-    expect(read.params.map((p) => p.name)).toEqual(TEST_MANIFEST.parameters.map((p) => p.name));
-    read.params.forEach((p, i) => {
-      const want = built.params[i];
-      expect(p.formatVersion).toBe(version);
-      expect(p.idxs).toEqual(want?.idxs);
-      expect(p.codes).toEqual(want?.codes);
-      expect(p.lookup).toEqual(want?.lookup);
-      expect(p.shift).toBe(want?.shift);
-    });
-    // the tensor digest ignores metadata: the same gradient from another uid digests the same
-    const other = buildGradient(11, TEST_MANIFEST, HPARAMS, { ...IDENTITY, uid: 8, hotkey: "5Other" }, version);
-    const otherRead = readGradientFile(other.file, { manifest: TEST_MANIFEST, hparams: HPARAMS });
-    expect(otherRead.report.tensorDigest).toBe(read.report.tensorDigest);
-    const twelve = buildGradient(12, TEST_MANIFEST, HPARAMS, IDENTITY, version).file;
-    expect(twelve).not.toEqual(built.file);
-    expect(readGradientFile(twelve, { manifest: TEST_MANIFEST, hparams: HPARAMS }).report.tensorDigest).not.toBe(
-      read.report.tensorDigest,
-    );
-    // the same gradient in the other version: other index bytes, so another tensor digest
-    const otherVersion = buildGradient(11, TEST_MANIFEST, HPARAMS, IDENTITY, version === 1 ? 2 : 1).file;
-    expect(readGradientFile(otherVersion, { manifest: TEST_MANIFEST, hparams: HPARAMS }).report.tensorDigest).not.toBe(
-      read.report.tensorDigest,
-    );
-  });
+  it.each(FORMAT_VERSIONS)(
+    "writes a version %i file that validates and reads back to the same compressed parameters",
+    (version) => {
+      const built = buildGradient(11, TEST_MANIFEST, HPARAMS, IDENTITY, version);
+      const read = readGradientFile(built.file, { manifest: TEST_MANIFEST, hparams: HPARAMS });
+      expect(read.report.metadata).toMatchObject({ ...IDENTITY, format_version: version });
+      expect(read.params.map((p) => p.name)).toEqual(TEST_MANIFEST.parameters.map((p) => p.name));
+      read.params.forEach((p, i) => {
+        const want = built.params[i];
+        expect(p.formatVersion).toBe(version);
+        expect(p.idxs).toEqual(want?.idxs);
+        expect(p.codes).toEqual(want?.codes);
+        expect(p.lookup).toEqual(want?.lookup);
+        expect(p.shift).toBe(want?.shift);
+      });
+      // the tensor digest ignores metadata: the same gradient from another uid digests the same
+      const other = buildGradient(11, TEST_MANIFEST, HPARAMS, { ...IDENTITY, uid: 8, hotkey: "5Other" }, version);
+      const otherRead = readGradientFile(other.file, { manifest: TEST_MANIFEST, hparams: HPARAMS });
+      expect(otherRead.report.tensorDigest).toBe(read.report.tensorDigest);
+      const twelve = buildGradient(12, TEST_MANIFEST, HPARAMS, IDENTITY, version).file;
+      expect(twelve).not.toEqual(built.file);
+      expect(readGradientFile(twelve, { manifest: TEST_MANIFEST, hparams: HPARAMS }).report.tensorDigest).not.toBe(
+        read.report.tensorDigest,
+      );
+      // the same gradient in the other version: other index bytes, so another tensor digest
+      const otherVersion = buildGradient(11, TEST_MANIFEST, HPARAMS, IDENTITY, version === 1 ? 2 : 1).file;
+      expect(
+        readGradientFile(otherVersion, { manifest: TEST_MANIFEST, hparams: HPARAMS }).report.tensorDigest,
+      ).not.toBe(read.report.tensorDigest);
+    },
+  );
 
   it("undoes an application bit for bit, DCT on and off, logging only what it touched", () => {
     for (const compression of [OFF, ON]) {
@@ -498,18 +501,21 @@ describe("aggregation", () => {
 });
 
 describe("gradient file size without encoding", () => {
-  it.each(FORMAT_VERSIONS)("gradientFileSize equals the length of the version %i file the encoder writes, header included", (version) => {
-    for (const [seed, manifest] of [
-      [1, TEST_MANIFEST],
-      [2, { model: "one", parameters: [{ name: "w", shape: [192, 128] }] }],
-    ] as const) {
-      const { file, layouts } = buildGradient(seed, manifest, HPARAMS, IDENTITY, version);
-      const { header } = readHeader(file);
-      const metadata = parseMetadata(header.__metadata__ as Record<string, string>);
-      expect(metadata.format_version).toBe(version);
-      const size = gradientFileSize(layouts, metadata, version);
-      expect(size.fileBytes).toBe(file.length);
-      expect(size.headerBytes).toBe(Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true)));
-    }
-  });
+  it.each(FORMAT_VERSIONS)(
+    "gradientFileSize equals the length of the version %i file the encoder writes, header included",
+    (version) => {
+      for (const [seed, manifest] of [
+        [1, TEST_MANIFEST],
+        [2, { model: "one", parameters: [{ name: "w", shape: [192, 128] }] }],
+      ] as const) {
+        const { file, layouts } = buildGradient(seed, manifest, HPARAMS, IDENTITY, version);
+        const { header } = readHeader(file);
+        const metadata = parseMetadata(header.__metadata__ as Record<string, string>);
+        expect(metadata.format_version).toBe(version);
+        const size = gradientFileSize(layouts, metadata, version);
+        expect(size.fileBytes).toBe(file.length);
+        expect(size.headerBytes).toBe(Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true)));
+      }
+    },
+  );
 });
