@@ -30,6 +30,7 @@ import {
   type MutationClass,
   options,
   PARTS,
+  pick,
   type Rand,
   SMALL_TOPK,
   SMALL_TOPK_CLASSES,
@@ -83,7 +84,15 @@ describe.each(FORMAT_VERSIONS)("gradient validator, format version %i", (version
 
   it.each(classesFor(SMALL_TOPK_CLASSES, version))("refuses %s (small top-k)", (_name, m) => refuses(m, smallTopk));
 
-  it("refuses a version the hparams do not accept", () => refuses(UNACCEPTED_VERSION, bases));
+  it("refuses a version the hparams do not accept, and takes it when they list it alone", () => {
+    refuses(UNACCEPTED_VERSION, bases);
+    for (const b of bases) {
+      const only = { ...b.hparams, intake: { ...b.hparams.intake, format_versions: [version] } };
+      expect(codeOf(() => validateGradient(b.file, options(b, { hparams: only })))).toBe("valid");
+      const other = { ...b.hparams, intake: { ...b.hparams.intake, format_versions: [version === 1 ? 2 : 1] } };
+      expect(codeOf(() => validateGradient(b.file, options(b, { hparams: other })))).toBe("FORMAT_VERSION_UNSUPPORTED");
+    }
+  });
 
   it("small top-k bases have the chunk shapes their classes need", () => {
     const shapes = (smallTopk[0] as Base).layouts.map((l) => ({ l, s: efShape(l) }));
@@ -136,11 +145,17 @@ describe.each(FORMAT_VERSIONS)("gradient validator, format version %i", (version
   it("never throws an uncoded error on random damage, and only verdict codes", () => {
     const r = rng(2024 + version);
     const seen = new Map<string, number>();
-    for (let i = 0; i < 1500; i++) {
-      const base = bases[i % bases.length] as Base;
+    const all = [...bases, ...smallTopk];
+    for (let i = 0; i < 1600; i++) {
+      const base = all[i % all.length] as Base;
       let file = base.file.slice();
-      const kind = i % 3;
-      if (kind === 0) {
+      const kind = i % 4;
+      if (kind === 3) {
+        // flips within one parameter's coded indices
+        const range = base.report.tensors[tensorName(pick(r, base.layouts).name, "idxs")];
+        const { begin, end } = range as { begin: number; end: number };
+        for (let f = int(r, 1, 3); f > 0; f--) file[int(r, begin, end - 1)] ^= 1 << int(r, 0, 7);
+      } else if (kind === 0) {
         for (let f = int(r, 1, 8); f > 0; f--) file[int(r, 0, file.length - 1)] ^= 1 << int(r, 0, 7);
       } else if (kind === 1) {
         const { dataStart } = readHeader(file);
@@ -161,6 +176,11 @@ describe.each(FORMAT_VERSIONS)("gradient validator, format version %i", (version
     }
     // random damage reaches many distinct checks, not one catch-all
     expect(seen.size).toBeGreaterThanOrEqual(8);
+    // damaged indices reach every index check of the version, and version 1 none of version 2's
+    const v2Only: ErrorCode[] = ["INDEX_ORDER_INVALID", "INDEX_CODING_INVALID"];
+    for (const code of ["INDEX_OUT_OF_RANGE", "INDEX_DUPLICATE", ...(version === 2 ? v2Only : [])])
+      expect(seen.get(code), code).toBeGreaterThan(0);
+    if (version === 1) for (const code of v2Only) expect(seen.has(code), code).toBe(false);
   });
 
   it("holds the header plus one chunk at most, whatever the file size", () => {
