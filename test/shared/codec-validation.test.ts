@@ -5,7 +5,7 @@
 import { decodeAddress, encodeAddress } from "@polkadot/util-crypto";
 import { describe, expect, it } from "vitest";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
-import { FORMAT_VERSIONS } from "../../schema/codec/format-version.ts";
+import { FORMAT_VERSIONS, type FormatVersion } from "../../schema/codec/format-version.ts";
 import { tensorName } from "../../schema/codec/gradient-format.ts";
 import { indexBytesPerChunk } from "../../schema/codec/index-coding.ts";
 import {
@@ -89,7 +89,8 @@ describe.each(FORMAT_VERSIONS)("gradient validator, format version %i", (version
     for (const b of bases) {
       const only = { ...b.hparams, intake: { ...b.hparams.intake, format_versions: [version] } };
       expect(codeOf(() => validateGradient(b.file, options(b, { hparams: only })))).toBe("valid");
-      const other = { ...b.hparams, intake: { ...b.hparams.intake, format_versions: [version === 1 ? 2 : 1] } };
+      const otherVersion: FormatVersion = version === 1 ? 2 : 1;
+      const other = { ...b.hparams, intake: { ...b.hparams.intake, format_versions: [otherVersion] } };
       expect(codeOf(() => validateGradient(b.file, options(b, { hparams: other })))).toBe("FORMAT_VERSION_UNSUPPORTED");
     }
   });
