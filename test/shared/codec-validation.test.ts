@@ -1,9 +1,11 @@
-// The strict validator against mutated files, in both runtimes: every fault class gives its
-// own code, streamed or whole, and random damage never yields anything but a verdict code.
+// The strict validator against mutated files, in both runtimes and on files of every format
+// version: every fault class gives its own code, streamed or whole, and random damage never
+// yields anything but a verdict code.
 
 import { decodeAddress, encodeAddress } from "@polkadot/util-crypto";
 import { describe, expect, it } from "vitest";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
+import { FORMAT_VERSIONS, type FormatVersion } from "../../schema/codec/format-version.ts";
 import { tensorName } from "../../schema/codec/gradient-format.ts";
 import { indexBytesPerChunk } from "../../schema/codec/index-coding.ts";
 import {
@@ -13,20 +15,27 @@ import {
   validateGradient,
 } from "../../schema/codec/validate.ts";
 import { EdgeError, ERROR_CODES, type ErrorCode } from "../../schema/errors.ts";
-import { buildGradient, HPARAMS, readHeader, rng, TEST_MANIFEST } from "./fixtures/gradients.ts";
+import { buildGradient, HPARAMS, IDENTITY, readHeader, rng, TEST_MANIFEST } from "./fixtures/gradients.ts";
 import {
   type Base,
   baseFor,
   CLASSES,
   CODE_BEYOND_BINS,
   chunkOf,
+  classesFor,
   codeOf,
+  efShape,
   int,
   layoutOf,
+  type MutationClass,
   options,
   PARTS,
+  pick,
   type Rand,
+  SMALL_TOPK,
+  SMALL_TOPK_CLASSES,
   THREE_BINS,
+  UNACCEPTED_VERSION,
 } from "./fixtures/mutations.ts";
 
 /** Feeds the validator in random pieces (sizes 1 to 4096 bytes). */
@@ -42,21 +51,16 @@ function streamCode(file: Uint8Array, opts: ValidationOptions, r: Rand): ErrorCo
   });
 }
 
-describe("gradient validator", () => {
-  const bases = [baseFor(1), baseFor(2), baseFor(3)];
+describe.each(FORMAT_VERSIONS)("gradient validator, format version %i", (version) => {
+  const bases = [1, 2, 3].map((seed) => baseFor(seed, HPARAMS, IDENTITY, version));
+  const smallTopk = [5, 6].map((seed) => baseFor(seed, SMALL_TOPK, IDENTITY, version));
   let total = 0;
 
-  it("accepts the files it is given as a baseline, whole and in random pieces", () => {
-    for (const b of bases) {
-      expect(streamCode(b.file, options(b, { size: b.file.length }), rng(b.file.length))).toBe("valid");
-      expect(streamCode(b.file, options(b), rng(7))).toBe("valid");
-    }
-  });
-
-  it.each(Object.entries(CLASSES))("refuses %s", (_name, m) => {
-    const r = rng(m.variants * 7919 + m.code.length);
+  /** Every variant of a class on the given bases refused with its code, whole and in random pieces. */
+  function refuses(m: MutationClass, on: readonly Base[]): void {
+    const r = rng(m.variants * 7919 + m.code.length + 131 * version);
     for (let v = 0; v < m.variants; v++) {
-      const base = bases[v % bases.length] as Base;
+      const base = on[v % on.length] as Base;
       const { file, options: extra } = m.make(r, base);
       const opts = options(base, { size: file.length, ...extra });
       expect(
@@ -66,6 +70,38 @@ describe("gradient validator", () => {
       expect(streamCode(file, opts, r), `variant ${v}, streamed`).toBe(m.code);
       total++;
     }
+  }
+
+  it("accepts the files it is given as a baseline, whole and in random pieces", () => {
+    for (const b of [...bases, ...smallTopk]) {
+      expect(b.report.metadata.format_version).toBe(version);
+      expect(streamCode(b.file, options(b, { size: b.file.length }), rng(b.file.length))).toBe("valid");
+      expect(streamCode(b.file, options(b), rng(7))).toBe("valid");
+    }
+  });
+
+  it.each(classesFor(CLASSES, version))("refuses %s", (_name, m) => refuses(m, bases));
+
+  it.each(classesFor(SMALL_TOPK_CLASSES, version))("refuses %s (small top-k)", (_name, m) => refuses(m, smallTopk));
+
+  it("refuses a version the hparams do not accept, and takes it when they list it alone", () => {
+    refuses(UNACCEPTED_VERSION, bases);
+    for (const b of bases) {
+      const only = { ...b.hparams, intake: { ...b.hparams.intake, format_versions: [version] } };
+      expect(codeOf(() => validateGradient(b.file, options(b, { hparams: only })))).toBe("valid");
+      const otherVersion: FormatVersion = version === 1 ? 2 : 1;
+      const other = { ...b.hparams, intake: { ...b.hparams.intake, format_versions: [otherVersion] } };
+      expect(codeOf(() => validateGradient(b.file, options(b, { hparams: other })))).toBe("FORMAT_VERSION_UNSUPPORTED");
+    }
+  });
+
+  it("small top-k bases have the chunk shapes their classes need", () => {
+    const shapes = (smallTopk[0] as Base).layouts.map((l) => ({ l, s: efShape(l) }));
+    expect(shapes.some(({ l, s }) => s.lowBits > 0 && l.totalk % 2 ** s.lowBits !== 0)).toBe(true);
+    expect(shapes.some(({ s }) => (s.k * s.lowBits) % 8 !== 0)).toBe(true);
+    // and the test manifest under HPARAMS has none: an index past totalk cannot even be coded there
+    const usual = (bases[0] as Base).layouts.map((l) => ({ l, s: efShape(l) }));
+    expect(usual.every(({ l, s }) => l.totalk % 2 ** s.lowBits === 0 && (s.k * s.lowBits) % 8 === 0)).toBe(true);
   });
 
   it("takes the metadata's hotkey under any ss58 prefix as the signed one's public key", () => {
@@ -93,7 +129,7 @@ describe("gradient validator", () => {
   });
 
   it("refuses a code at or above the bin count", () => {
-    const base = baseFor(4, THREE_BINS);
+    const base = baseFor(4, THREE_BINS, IDENTITY, version);
     const r = rng(3);
     for (let v = 0; v < CODE_BEYOND_BINS.variants; v++) {
       const { file } = CODE_BEYOND_BINS.make(r, base);
@@ -102,18 +138,25 @@ describe("gradient validator", () => {
     }
   });
 
-  it("refused at least 1,000 mutated files, each with its class's code", () => {
+  it(`refused at least 1,000 mutated files of version ${version}, each with its class's code`, () => {
+    console.info(`format version ${version}: ${total} mutated files refused`);
     expect(total).toBeGreaterThanOrEqual(1000);
   });
 
   it("never throws an uncoded error on random damage, and only verdict codes", () => {
-    const r = rng(2024);
+    const r = rng(2024 + version);
     const seen = new Map<string, number>();
-    for (let i = 0; i < 1500; i++) {
-      const base = bases[i % bases.length] as Base;
+    const all = [...bases, ...smallTopk];
+    for (let i = 0; i < 1600; i++) {
+      const base = all[i % all.length] as Base;
       let file = base.file.slice();
-      const kind = i % 3;
-      if (kind === 0) {
+      const kind = i % 4;
+      if (kind === 3) {
+        // flips within one parameter's coded indices
+        const range = base.report.tensors[tensorName(pick(r, base.layouts).name, "idxs")];
+        const { begin, end } = range as { begin: number; end: number };
+        for (let f = int(r, 1, 3); f > 0; f--) file[int(r, begin, end - 1)] ^= 1 << int(r, 0, 7);
+      } else if (kind === 0) {
         for (let f = int(r, 1, 8); f > 0; f--) file[int(r, 0, file.length - 1)] ^= 1 << int(r, 0, 7);
       } else if (kind === 1) {
         const { dataStart } = readHeader(file);
@@ -134,25 +177,34 @@ describe("gradient validator", () => {
     }
     // random damage reaches many distinct checks, not one catch-all
     expect(seen.size).toBeGreaterThanOrEqual(8);
+    // damaged indices reach every index check of the version, and version 1 none of version 2's
+    const v2Only: ErrorCode[] = ["INDEX_ORDER_INVALID", "INDEX_CODING_INVALID"];
+    for (const code of ["INDEX_OUT_OF_RANGE", "INDEX_DUPLICATE", ...(version === 2 ? v2Only : [])])
+      expect(seen.get(code), code).toBeGreaterThan(0);
+    if (version === 1) for (const code of v2Only) expect(seen.has(code), code).toBe(false);
   });
 
   it("holds the header plus one chunk at most, whatever the file size", () => {
-    const small = buildGradient(1).file;
+    const small = buildGradient(1, TEST_MANIFEST, HPARAMS, IDENTITY, version).file;
     const bigManifest = {
       model: "big",
       parameters: Array.from({ length: 8 }, (_, i) => ({ name: `w${i}`, shape: [1024, 1024] })),
     };
-    const big = buildGradient(1, bigManifest).file;
+    const big = buildGradient(1, bigManifest, HPARAMS, IDENTITY, version).file;
     const peaks = [small, big].map((file, i) => {
       const manifest = i === 0 ? TEST_MANIFEST : bigManifest;
       const v = new GradientValidator({ manifest, hparams: HPARAMS });
       for (let at = 0; at < file.length; at += 1000) v.push(file.subarray(at, at + 1000));
       const report = v.end();
+      expect(report.metadata.format_version).toBe(version);
       const layouts = gradientLayout(manifest, HPARAMS.compression);
-      const unit = Math.max(16, ...layouts.map((l) => indexBytesPerChunk(l, report.metadata.format_version)));
+      const unit = Math.max(16, ...layouts.map((l) => indexBytesPerChunk(l, version)));
       expect(report.peakBufferedBytes).toBe(8 + report.headerLength + unit);
       return report;
     });
+    // the one chunk of the big file: 64×64 at top-64, 96 bytes of 12-bit indices or 64 of Elias-Fano
+    const bigUnit = (peaks[1] as ValidationReport).peakBufferedBytes - 8 - (peaks[1] as ValidationReport).headerLength;
+    expect(bigUnit).toBe(version === 1 ? 96 : 64);
     expect(big.length).toBeGreaterThan(40 * small.length);
     expect((peaks[1] as ValidationReport).peakBufferedBytes).toBeLessThan(big.length / 20);
   });
@@ -185,7 +237,7 @@ describe("gradient validator", () => {
         const r = b.report.tensors[tensorName(layout.name, part)] as { begin: number; end: number };
         expect(r.end - r.begin).toBe(
           part === "idxs"
-            ? layout.chunks * indexBytesPerChunk(layout, b.report.metadata.format_version)
+            ? layout.chunks * (version === 1 ? (3 * layout.k) / 2 : efShape(layout).bytes)
             : part === "codes"
               ? layout.chunks * layout.codeBytesPerChunk
               : part === "lookup"
