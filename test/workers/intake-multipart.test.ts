@@ -19,7 +19,8 @@ import {
 } from "./support/world.ts";
 
 // R2 wants every part but the last to be at least 5 MiB, so this model's gradient must be larger:
-// 1-D parameters keep every coordinate (k = chunk size), 112 bytes per 64 values.
+// 1-D parameters keep every coordinate (k = chunk size), 112 bytes per 64 values in format
+// version 1, which these files use (version 2 codes a full chunk's indices in 16 bytes, not 96).
 const WIDE: ModelManifest = {
   model: "multipart-test",
   parameters: [
@@ -33,8 +34,8 @@ const carol = miner(5, "carol");
 const dave = miner(6, "dave");
 
 function fileOf(m: ReturnType<typeof miner>, window: number): Uint8Array {
-  return buildGradient(window, WIDE, undefined, { ...IDENTITY, netuid: NETUID, window, uid: m.uid, hotkey: m.hotkey })
-    .file;
+  const identity = { ...IDENTITY, netuid: NETUID, window, uid: m.uid, hotkey: m.hotkey };
+  return buildGradient(window, WIDE, undefined, identity, 1).file;
 }
 
 async function json<T>(res: Response): Promise<T> {
