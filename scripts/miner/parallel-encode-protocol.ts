@@ -1,0 +1,28 @@
+/**
+ * What the parallel encoder (./parallel-encode.ts) and its workers (./parallel-encode-worker.ts)
+ * send each other. Arrays are views of SharedArrayBuffers, so posting them shares, not copies.
+ */
+import type { ParamLayout } from "../../schema/codec/chunking.ts";
+
+/** Int32 fields per task: parameter number, first chunk, end chunk, offset of the parameter in the gradient, offset of its selection. */
+export const TASK_FIELDS = 5;
+/** Slot of `control` holding the next task to take (Atomics.add). */
+export const NEXT_TASK = 0;
+/** Slot of `control` set to 1 when a worker failed, so the others stop. */
+export const ABORTED = 1;
+
+/** One encode's selection work, the same message to every worker. */
+export interface SelectJob {
+  /** The flat pseudo-gradient, manifest order. */
+  readonly gradient: Float32Array;
+  /** Every parameter's chunks × k indices, at its selection offset. */
+  readonly indices: Uint16Array;
+  readonly values: Float32Array;
+  readonly tasks: Int32Array;
+  readonly control: Int32Array;
+  readonly layouts: readonly ParamLayout[];
+  readonly useDct: boolean;
+}
+
+/** A worker's answer to a job: done, or the first error it met (an EdgeError's code when it had one). */
+export type WorkerReply = { readonly ok: true } | { readonly ok: false; readonly code?: string; readonly message: string };

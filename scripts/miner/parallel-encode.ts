@@ -1,0 +1,195 @@
+/**
+ * Gradient encoding on several cores (Node only: worker_threads). The top-k selection, nearly
+ * all of an encode's time, runs in a persistent pool of worker threads over chunk ranges of a
+ * gradient in shared memory; quantization, index coding and the file stay on the calling thread,
+ * in manifest order, as encodeGradient does them. Every chunk's selection depends on that chunk
+ * alone and the rest runs in one fixed order, so the file is byte for byte encodeGradient's,
+ * whatever the number of threads.
+ *
+ * The gradient must sit in a SharedArrayBuffer for the workers to read it in place. One that does
+ * not is first copied into one the pool keeps (one memcpy of the gradient per encode); callers
+ * that encode every window allocate their buffer with sharedFloat32Array to skip that copy.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { ParamLayout } from "../../schema/codec/chunking.ts";
+import {
+  type EncodeRequest,
+  encodeMetadata,
+  finishParam,
+  writeGradientFile,
+} from "../../schema/codec/encode.ts";
+import { LATEST_FORMAT_VERSION } from "../../schema/codec/format-version.ts";
+import type { CompressedParam } from "../../schema/codec/gradient-format.ts";
+import { EdgeError, isErrorCode } from "../../schema/errors.ts";
+import { ABORTED, NEXT_TASK, type SelectJob, TASK_FIELDS, type WorkerReply } from "./parallel-encode-protocol.ts";
+
+/** Chunks per task: small enough to balance the threads, large enough that each task's first chunk (no threshold to start from) is rare. */
+const CHUNKS_PER_TASK = 256;
+
+/** A Float32Array of `length` zeros in a SharedArrayBuffer: the pool's workers read it without a copy. */
+export function sharedFloat32Array(length: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(length * 4));
+}
+
+/** True when the array's memory is shared, so the workers can read it in place. */
+export function isShared(array: Float32Array): boolean {
+  return array.buffer instanceof SharedArrayBuffer;
+}
+
+/** A pending job: the replies still expected, and how to settle it. */
+interface Pending {
+  left: number;
+  failure: WorkerReply | undefined;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** A pool of worker threads that encode gradients; reuse it across windows, close it when done. */
+export class ParallelEncoder {
+  readonly threads: number;
+  readonly #workers: Worker[];
+  #pending: Pending | undefined;
+  #broken: unknown;
+  #closed = false;
+  /** Reused shared buffers, grown on demand: the gradient copy, the selected indices and values. */
+  #gradient = new Float32Array(0);
+  #indices = new Uint16Array(0);
+  #values = new Float32Array(0);
+  readonly #control = new Int32Array(new SharedArrayBuffer(8));
+
+  /** Starts `threads` workers (default: one per core the process may use). */
+  constructor(threads: number = availableParallelism()) {
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+    this.threads = threads;
+    this.#workers = Array.from({ length: threads }, () => {
+      const worker = new Worker(new URL("./parallel-encode-worker.ts", import.meta.url));
+      worker.on("message", (reply: WorkerReply) => this.#settle(reply));
+      worker.on("error", (e) => this.#fail(e));
+      worker.on("exit", (code) => {
+        if (!this.#closed) this.#fail(new Error(`an encoder worker exited (code ${code})`));
+      });
+      // Idle workers do not keep the process alive (one that forgets close() still exits); a job refs them.
+      worker.unref();
+      return worker;
+    });
+  }
+
+  /** Compresses a pseudo-gradient and writes the gradient file: the bytes encodeGradient gives. */
+  async encode(req: EncodeRequest): Promise<{ file: Uint8Array; params: CompressedParam[] }> {
+    const { layouts, compression } = req;
+    const version = req.formatVersion ?? LATEST_FORMAT_VERSION;
+    const { indices, values, selectedAt } = await this.select(req.gradient, layouts, compression.use_dct);
+    const params = layouts.map((layout, i) => {
+      const from = selectedAt[i] as number;
+      const to = from + layout.chunks * layout.k;
+      return finishParam(layout, indices.subarray(from, to), values.subarray(from, to), compression, version);
+    });
+    return { file: writeGradientFile(params, layouts, encodeMetadata(req)), params };
+  }
+
+  /**
+   * Every chunk's top-k of a flat gradient (manifest order), in parallel: parameter i's chunks × k
+   * indices and values start at selectedAt[i]. The arrays are the pool's, overwritten by the next call.
+   */
+  async select(
+    gradient: Float32Array,
+    layouts: readonly ParamLayout[],
+    useDct: boolean,
+  ): Promise<{ indices: Uint16Array; values: Float32Array; selectedAt: number[] }> {
+    if (this.#closed) throw new Error("the parallel encoder is closed");
+    if (this.#broken) throw this.#broken;
+    if (this.#pending) throw new Error("the parallel encoder runs one encode at a time");
+    const total = layouts.reduce((n, l) => n + l.numel, 0);
+    if (total !== gradient.length) {
+      throw new EdgeError(
+        "ENCODE_INPUT_INVALID",
+        `the flat vector has ${gradient.length} values, the manifest ${total}`,
+      );
+    }
+    const shared = this.#sharedGradient(gradient);
+    const selectedAt: number[] = [];
+    const tasks: number[] = [];
+    let dense = 0;
+    let selected = 0;
+    layouts.forEach((layout, p) => {
+      selectedAt.push(selected);
+      const parts = Math.ceil(layout.chunks / CHUNKS_PER_TASK);
+      for (let t = 0; t < parts; t++) {
+        const from = Math.floor((t * layout.chunks) / parts);
+        const to = Math.floor(((t + 1) * layout.chunks) / parts);
+        tasks.push(p, from, to, dense, selected);
+      }
+      dense += layout.numel;
+      selected += layout.chunks * layout.k;
+    });
+    if (this.#indices.length < selected) {
+      this.#indices = new Uint16Array(new SharedArrayBuffer(selected * 2));
+      this.#values = new Float32Array(new SharedArrayBuffer(selected * 4));
+    }
+    const indices = this.#indices.subarray(0, selected);
+    const values = this.#values.subarray(0, selected);
+    const control = this.#control;
+    Atomics.store(control, NEXT_TASK, 0);
+    Atomics.store(control, ABORTED, 0);
+    const job: SelectJob = {
+      gradient: shared,
+      indices,
+      values,
+      tasks: Int32Array.from(tasks),
+      control,
+      layouts,
+      useDct,
+    };
+    if (tasks.length / TASK_FIELDS === 0) return { indices, values, selectedAt };
+    await new Promise<void>((resolve, reject) => {
+      this.#pending = { left: this.#workers.length, failure: undefined, resolve, reject };
+      for (const worker of this.#workers) {
+        worker.ref();
+        worker.postMessage(job);
+      }
+    }).finally(() => {
+      for (const worker of this.#workers) worker.unref();
+    });
+    return { indices, values, selectedAt };
+  }
+
+  /** Stops the workers; the pool cannot encode afterwards. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+    this.#pending?.reject(new Error("the parallel encoder was closed during an encode"));
+    this.#pending = undefined;
+  }
+
+  /** The gradient itself when shared, else a copy in the pool's shared buffer. */
+  #sharedGradient(gradient: Float32Array): Float32Array {
+    if (isShared(gradient)) return gradient;
+    if (this.#gradient.length < gradient.length) this.#gradient = sharedFloat32Array(gradient.length);
+    const copy = this.#gradient.subarray(0, gradient.length);
+    copy.set(gradient);
+    return copy;
+  }
+
+  #settle(reply: WorkerReply): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    if (!reply.ok && !pending.failure) pending.failure = reply;
+    if (--pending.left > 0) return;
+    this.#pending = undefined;
+    const failure = pending.failure;
+    if (!failure || failure.ok) pending.resolve();
+    else if (failure.code !== undefined && isErrorCode(failure.code))
+      pending.reject(new EdgeError(failure.code, failure.message));
+    else pending.reject(new Error(`an encoder worker failed: ${failure.message}`));
+  }
+
+  /** A worker died or could not start: the pool is unusable from now on. */
+  #fail(e: unknown): void {
+    this.#broken ??= e;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.reject(e);
+  }
+}
