@@ -52,10 +52,12 @@ export class ParallelEncoder {
   #pending: Pending | undefined;
   #broken: unknown;
   #closed = false;
+  /** Settles when the encode before the next one is over. */
+  #queue: Promise<void> = Promise.resolve();
   /** Reused shared buffers, grown on demand: the gradient copy, the selected indices and values. */
-  #gradient = new Float32Array(0);
-  #indices = new Uint16Array(0);
-  #values = new Float32Array(0);
+  #gradient: Float32Array = new Float32Array(0);
+  #indices: Uint16Array = new Uint16Array(0);
+  #values: Float32Array = new Float32Array(0);
   readonly #control = new Int32Array(new SharedArrayBuffer(8));
 
   /** Starts `threads` workers (default: one per core the process may use). */
@@ -75,11 +77,23 @@ export class ParallelEncoder {
     });
   }
 
-  /** Compresses a pseudo-gradient and writes the gradient file: the bytes encodeGradient gives. */
-  async encode(req: EncodeRequest): Promise<{ file: Uint8Array; params: CompressedParam[] }> {
+  /**
+   * Compresses a pseudo-gradient and writes the gradient file: the bytes encodeGradient gives.
+   * Calls made while one runs wait their turn (the pool's buffers serve one encode at a time).
+   */
+  encode(req: EncodeRequest): Promise<{ file: Uint8Array; params: CompressedParam[] }> {
+    const run = this.#queue.then(() => this.#encode(req));
+    this.#queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async #encode(req: EncodeRequest): Promise<{ file: Uint8Array; params: CompressedParam[] }> {
     const { layouts, compression } = req;
     const version = req.formatVersion ?? LATEST_FORMAT_VERSION;
-    const { indices, values, selectedAt } = await this.select(req.gradient, layouts, compression.use_dct);
+    const { indices, values, selectedAt } = await this.#select(req.gradient, layouts, compression.use_dct);
     const params = layouts.map((layout, i) => {
       const from = selectedAt[i] as number;
       const to = from + layout.chunks * layout.k;
@@ -92,14 +106,13 @@ export class ParallelEncoder {
    * Every chunk's top-k of a flat gradient (manifest order), in parallel: parameter i's chunks × k
    * indices and values start at selectedAt[i]. The arrays are the pool's, overwritten by the next call.
    */
-  async select(
+  async #select(
     gradient: Float32Array,
     layouts: readonly ParamLayout[],
     useDct: boolean,
   ): Promise<{ indices: Uint16Array; values: Float32Array; selectedAt: number[] }> {
     if (this.#closed) throw new Error("the parallel encoder is closed");
     if (this.#broken) throw this.#broken;
-    if (this.#pending) throw new Error("the parallel encoder runs one encode at a time");
     const total = layouts.reduce((n, l) => n + l.numel, 0);
     if (total !== gradient.length) {
       throw new EdgeError(

@@ -12,7 +12,6 @@ import { modelManifest } from "../../gpu-runner/model/family.ts";
 import { openTrainSession, type TrainSession } from "../../gpu-runner/model/family-sessions.ts";
 import type { Device } from "../../gpu-runner/model/session-io.ts";
 import { gradientLayout, type ParamLayout } from "../../schema/codec/chunking.ts";
-import { encodeGradient } from "../../schema/codec/encode.ts";
 import type { FormatVersion } from "../../schema/codec/format-version.ts";
 import type { CompressedParam, GradientIdentity } from "../../schema/codec/gradient-format.ts";
 import type { Tokens } from "../../schema/data/dataset.ts";
@@ -20,6 +19,7 @@ import type { Hparams } from "../../schema/hparams.ts";
 import { parameterSlots } from "../../schema/model/manifest.ts";
 import { AdamW } from "./adamw.ts";
 import { ErrorFeedback } from "./error-feedback.ts";
+import { ParallelEncoder } from "./parallel-encode.ts";
 
 /** The tokens of training samples `ids`, concatenated (ids.length × (seq_len + 1) bytes). */
 export type SampleSource = (ids: readonly number[]) => Promise<Tokens>;
@@ -64,6 +64,8 @@ export class Trainer {
   readonly #session: TrainSession;
   /** False for a session another owner releases (trainers of a simulation share one). */
   readonly #ownsSession: boolean;
+  /** Encodes on every core; started at the first window, so trainers that never upload start no threads. */
+  #encoder: ParallelEncoder | undefined;
 
   private constructor(hparams: Hparams, session: TrainSession, total: number, ownsSession: boolean) {
     const t = hparams.training;
@@ -120,7 +122,9 @@ export class Trainer {
     const ef = this.errorFeedback;
     ef.accumulate(delta);
     const { compression, sync } = this.hparams;
-    const { file, params } = encodeGradient({
+    this.#encoder ??= new ParallelEncoder();
+    // EF lives in shared memory (ErrorFeedback), so the encoder's threads read it without a copy.
+    const { file, params } = await this.#encoder.encode({
       identity: w.identity,
       gradient: ef.buffer,
       parameters: w.theta,
@@ -133,7 +137,10 @@ export class Trainer {
     return { file, params, losses: run.losses, delta };
   }
 
+  /** Stops the encoder's threads and, when it owns it, releases the training session. */
   async release(): Promise<void> {
+    await this.#encoder?.close();
+    this.#encoder = undefined;
     if (this.#ownsSession) await this.#session.release();
   }
 }
