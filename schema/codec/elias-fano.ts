@@ -91,15 +91,35 @@ export function decodeEliasFano(
 ): void {
   const { k, lowBits, upperBytes } = shape;
   const mask = (1 << lowBits) - 1;
-  const low = at + upperBytes;
+  // The low fields are read in order, so a small bit buffer refilled a byte at a time replaces
+  // per-index offset arithmetic; it never reads past the low part (k·L bits are all there).
+  let next = at + upperBytes;
+  let buffer = 0;
+  let buffered = 0;
   let t = 0;
-  for (let b = 0; b < upperBytes && t < k; b++) {
-    let byte = bytes[at + b] as number;
-    while (byte !== 0) {
-      const bit = 31 - Math.clz32(byte & -byte);
-      byte &= byte - 1;
-      const high = b * 8 + bit - t;
-      out[to + t] = (high << lowBits) | (lowBits === 0 ? 0 : lowOf(bytes, low, t, lowBits, mask));
+  // The upper part 32 bits at a time: fewer trips round the outer loop than byte by byte.
+  for (let b = 0; b < upperBytes && t < k; b += 4) {
+    const p = at + b;
+    let word =
+      (bytes[p] as number) |
+      ((b + 1 < upperBytes ? (bytes[p + 1] as number) : 0) << 8) |
+      ((b + 2 < upperBytes ? (bytes[p + 2] as number) : 0) << 16) |
+      ((b + 3 < upperBytes ? (bytes[p + 3] as number) : 0) << 24);
+    const base = b * 8;
+    while (word !== 0) {
+      const bit = 31 - Math.clz32(word & -word);
+      word &= word - 1;
+      if (buffered < lowBits) {
+        buffer |= (bytes[next++] as number) << buffered;
+        buffered += 8;
+        if (buffered < lowBits) {
+          buffer |= (bytes[next++] as number) << buffered;
+          buffered += 8;
+        }
+      }
+      out[to + t] = ((base + bit - t) << lowBits) | (buffer & mask);
+      buffer >>>= lowBits;
+      buffered -= lowBits;
       t++;
     }
   }

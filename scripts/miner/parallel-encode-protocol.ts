@@ -25,4 +25,6 @@ export interface SelectJob {
 }
 
 /** A worker's answer to a job: done, or the first error it met (an EdgeError's code when it had one). */
-export type WorkerReply = { readonly ok: true } | { readonly ok: false; readonly code?: string; readonly message: string };
+export type WorkerReply =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly code?: string; readonly message: string };

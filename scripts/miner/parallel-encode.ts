@@ -13,12 +13,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { ParamLayout } from "../../schema/codec/chunking.ts";
-import {
-  type EncodeRequest,
-  encodeMetadata,
-  finishParam,
-  writeGradientFile,
-} from "../../schema/codec/encode.ts";
+import { type EncodeRequest, encodeMetadata, finishParam, writeGradientFile } from "../../schema/codec/encode.ts";
 import { LATEST_FORMAT_VERSION } from "../../schema/codec/format-version.ts";
 import type { CompressedParam } from "../../schema/codec/gradient-format.ts";
 import { EdgeError, isErrorCode } from "../../schema/errors.ts";
@@ -62,7 +57,8 @@ export class ParallelEncoder {
 
   /** Starts `threads` workers (default: one per core the process may use). */
   constructor(threads: number = availableParallelism()) {
-    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new RangeError(`threads must be a positive integer, got ${threads}`);
     this.threads = threads;
     this.#workers = Array.from({ length: threads }, () => {
       const worker = new Worker(new URL("./parallel-encode-worker.ts", import.meta.url));

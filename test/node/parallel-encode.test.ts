@@ -27,7 +27,11 @@ const ODD_MANIFEST: ModelManifest = {
 const CASES = [
   { label: "codec test manifest, local hparams", manifest: TEST_MANIFEST, compression: HPARAMS.compression },
   { label: "odd chunk counts, 64×64 chunks, top-64", manifest: ODD_MANIFEST, compression: OFF },
-  { label: "codec test manifest, DCT on", manifest: TEST_MANIFEST, compression: { ...HPARAMS.compression, use_dct: true } },
+  {
+    label: "codec test manifest, DCT on",
+    manifest: TEST_MANIFEST,
+    compression: { ...HPARAMS.compression, use_dct: true },
+  },
 ];
 
 const pools = new Map<number, ParallelEncoder>();
@@ -82,7 +86,10 @@ describe("parallel encoder", () => {
     for (const threads of [1, 3]) {
       const failure = await pool(threads)
         .encode({ ...req, gradient: bad })
-        .then(() => undefined, (e: unknown) => e);
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(failure).toBeInstanceOf(EdgeError);
       expect((failure as EdgeError).code).toBe("NON_FINITE");
       expect((failure as EdgeError).message).toMatch(/parameter tail holds a non-finite value in chunk \d+/);
