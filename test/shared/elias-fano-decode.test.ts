@@ -30,7 +30,7 @@ describe("Elias-Fano decoding", () => {
         const shape = eliasFanoShape(totalk, k);
         const bytes = new Uint8Array(at + sets.length * shape.bytes);
         const sorted = sets.map((s) => Uint16Array.from(s).sort());
-        sorted.forEach((s, c) => encodeEliasFano(s, 0, shape, bytes, at + c * shape.bytes));
+        for (const [c, s] of sorted.entries()) encodeEliasFano(s, 0, shape, bytes, at + c * shape.bytes);
         const out16 = new Uint16Array(k + 3);
         const out32 = new Int32Array(k + 3);
         const checked = new Uint16Array(k);
