@@ -63,6 +63,13 @@ export function selectChunksReference(
 const NON_FINITE_BITS = 0x7f800000;
 
 /**
+ * A faster first pass for selectChunksByBits (a WebAssembly SIMD kernel, say): writes into
+ * `candidates` the element numbers (row · w + column, ascending) of chunk elements at
+ * dense[origin …] whose bits & 0x7fffffff exceed `threshold` (signed compare), returns how many.
+ */
+export type ChunkScanner = (origin: number, threshold: number, candidates: Int32Array) => number;
+
+/**
  * Top-k of chunks [from, to) without the DCT, read as float32 bits in place. For finite floats,
  * bits & 0x7fffffff orders like |x| (+0 and −0 alike), so each element costs one load, one
  * mask and one compare against a threshold: the magnitude that the previous chunk ranked 2k-th.
@@ -79,6 +86,7 @@ export function selectChunksByBits(
   values: Float32Array,
   from: number,
   to: number,
+  scan?: ChunkScanner,
 ): void {
   const { totalk, k, h, w, cols } = layout;
   // Int32, not Uint32: negative floats would read above 2^31 and leave the small-integer fast path.
@@ -93,15 +101,18 @@ export function selectChunksByBits(
     const origin = chunkOrigin(layout, c);
     let n = 0;
     for (;;) {
-      n = 0;
-      for (let r = 0, row = origin, i = 0; r < h; r++, row += cols) {
-        for (let j = 0; j < w; j++, i++) {
-          const m = (bits[row + j] as number) & 0x7fffffff;
-          if (m > threshold) {
-            if (m >= NON_FINITE_BITS)
-              throw new EdgeError("NON_FINITE", `parameter ${layout.name} holds a non-finite value in chunk ${c}`);
-            candIdx[n] = i;
-            candKey[n++] = m * 4096 + (4095 - i);
+      if (scan) n = keysOfCandidates(bits, layout, c, origin, threshold, scan, candIdx, candKey);
+      else {
+        n = 0;
+        for (let r = 0, row = origin, i = 0; r < h; r++, row += cols) {
+          for (let j = 0; j < w; j++, i++) {
+            const m = (bits[row + j] as number) & 0x7fffffff;
+            if (m > threshold) {
+              if (m >= NON_FINITE_BITS)
+                throw new EdgeError("NON_FINITE", `parameter ${layout.name} holds a non-finite value in chunk ${c}`);
+              candIdx[n] = i;
+              candKey[n++] = m * 4096 + (4095 - i);
+            }
           }
         }
       }
@@ -132,6 +143,30 @@ export function selectChunksByBits(
     }
   }
 }
+/** The scanner's candidates of chunk c with their keys, as the inline scan of selectChunksByBits makes them. */
+function keysOfCandidates(
+  bits: Int32Array,
+  layout: ParamLayout,
+  c: number,
+  origin: number,
+  threshold: number,
+  scan: ChunkScanner,
+  candIdx: Int32Array,
+  candKey: Float64Array,
+): number {
+  const { w, cols } = layout;
+  const n = scan(origin, threshold, candIdx);
+  for (let t = 0; t < n; t++) {
+    const i = candIdx[t] as number;
+    const r = (i / w) | 0;
+    const m = (bits[origin + r * cols + (i - r * w)] as number) & 0x7fffffff;
+    if (m >= NON_FINITE_BITS)
+      throw new EdgeError("NON_FINITE", `parameter ${layout.name} holds a non-finite value in chunk ${c}`);
+    candKey[t] = m * 4096 + (4095 - i);
+  }
+  return n;
+}
+
 /** Writes the indices of the k largest |values[0..n)| into out[0..k), ascending. */
 export function selectTopK(values: Float64Array, n: number, k: number, out: Uint16Array, scratch: Float64Array): void {
   for (let i = 0; i < n; i++) scratch[i] = Math.abs(values[i]);

@@ -11,10 +11,19 @@ export const NEXT_TASK = 0;
 /** Slot of `control` set to 1 when a worker failed, so the others stop. */
 export const ABORTED = 1;
 
+/** Workers that can scan with the SIMD kernel: each has its own candidate area in the memory. */
+export const MAX_SCAN_THREADS = 64;
+/** Bytes of one worker's candidate area: int32 element numbers of a chunk of up to 4096. */
+export const SCAN_SCRATCH_BYTES = 4096 * 4;
+
 /** One encode's selection work, the same message to every worker. */
 export interface SelectJob {
   /** The flat pseudo-gradient, manifest order. */
   readonly gradient: Float32Array;
+  /** The WebAssembly memory whose buffer holds `gradient`, for the SIMD kernel; absent, workers scan in JavaScript. */
+  readonly memory: WebAssembly.Memory | undefined;
+  /** Byte offset in `memory` of worker 0's candidate area; worker i's is SCAN_SCRATCH_BYTES · i further. */
+  readonly scratchAt: number;
   /** Every parameter's chunks × k indices, at its selection offset. */
   readonly indices: Uint16Array;
   readonly values: Float32Array;

@@ -3,19 +3,45 @@
  * counter and writes their top-k into the shared index and value arrays. Which worker runs which
  * task does not matter: each chunk's selection depends on that chunk alone.
  */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import type { ParamLayout } from "../../schema/codec/chunking.ts";
-import { selectChunks } from "../../schema/codec/topk.ts";
+import { type ChunkScanner, selectChunks, selectChunksByBits } from "../../schema/codec/topk.ts";
 import { EdgeError } from "../../schema/errors.ts";
-import { ABORTED, NEXT_TASK, type SelectJob, TASK_FIELDS, type WorkerReply } from "./parallel-encode-protocol.ts";
+import {
+  ABORTED,
+  MAX_SCAN_THREADS,
+  NEXT_TASK,
+  SCAN_SCRATCH_BYTES,
+  type SelectJob,
+  TASK_FIELDS,
+  type WorkerReply,
+} from "./parallel-encode-protocol.ts";
+import { type ScanKernel, scanKernel } from "./simd-scan.ts";
 
 const port = parentPort;
 if (!port) throw new Error("parallel-encode-worker.ts runs as a worker thread only");
+/** This worker's number in its pool: which candidate area of the memory is its own. */
+const index = (workerData as { index: number }).index;
+
+/** A ChunkScanner running the SIMD kernel on one parameter (`dense`, a view of the job's memory). */
+function simdScanner(kernel: ScanKernel, job: SelectJob, dense: Float32Array, layout: ParamLayout): ChunkScanner {
+  const memory = job.memory as WebAssembly.Memory;
+  const out = job.scratchAt + index * SCAN_SCRATCH_BYTES;
+  const found = new Int32Array(memory.buffer, out, layout.totalk);
+  const { h, w, cols } = layout;
+  const base = dense.byteOffset;
+  return (origin, threshold, candidates) => {
+    const n = kernel(base + origin * 4, h, w, cols * 4, threshold, out);
+    candidates.set(found.subarray(0, n));
+    return n;
+  };
+}
 
 /** Runs tasks until none are left or another worker failed. */
 function runJob(job: SelectJob): void {
   const { gradient, indices, values, tasks, control, layouts, useDct } = job;
   const count = tasks.length / TASK_FIELDS;
+  const kernel = job.memory && index < MAX_SCAN_THREADS && !useDct ? scanKernel(job.memory) : undefined;
   for (;;) {
     if (Atomics.load(control, ABORTED) !== 0) return;
     const t = Atomics.add(control, NEXT_TASK, 1);
@@ -25,15 +51,11 @@ function runJob(job: SelectJob): void {
     const dense = tasks[at + 3] as number;
     const selected = tasks[at + 4] as number;
     const n = layout.chunks * layout.k;
-    selectChunks(
-      gradient.subarray(dense, dense + layout.numel),
-      layout,
-      useDct,
-      indices.subarray(selected, selected + n),
-      values.subarray(selected, selected + n),
-      tasks[at + 1] as number,
-      tasks[at + 2] as number,
-    );
+    const param = gradient.subarray(dense, dense + layout.numel);
+    const [idx, val] = [indices.subarray(selected, selected + n), values.subarray(selected, selected + n)];
+    const [from, to] = [tasks[at + 1] as number, tasks[at + 2] as number];
+    if (kernel) selectChunksByBits(param, layout, idx, val, from, to, simdScanner(kernel, job, param, layout));
+    else selectChunks(param, layout, useDct, idx, val, from, to);
   }
 }
 

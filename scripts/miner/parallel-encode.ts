@@ -6,9 +6,11 @@
  * alone and the rest runs in one fixed order, so the file is byte for byte encodeGradient's,
  * whatever the number of threads.
  *
- * The gradient must sit in a SharedArrayBuffer for the workers to read it in place. One that does
- * not is first copied into one the pool keeps (one memcpy of the gradient per encode); callers
- * that encode every window allocate their buffer with sharedFloat32Array to skip that copy.
+ * The gradient must sit in shared memory for the workers to read it in place. One that does not
+ * is first copied into the pool's own (one copy of the gradient per encode); callers that encode
+ * every window allocate their buffer with sharedFloat32Array to skip that copy. That memory is a
+ * shared WebAssembly memory, so the workers scan it with a SIMD kernel (./simd-scan.ts); a
+ * gradient in any other SharedArrayBuffer is scanned in JavaScript, with the same result.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -17,14 +19,36 @@ import { type EncodeRequest, encodeMetadata, finishParam, writeGradientFile } fr
 import { LATEST_FORMAT_VERSION } from "../../schema/codec/format-version.ts";
 import type { CompressedParam } from "../../schema/codec/gradient-format.ts";
 import { EdgeError, isErrorCode } from "../../schema/errors.ts";
-import { ABORTED, NEXT_TASK, type SelectJob, TASK_FIELDS, type WorkerReply } from "./parallel-encode-protocol.ts";
+import {
+  ABORTED,
+  MAX_SCAN_THREADS,
+  NEXT_TASK,
+  SCAN_SCRATCH_BYTES,
+  type SelectJob,
+  TASK_FIELDS,
+  type WorkerReply,
+} from "./parallel-encode-protocol.ts";
+import { MAX_PAGES } from "./simd-scan.ts";
 
 /** Chunks per task: small enough to balance the threads, large enough that each task's first chunk (no threshold to start from) is rare. */
 const CHUNKS_PER_TASK = 256;
 
-/** A Float32Array of `length` zeros in a SharedArrayBuffer: the pool's workers read it without a copy. */
+/** The WebAssembly memory of each buffer sharedFloat32Array made, and where its candidate areas start. */
+const wasmMemories = new WeakMap<ArrayBufferLike, { memory: WebAssembly.Memory; scratchAt: number }>();
+
+/**
+ * A Float32Array of `length` zeros in shared memory: the pool's workers read it without a copy.
+ * It lies at the start of a shared WebAssembly memory (with the workers' candidate areas after
+ * it) so that they scan it with SIMD; past what wasm32 addresses, a plain SharedArrayBuffer.
+ * One pool at a time may encode from it (the candidate areas are the memory's).
+ */
 export function sharedFloat32Array(length: number): Float32Array {
-  return new Float32Array(new SharedArrayBuffer(length * 4));
+  const scratchAt = Math.ceil((length * 4) / 16) * 16;
+  const pages = Math.ceil((scratchAt + MAX_SCAN_THREADS * SCAN_SCRATCH_BYTES) / 65536);
+  if (pages > MAX_PAGES) return new Float32Array(new SharedArrayBuffer(length * 4));
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  wasmMemories.set(memory.buffer, { memory, scratchAt });
+  return new Float32Array(memory.buffer, 0, length);
 }
 
 /** True when the array's memory is shared, so the workers can read it in place. */
@@ -60,8 +84,8 @@ export class ParallelEncoder {
     if (!Number.isInteger(threads) || threads < 1)
       throw new RangeError(`threads must be a positive integer, got ${threads}`);
     this.threads = threads;
-    this.#workers = Array.from({ length: threads }, () => {
-      const worker = new Worker(new URL("./parallel-encode-worker.ts", import.meta.url));
+    this.#workers = Array.from({ length: threads }, (_, index) => {
+      const worker = new Worker(new URL("./parallel-encode-worker.ts", import.meta.url), { workerData: { index } });
       worker.on("message", (reply: WorkerReply) => this.#settle(reply));
       worker.on("error", (e) => this.#fail(e));
       worker.on("exit", (code) => {
@@ -117,6 +141,7 @@ export class ParallelEncoder {
       );
     }
     const shared = this.#sharedGradient(gradient);
+    const wasm = wasmMemories.get(shared.buffer);
     const selectedAt: number[] = [];
     const tasks: number[] = [];
     let dense = 0;
@@ -143,6 +168,8 @@ export class ParallelEncoder {
     Atomics.store(control, ABORTED, 0);
     const job: SelectJob = {
       gradient: shared,
+      memory: wasm?.memory,
+      scratchAt: wasm?.scratchAt ?? 0,
       indices,
       values,
       tasks: Int32Array.from(tasks),
