@@ -63,11 +63,15 @@ export function selectChunksReference(
 const NON_FINITE_BITS = 0x7f800000;
 
 /**
- * A faster first pass for selectChunksByBits (a WebAssembly SIMD kernel, say): writes into
- * `candidates` the element numbers (row · w + column, ascending) of chunk elements at
- * dense[origin …] whose bits & 0x7fffffff exceed `threshold` (signed compare), returns how many.
+ * A faster first pass for selectChunksByBits (a WebAssembly SIMD kernel, say). `scan` finds the
+ * elements of the chunk at dense[origin …] whose bits & 0x7fffffff exceed `threshold` (signed
+ * compare) and returns how many; `found` then holds, for the t-th in element order, its element
+ * number (row · w + column) at 2t and its float32 bits at 2t + 1.
  */
-export type ChunkScanner = (origin: number, threshold: number, candidates: Int32Array) => number;
+export interface ChunkScanner {
+  scan(origin: number, threshold: number): number;
+  readonly found: Int32Array;
+}
 
 /**
  * Top-k of chunks [from, to) without the DCT, read as float32 bits in place. For finite floats,
@@ -93,6 +97,9 @@ export function selectChunksByBits(
   const bits = new Int32Array(dense.buffer, dense.byteOffset, dense.length);
   const candIdx = new Int32Array(totalk);
   const candKey = new Float64Array(totalk);
+  // Each candidate's float32 bits, read back as its value through the aliasing view.
+  const candBits = new Int32Array(totalk);
+  const candValue = new Float32Array(candBits.buffer);
   const work = new Float64Array(totalk);
   // The 2k-th magnitude leaves a margin of k candidates for the next chunk's own spread.
   const spare = Math.min(2 * k, totalk);
@@ -101,16 +108,18 @@ export function selectChunksByBits(
     const origin = chunkOrigin(layout, c);
     let n = 0;
     for (;;) {
-      if (scan) n = keysOfCandidates(bits, layout, c, origin, threshold, scan, candIdx, candKey);
+      if (scan) n = keysOfCandidates(layout, c, origin, threshold, scan, candIdx, candKey, candBits);
       else {
         n = 0;
         for (let r = 0, row = origin, i = 0; r < h; r++, row += cols) {
           for (let j = 0; j < w; j++, i++) {
-            const m = (bits[row + j] as number) & 0x7fffffff;
+            const x = bits[row + j] as number;
+            const m = x & 0x7fffffff;
             if (m > threshold) {
               if (m >= NON_FINITE_BITS)
                 throw new EdgeError("NON_FINITE", `parameter ${layout.name} holds a non-finite value in chunk ${c}`);
               candIdx[n] = i;
+              candBits[n] = x;
               candKey[n++] = m * 4096 + (4095 - i);
             }
           }
@@ -135,33 +144,33 @@ export function selectChunksByBits(
     let o = c * k;
     for (let t = 0; t < n; t++) {
       if ((candKey[t] as number) >= kth) {
-        const i = candIdx[t] as number;
-        indices[o] = i;
-        const r = (i / w) | 0;
-        values[o++] = dense[origin + r * cols + (i - r * w)] as number;
+        indices[o] = candIdx[t] as number;
+        values[o++] = candValue[t] as number;
       }
     }
   }
 }
-/** The scanner's candidates of chunk c with their keys, as the inline scan of selectChunksByBits makes them. */
+/** The scanner's candidates of chunk c with their keys and bits, as the inline scan of selectChunksByBits makes them. */
 function keysOfCandidates(
-  bits: Int32Array,
   layout: ParamLayout,
   c: number,
   origin: number,
   threshold: number,
-  scan: ChunkScanner,
+  scanner: ChunkScanner,
   candIdx: Int32Array,
   candKey: Float64Array,
+  candBits: Int32Array,
 ): number {
-  const { w, cols } = layout;
-  const n = scan(origin, threshold, candIdx);
+  const n = scanner.scan(origin, threshold);
+  const found = scanner.found;
   for (let t = 0; t < n; t++) {
-    const i = candIdx[t] as number;
-    const r = (i / w) | 0;
-    const m = (bits[origin + r * cols + (i - r * w)] as number) & 0x7fffffff;
+    const i = found[2 * t] as number;
+    const x = found[2 * t + 1] as number;
+    const m = x & 0x7fffffff;
     if (m >= NON_FINITE_BITS)
       throw new EdgeError("NON_FINITE", `parameter ${layout.name} holds a non-finite value in chunk ${c}`);
+    candIdx[t] = i;
+    candBits[t] = x;
     candKey[t] = m * 4096 + (4095 - i);
   }
   return n;

@@ -13,8 +13,8 @@ export const ABORTED = 1;
 
 /** Workers that can scan with the SIMD kernel: each has its own candidate area in the memory. */
 export const MAX_SCAN_THREADS = 64;
-/** Bytes of one worker's candidate area: int32 element numbers of a chunk of up to 4096. */
-export const SCAN_SCRATCH_BYTES = 4096 * 4;
+/** Bytes of one worker's candidate area: (element number, float32 bits) pairs of a chunk of up to 4096. */
+export const SCAN_SCRATCH_BYTES = 4096 * 8;
 
 /** One encode's selection work, the same message to every worker. */
 export interface SelectJob {

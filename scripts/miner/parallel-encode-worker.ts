@@ -27,13 +27,11 @@ const index = (workerData as { index: number }).index;
 function simdScanner(kernel: ScanKernel, job: SelectJob, dense: Float32Array, layout: ParamLayout): ChunkScanner {
   const memory = job.memory as WebAssembly.Memory;
   const out = job.scratchAt + index * SCAN_SCRATCH_BYTES;
-  const found = new Int32Array(memory.buffer, out, layout.totalk);
   const { h, w, cols } = layout;
   const base = dense.byteOffset;
-  return (origin, threshold, candidates) => {
-    const n = kernel(base + origin * 4, h, w, cols * 4, threshold, out);
-    candidates.set(found.subarray(0, n));
-    return n;
+  return {
+    found: new Int32Array(memory.buffer, out, 2 * layout.totalk),
+    scan: (origin, threshold) => kernel(base + origin * 4, h, w, cols * 4, threshold, out),
   };
 }
 

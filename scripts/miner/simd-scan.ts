@@ -9,8 +9,9 @@
  * It imports a shared memory that holds the gradient and each worker's candidate list.
  */
 
-/** The kernel's export: writes the element numbers (row · w + column) of chunk elements whose
- *  |x| bits exceed `threshold` as int32 at `out`, and returns how many. Addresses are bytes. */
+/** The kernel's export: for each chunk element whose |x| bits exceed `threshold` (signed), writes
+ *  at `out` the int32 pair (element number row · w + column, its float32 bits), in element order,
+ *  and returns how many. Addresses are bytes. */
 export type ScanKernel = (src: number, h: number, w: number, strideBytes: number, threshold: number, out: number) => number;
 
 const I32 = 0x7f;
@@ -71,7 +72,7 @@ const END = 0x0b;
 const br = (d: number) => [0x0c, ...uleb(d)];
 const brIf = (d: number) => [0x0d, ...uleb(d)];
 const load = (offset: number) => [0x28, 2, ...uleb(offset)];
-const store = [0x36, 2, 0];
+const store = (offset: number) => [0x36, 2, ...uleb(offset)];
 const call = (f: number) => [0x10, ...uleb(f)];
 const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
 const v128Load = (offset: number) => simd(0x00, 0, ...uleb(offset));
@@ -86,7 +87,7 @@ const EQZ = 0x45;
 
 /**
  * Function 0, scalar: (p, from, to, base, thr, out, n) → n. For element t in [from, to) of the
- * row at byte p: when (bits & 0x7fffffff) > thr (signed), store base + t at out + 4n, n += 1.
+ * row at byte p: when (bits & 0x7fffffff) > thr (signed), store (base + t, bits) at out + 8n, n += 1.
  */
 function scalarBody(): number[] {
   const [p, from, to, base, thr, out, n] = [0, 1, 2, 3, 4, 5, 6];
@@ -111,13 +112,25 @@ function scalarBody(): number[] {
     ...IF,
     ...get(out),
     ...get(n),
-    ...i32(2),
+    ...i32(3),
     SHL,
     ADD,
     ...get(base),
     ...get(from),
     ADD,
-    ...store,
+    ...store(0),
+    ...get(out),
+    ...get(n),
+    ...i32(3),
+    SHL,
+    ADD,
+    ...get(p),
+    ...get(from),
+    ...i32(2),
+    SHL,
+    ADD,
+    ...load(0),
+    ...store(4),
     ...get(n),
     ...i32(1),
     ADD,
@@ -138,8 +151,8 @@ function scalarBody(): number[] {
 /** Function 1, the export: (src, h, w, stride, thr, out) → n; see ScanKernel. */
 function scanBody(): number[] {
   const [src, h, w, stride, thr, out] = [0, 1, 2, 3, 4, 5];
-  // Locals: r, j, n, p, w16, base, hits (i32), then absMask, thrV (v128).
-  const [r, j, n, p, w16, base, hits, absMask, thrV] = [6, 7, 8, 9, 10, 11, 12, 13, 14];
+  // Locals: r, j, n, p, w16, base, hits, at (i32), then absMask, thrV (v128).
+  const [r, j, n, p, w16, base, hits, at, absMask, thrV] = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
   const lanes = (offset: number) => [
     ...get(p),
     ...get(j),
@@ -166,7 +179,7 @@ function scanBody(): number[] {
   ];
   return [
     ...vector([
-      [7, I32],
+      [8, I32],
       [2, V128],
     ]),
     ...i32(0x7fffffff),
@@ -215,18 +228,33 @@ function scanBody(): number[] {
     ...get(hits),
     EQZ,
     ...brIf(1),
-    ...get(out),
-    ...get(n),
-    ...i32(2),
-    SHL,
-    ADD,
-    ...get(base),
+    // at = j + (lowest set bit): the passing element's column.
     ...get(j),
-    ADD,
     ...get(hits),
     CTZ,
     ADD,
-    ...store,
+    ...set(at),
+    ...get(out),
+    ...get(n),
+    ...i32(3),
+    SHL,
+    ADD,
+    ...get(base),
+    ...get(at),
+    ADD,
+    ...store(0),
+    ...get(out),
+    ...get(n),
+    ...i32(3),
+    SHL,
+    ADD,
+    ...get(p),
+    ...get(at),
+    ...i32(2),
+    SHL,
+    ADD,
+    ...load(0),
+    ...store(4),
     ...get(n),
     ...i32(1),
     ADD,
