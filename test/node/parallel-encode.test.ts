@@ -63,11 +63,14 @@ describe("parallel encoder", () => {
       it(`${label}, format v${version}: 1 to 4 threads give encodeGradient's bytes`, async () => {
         const req = { ...request(manifest, compression, 11 + version), formatVersion: version };
         const expected = encodeGradient(req);
+        // In the pool's wasm memory (SIMD scan), copied there, or in a plain SharedArrayBuffer (scan in JavaScript).
         const shared = sharedFloat32Array(req.gradient.length);
         shared.set(req.gradient);
-        expect(isShared(shared)).toBe(true);
+        const plain = new Float32Array(new SharedArrayBuffer(req.gradient.length * 4));
+        plain.set(req.gradient);
+        expect(isShared(shared) && isShared(plain)).toBe(true);
         for (const threads of [1, 2, 3, 4]) {
-          for (const gradient of [req.gradient, shared]) {
+          for (const gradient of [req.gradient, shared, plain]) {
             const got = await pool(threads).encode({ ...req, gradient });
             expect(Buffer.from(got.file).equals(Buffer.from(expected.file))).toBe(true);
             expect(got.params.map((p) => p.formatVersion)).toEqual(expected.params.map(() => version));
