@@ -12,7 +12,14 @@
 /** The kernel's export: for each chunk element whose |x| bits exceed `threshold` (signed), writes
  *  at `out` the int32 pair (element number row · w + column, its float32 bits), in element order,
  *  and returns how many. Addresses are bytes. */
-export type ScanKernel = (src: number, h: number, w: number, strideBytes: number, threshold: number, out: number) => number;
+export type ScanKernel = (
+  src: number,
+  h: number,
+  w: number,
+  strideBytes: number,
+  threshold: number,
+  out: number,
+) => number;
 
 const I32 = 0x7f;
 const V128 = 0x7b;

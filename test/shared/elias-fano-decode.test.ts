@@ -67,3 +67,55 @@ describe("Elias-Fano decoding", () => {
     }
   });
 });
+
+/** The spec's checks, bit by bit (docs/SPEC.md §3.5), as an oracle: the first fault's code, or the indices. */
+function oracle(bytes: Uint8Array, at: number, totalk: number, k: number): string | number[] {
+  const shape = eliasFanoShape(totalk, k);
+  const bit = (b: number) => ((bytes[at + (b >> 3)] as number) >> (b & 7)) & 1;
+  const out: number[] = [];
+  for (let u = 0; u < shape.upperBytes * 8; u++) {
+    if (!bit(u)) continue;
+    if (u >= shape.upperBits) return "INDEX_CODING_INVALID";
+    if (out.length === k) return "INDEX_CODING_INVALID";
+    let low = 0;
+    for (let i = 0; i < shape.lowBits; i++) low |= bit(shape.upperBytes * 8 + out.length * shape.lowBits + i) << i;
+    const x = ((u - out.length) << shape.lowBits) | low;
+    if (x >= totalk) return "INDEX_OUT_OF_RANGE";
+    const previous = out.at(-1) ?? -1;
+    if (x === previous) return "INDEX_DUPLICATE";
+    if (x < previous) return "INDEX_ORDER_INVALID";
+    out.push(x);
+  }
+  if (out.length !== k) return "INDEX_CODING_INVALID";
+  for (let b = k * shape.lowBits; b < shape.lowBytes * 8; b++)
+    if (bit(shape.upperBytes * 8 + b)) return "INDEX_CODING_INVALID";
+  return out;
+}
+
+describe("Elias-Fano checking", () => {
+  it("accepts and refuses exactly as the spec's bit-by-bit checks do, on codings with flipped bits", () => {
+    fc.assert(
+      fc.property(chunksArb, fc.array(fc.nat(), { maxLength: 3 }), ({ totalk, k, sets, at }, flips) => {
+        const shape = eliasFanoShape(totalk, k);
+        const bytes = new Uint8Array(at + shape.bytes + 2).fill(0xa5);
+        bytes.fill(0, at, at + shape.bytes);
+        encodeEliasFano(Uint16Array.from(sets[0] as number[]).sort(), 0, shape, bytes, at);
+        for (const f of flips) {
+          const b = f % (shape.bytes * 8);
+          bytes[at + (b >> 3)] = (bytes[at + (b >> 3)] as number) ^ (1 << (b & 7));
+        }
+        const expected = oracle(bytes, at, totalk, k);
+        const out = new Uint16Array(k);
+        let got: string | number[];
+        try {
+          checkEliasFano(bytes, at, shape, out, "chunk");
+          got = Array.from(out);
+        } catch (e) {
+          got = (e as { code: string }).code;
+        }
+        expect(got).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
