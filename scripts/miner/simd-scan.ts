@@ -67,7 +67,6 @@ const get = (i: number) => [0x20, ...uleb(i)];
 const set = (i: number) => [0x21, ...uleb(i)];
 const i32 = (v: number) => [0x41, ...sleb(v)];
 const ADD = 0x6a;
-const MUL = 0x6c;
 const AND = 0x71;
 const GE_U = 0x4f;
 const GT_S = 0x4a;
