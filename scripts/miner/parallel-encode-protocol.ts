@@ -3,6 +3,7 @@
  * send each other. Arrays are views of SharedArrayBuffers, so posting them shares, not copies.
  */
 import type { ParamLayout } from "../../schema/codec/chunking.ts";
+import type { WasmMemory } from "./simd-scan.ts";
 
 /** Int32 fields per task: parameter number, first chunk, end chunk, offset of the parameter in the gradient, offset of its selection. */
 export const TASK_FIELDS = 5;
@@ -21,7 +22,7 @@ export interface SelectJob {
   /** The flat pseudo-gradient, manifest order. */
   readonly gradient: Float32Array;
   /** The WebAssembly memory whose buffer holds `gradient`, for the SIMD kernel; absent, workers scan in JavaScript. */
-  readonly memory: WebAssembly.Memory | undefined;
+  readonly memory: WasmMemory | undefined;
   /** Byte offset in `memory` of worker 0's candidate area; worker i's is SCAN_SCRATCH_BYTES · i further. */
   readonly scratchAt: number;
   /** Every parameter's chunks × k indices, at its selection offset. */

@@ -16,7 +16,7 @@ import {
   TASK_FIELDS,
   type WorkerReply,
 } from "./parallel-encode-protocol.ts";
-import { type ScanKernel, scanKernel } from "./simd-scan.ts";
+import { type ScanKernel, scanKernel, type WasmMemory } from "./simd-scan.ts";
 
 const port = parentPort;
 if (!port) throw new Error("parallel-encode-worker.ts runs as a worker thread only");
@@ -25,7 +25,7 @@ const index = (workerData as { index: number }).index;
 
 /** A ChunkScanner running the SIMD kernel on one parameter (`dense`, a view of the job's memory). */
 function simdScanner(kernel: ScanKernel, job: SelectJob, dense: Float32Array, layout: ParamLayout): ChunkScanner {
-  const memory = job.memory as WebAssembly.Memory;
+  const memory = job.memory as WasmMemory;
   const out = job.scratchAt + index * SCAN_SCRATCH_BYTES;
   const { h, w, cols } = layout;
   const base = dense.byteOffset;

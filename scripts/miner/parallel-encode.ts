@@ -28,13 +28,13 @@ import {
   TASK_FIELDS,
   type WorkerReply,
 } from "./parallel-encode-protocol.ts";
-import { MAX_PAGES } from "./simd-scan.ts";
+import { MAX_PAGES, sharedWasmMemory, type WasmMemory } from "./simd-scan.ts";
 
 /** Chunks per task: small enough to balance the threads, large enough that each task's first chunk (no threshold to start from) is rare. */
 const CHUNKS_PER_TASK = 256;
 
 /** The WebAssembly memory of each buffer sharedFloat32Array made, and where its candidate areas start. */
-const wasmMemories = new WeakMap<ArrayBufferLike, { memory: WebAssembly.Memory; scratchAt: number }>();
+const wasmMemories = new WeakMap<ArrayBufferLike, { memory: WasmMemory; scratchAt: number }>();
 
 /**
  * A Float32Array of `length` zeros in shared memory: the pool's workers read it without a copy.
@@ -46,7 +46,7 @@ export function sharedFloat32Array(length: number): Float32Array {
   const scratchAt = Math.ceil((length * 4) / 16) * 16;
   const pages = Math.ceil((scratchAt + MAX_SCAN_THREADS * SCAN_SCRATCH_BYTES) / 65536);
   if (pages > MAX_PAGES) return new Float32Array(new SharedArrayBuffer(length * 4));
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const memory = sharedWasmMemory(pages);
   wasmMemories.set(memory.buffer, { memory, scratchAt });
   return new Float32Array(memory.buffer, 0, length);
 }

@@ -21,6 +21,26 @@ export type ScanKernel = (
   out: number,
 ) => number;
 
+/** A shared WebAssembly memory: its buffer is a SharedArrayBuffer that worker threads can be sent. */
+export interface WasmMemory {
+  readonly buffer: SharedArrayBuffer;
+}
+
+/** The WebAssembly API this file uses; declared here because the project's Node typings carry none of it. */
+interface WasmApi {
+  Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+  validate(bytes: Uint8Array): boolean;
+}
+
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** A shared memory of `pages` 64 KiB pages that cannot grow (so its buffer never changes). */
+export function sharedWasmMemory(pages: number): WasmMemory {
+  return new wasm.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
 const I32 = 0x7f;
 const V128 = 0x7b;
 
@@ -332,13 +352,13 @@ function moduleBytes(): Uint8Array {
   ]);
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+let compiled: object | null | undefined;
 
 /** The compiled module, or null where WebAssembly SIMD is missing; compiled once per thread. */
-function scanModule(): WebAssembly.Module | null {
+function scanModule(): object | null {
   if (compiled === undefined) {
     const bytes = moduleBytes();
-    compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+    compiled = wasm.validate(bytes) ? new wasm.Module(bytes) : null;
   }
   return compiled;
 }
@@ -349,8 +369,8 @@ export function simdAvailable(): boolean {
 }
 
 /** The scan kernel over a shared `memory`, or undefined where WebAssembly SIMD is missing. */
-export function scanKernel(memory: WebAssembly.Memory): ScanKernel | undefined {
+export function scanKernel(memory: WasmMemory): ScanKernel | undefined {
   const module = scanModule();
   if (!module) return undefined;
-  return new WebAssembly.Instance(module, { env: { memory } }).exports.scan as ScanKernel;
+  return new wasm.Instance(module, { env: { memory } }).exports.scan as ScanKernel;
 }
