@@ -1,8 +1,11 @@
 /**
  * What the parallel encoder (./parallel-encode.ts) and its workers (./parallel-encode-worker.ts)
- * send each other. Arrays are views of SharedArrayBuffers, so posting them shares, not copies.
+ * send each other. A job's arrays are views of shared memory, so posting them shares, not copies.
  */
 import type { ParamLayout } from "../../schema/codec/chunking.ts";
+import type { FormatVersion } from "../../schema/codec/format-version.ts";
+import type { CompressedParam } from "../../schema/codec/gradient-format.ts";
+import type { CompressionHparams } from "../../schema/hparams.ts";
 import type { WasmMemory } from "./simd-scan.ts";
 
 /** Int32 fields per task: parameter number, first chunk, end chunk, offset of the parameter in the gradient, offset of its selection. */
@@ -17,8 +20,8 @@ export const MAX_SCAN_THREADS = 64;
 /** Bytes of one worker's candidate area: (element number, float32 bits) pairs of a chunk of up to 4096. */
 export const SCAN_SCRATCH_BYTES = 4096 * 8;
 
-/** One encode's selection work, the same message to every worker. */
-export interface SelectJob {
+/** One encode's work, the same message to every worker. */
+export interface EncodeJob {
   /** The flat pseudo-gradient, manifest order. */
   readonly gradient: Float32Array;
   /** The WebAssembly memory whose buffer holds `gradient`, for the SIMD kernel; absent, workers scan in JavaScript. */
@@ -30,11 +33,19 @@ export interface SelectJob {
   readonly values: Float32Array;
   readonly tasks: Int32Array;
   readonly control: Int32Array;
+  /** Per parameter: how many of its tasks there are, and how many are done (Atomics.add). */
+  readonly parts: Int32Array;
+  readonly finished: Int32Array;
   readonly layouts: readonly ParamLayout[];
-  readonly useDct: boolean;
+  readonly compression: CompressionHparams;
+  readonly version: FormatVersion;
 }
 
-/** A worker's answer to a job: done, or the first error it met (an EdgeError's code when it had one). */
+/**
+ * What a worker sends back for a job: each parameter whose last task it ran, finished (quantized
+ * and coded); then that it is done, or the first error it met (an EdgeError's code when it had one).
+ */
 export type WorkerReply =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly code?: string; readonly message: string };
+  | { readonly kind: "param"; readonly index: number; readonly param: CompressedParam }
+  | { readonly kind: "done" }
+  | { readonly kind: "failed"; readonly code?: string; readonly message: string };

@@ -1,18 +1,21 @@
 /**
  * A worker of the parallel encoder (./parallel-encode.ts): takes chunk-range tasks off a shared
- * counter and writes their top-k into the shared index and value arrays. Which worker runs which
- * task does not matter: each chunk's selection depends on that chunk alone.
+ * counter and writes their top-k into the shared index and value arrays; the worker that ends a
+ * parameter's last task finishes that parameter (quantization and coding, over all its chunks)
+ * and sends it back. Which worker runs which task does not matter: each chunk's selection
+ * depends on that chunk alone, and a parameter's finish on its selection alone.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { ParamLayout } from "../../schema/codec/chunking.ts";
+import { finishParam } from "../../schema/codec/encode.ts";
 import { type ChunkScanner, selectChunks, selectChunksByBits } from "../../schema/codec/topk.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import {
   ABORTED,
+  type EncodeJob,
   MAX_SCAN_THREADS,
   NEXT_TASK,
   SCAN_SCRATCH_BYTES,
-  type SelectJob,
   TASK_FIELDS,
   type WorkerReply,
 } from "./parallel-encode-protocol.ts";
@@ -24,7 +27,7 @@ if (!port) throw new Error("parallel-encode-worker.ts runs as a worker thread on
 const index = (workerData as { index: number }).index;
 
 /** A ChunkScanner running the SIMD kernel on one parameter (`dense`, a view of the job's memory). */
-function simdScanner(kernel: ScanKernel, job: SelectJob, dense: Float32Array, layout: ParamLayout): ChunkScanner {
+function simdScanner(kernel: ScanKernel, job: EncodeJob, dense: Float32Array, layout: ParamLayout): ChunkScanner {
   const memory = job.memory as WasmMemory;
   const out = job.scratchAt + index * SCAN_SCRATCH_BYTES;
   const { h, w, cols } = layout;
@@ -35,9 +38,10 @@ function simdScanner(kernel: ScanKernel, job: SelectJob, dense: Float32Array, la
   };
 }
 
-/** Runs tasks until none are left or another worker failed. */
-function runJob(job: SelectJob): void {
-  const { gradient, indices, values, tasks, control, layouts, useDct } = job;
+/** Runs tasks until none are left or another worker failed, sending back each parameter it finishes. */
+function runJob(job: EncodeJob, send: (reply: WorkerReply) => void): void {
+  const { gradient, indices, values, tasks, control, layouts, compression } = job;
+  const useDct = compression.use_dct;
   const count = tasks.length / TASK_FIELDS;
   const kernel = job.memory && index < MAX_SCAN_THREADS && !useDct ? scanKernel(job.memory) : undefined;
   for (;;) {
@@ -45,7 +49,8 @@ function runJob(job: SelectJob): void {
     const t = Atomics.add(control, NEXT_TASK, 1);
     if (t >= count) return;
     const at = t * TASK_FIELDS;
-    const layout = layouts[tasks[at] as number] as ParamLayout;
+    const p = tasks[at] as number;
+    const layout = layouts[p] as ParamLayout;
     const dense = tasks[at + 3] as number;
     const selected = tasks[at + 4] as number;
     const n = layout.chunks * layout.k;
@@ -54,21 +59,34 @@ function runJob(job: SelectJob): void {
     const [from, to] = [tasks[at + 1] as number, tasks[at + 2] as number];
     if (kernel) selectChunksByBits(param, layout, idx, val, from, to, simdScanner(kernel, job, param, layout));
     else selectChunks(param, layout, useDct, idx, val, from, to);
+    if (Atomics.add(job.finished, p, 1) + 1 === job.parts[p])
+      send({ kind: "param", index: p, param: finishParam(layout, idx, val, compression, job.version) });
   }
 }
 
-port.on("message", (job: SelectJob) => {
+/** Posts a reply, handing over (not copying) the buffers of a finished parameter. */
+function post(reply: WorkerReply): void {
+  if (reply.kind !== "param") {
+    (port as NonNullable<typeof port>).postMessage(reply);
+    return;
+  }
+  const { idxs, codes, lookup } = reply.param;
+  const buffers = new Set([idxs.buffer, codes.buffer, lookup.buffer].filter((b) => b instanceof ArrayBuffer));
+  (port as NonNullable<typeof port>).postMessage(reply, [...buffers] as ArrayBuffer[]);
+}
+
+port.on("message", (job: EncodeJob) => {
   let reply: WorkerReply;
   try {
-    runJob(job);
-    reply = { ok: true };
+    runJob(job, post);
+    reply = { kind: "done" };
   } catch (e) {
     // Tell the others to stop early: the encode fails whatever they find.
     Atomics.store(job.control, ABORTED, 1);
     reply =
       e instanceof EdgeError
-        ? { ok: false, code: e.code, message: e.message }
-        : { ok: false, message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+        ? { kind: "failed", code: e.code, message: e.message }
+        : { kind: "failed", message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
   }
-  port.postMessage(reply);
+  post(reply);
 });

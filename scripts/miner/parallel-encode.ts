@@ -1,10 +1,11 @@
 /**
- * Gradient encoding on several cores (Node only: worker_threads). The top-k selection, nearly
- * all of an encode's time, runs in a persistent pool of worker threads over chunk ranges of a
- * gradient in shared memory; quantization, index coding and the file stay on the calling thread,
- * in manifest order, as encodeGradient does them. Every chunk's selection depends on that chunk
- * alone and the rest runs in one fixed order, so the file is byte for byte encodeGradient's,
- * whatever the number of threads.
+ * Gradient encoding on several cores (Node only: worker_threads). The top-k selection, most of
+ * an encode's time, runs in a persistent pool of worker threads over chunk ranges of a gradient
+ * in shared memory; each parameter is then finished (quantized over all its values in one
+ * order, its indices and codes packed) by the worker that selected its last chunks, while the
+ * others go on selecting; the calling thread writes the file. Every chunk's selection depends on
+ * that chunk alone and every parameter's finish on its selection alone, so the file is byte for
+ * byte encodeGradient's, whatever the number of threads.
  *
  * The gradient must sit in shared memory for the workers to read it in place. One that does not
  * is first copied into the pool's own (one copy of the gradient per encode); callers that encode
@@ -15,17 +16,17 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { ParamLayout } from "../../schema/codec/chunking.ts";
-import { type EncodeRequest, encodeMetadata, finishParam, writeGradientFile } from "../../schema/codec/encode.ts";
-import { LATEST_FORMAT_VERSION } from "../../schema/codec/format-version.ts";
+import { type EncodeRequest, encodeMetadata, writeGradientFile } from "../../schema/codec/encode.ts";
+import { type FormatVersion, LATEST_FORMAT_VERSION } from "../../schema/codec/format-version.ts";
 import type { CompressedParam } from "../../schema/codec/gradient-format.ts";
 import { EdgeError, isErrorCode } from "../../schema/errors.ts";
+import type { CompressionHparams } from "../../schema/hparams.ts";
 import {
   ABORTED,
+  type EncodeJob,
   MAX_SCAN_THREADS,
   NEXT_TASK,
   SCAN_SCRATCH_BYTES,
-  type SelectJob,
-  TASK_FIELDS,
   type WorkerReply,
 } from "./parallel-encode-protocol.ts";
 import { MAX_PAGES, sharedWasmMemory, type WasmMemory } from "./simd-scan.ts";
@@ -56,11 +57,12 @@ export function isShared(array: Float32Array): boolean {
   return array.buffer instanceof SharedArrayBuffer;
 }
 
-/** A pending job: the replies still expected, and how to settle it. */
+/** A pending job: the parameters received, the workers yet to answer, and how to settle it. */
 interface Pending {
+  readonly params: CompressedParam[];
   left: number;
-  failure: WorkerReply | undefined;
-  resolve: () => void;
+  failure: { code?: string; message: string } | undefined;
+  resolve: (params: CompressedParam[]) => void;
   reject: (e: unknown) => void;
 }
 
@@ -113,24 +115,17 @@ export class ParallelEncoder {
   async #encode(req: EncodeRequest): Promise<{ file: Uint8Array; params: CompressedParam[] }> {
     const { layouts, compression } = req;
     const version = req.formatVersion ?? LATEST_FORMAT_VERSION;
-    const { indices, values, selectedAt } = await this.#select(req.gradient, layouts, compression.use_dct);
-    const params = layouts.map((layout, i) => {
-      const from = selectedAt[i] as number;
-      const to = from + layout.chunks * layout.k;
-      return finishParam(layout, indices.subarray(from, to), values.subarray(from, to), compression, version);
-    });
+    const params = await this.#compress(req.gradient, layouts, compression, version);
     return { file: writeGradientFile(params, layouts, encodeMetadata(req)), params };
   }
 
-  /**
-   * Every chunk's top-k of a flat gradient (manifest order), in parallel: parameter i's chunks × k
-   * indices and values start at selectedAt[i]. The arrays are the pool's, overwritten by the next call.
-   */
-  async #select(
+  /** Every parameter of a flat gradient (manifest order) compressed by the workers, in manifest order. */
+  async #compress(
     gradient: Float32Array,
     layouts: readonly ParamLayout[],
-    useDct: boolean,
-  ): Promise<{ indices: Uint16Array; values: Float32Array; selectedAt: number[] }> {
+    compression: CompressionHparams,
+    version: FormatVersion,
+  ): Promise<CompressedParam[]> {
     if (this.#closed) throw new Error("the parallel encoder is closed");
     if (this.#broken) throw this.#broken;
     const total = layouts.reduce((n, l) => n + l.numel, 0);
@@ -140,18 +135,19 @@ export class ParallelEncoder {
         `the flat vector has ${gradient.length} values, the manifest ${total}`,
       );
     }
+    if (layouts.length === 0) return [];
     const shared = this.#sharedGradient(gradient);
     const wasm = wasmMemories.get(shared.buffer);
-    const selectedAt: number[] = [];
     const tasks: number[] = [];
+    const parts = new Int32Array(new SharedArrayBuffer(layouts.length * 4));
     let dense = 0;
     let selected = 0;
     layouts.forEach((layout, p) => {
-      selectedAt.push(selected);
-      const parts = Math.ceil(layout.chunks / CHUNKS_PER_TASK);
-      for (let t = 0; t < parts; t++) {
-        const from = Math.floor((t * layout.chunks) / parts);
-        const to = Math.floor(((t + 1) * layout.chunks) / parts);
+      const count = Math.ceil(layout.chunks / CHUNKS_PER_TASK);
+      parts[p] = count;
+      for (let t = 0; t < count; t++) {
+        const from = Math.floor((t * layout.chunks) / count);
+        const to = Math.floor(((t + 1) * layout.chunks) / count);
         tasks.push(p, from, to, dense, selected);
       }
       dense += layout.numel;
@@ -161,25 +157,25 @@ export class ParallelEncoder {
       this.#indices = new Uint16Array(new SharedArrayBuffer(selected * 2));
       this.#values = new Float32Array(new SharedArrayBuffer(selected * 4));
     }
-    const indices = this.#indices.subarray(0, selected);
-    const values = this.#values.subarray(0, selected);
     const control = this.#control;
     Atomics.store(control, NEXT_TASK, 0);
     Atomics.store(control, ABORTED, 0);
-    const job: SelectJob = {
+    const job: EncodeJob = {
       gradient: shared,
       memory: wasm?.memory,
       scratchAt: wasm?.scratchAt ?? 0,
-      indices,
-      values,
+      indices: this.#indices.subarray(0, selected),
+      values: this.#values.subarray(0, selected),
       tasks: Int32Array.from(tasks),
       control,
+      parts,
+      finished: new Int32Array(new SharedArrayBuffer(layouts.length * 4)),
       layouts,
-      useDct,
+      compression,
+      version,
     };
-    if (tasks.length / TASK_FIELDS === 0) return { indices, values, selectedAt };
-    await new Promise<void>((resolve, reject) => {
-      this.#pending = { left: this.#workers.length, failure: undefined, resolve, reject };
+    return new Promise<CompressedParam[]>((resolve, reject) => {
+      this.#pending = { params: [], left: this.#workers.length, failure: undefined, resolve, reject };
       for (const worker of this.#workers) {
         worker.ref();
         worker.postMessage(job);
@@ -187,7 +183,6 @@ export class ParallelEncoder {
     }).finally(() => {
       for (const worker of this.#workers) worker.unref();
     });
-    return { indices, values, selectedAt };
   }
 
   /** Stops the workers; the pool cannot encode afterwards. */
@@ -211,11 +206,15 @@ export class ParallelEncoder {
   #settle(reply: WorkerReply): void {
     const pending = this.#pending;
     if (!pending) return;
-    if (!reply.ok && !pending.failure) pending.failure = reply;
+    if (reply.kind === "param") {
+      pending.params[reply.index] = reply.param;
+      return;
+    }
+    if (reply.kind === "failed") pending.failure ??= reply;
     if (--pending.left > 0) return;
     this.#pending = undefined;
     const failure = pending.failure;
-    if (!failure || failure.ok) pending.resolve();
+    if (!failure) pending.resolve(pending.params);
     else if (failure.code !== undefined && isErrorCode(failure.code))
       pending.reject(new EdgeError(failure.code, failure.message));
     else pending.reject(new Error(`an encoder worker failed: ${failure.message}`));
