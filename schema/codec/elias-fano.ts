@@ -112,6 +112,7 @@ function lowFieldsByGroups(
   const per = 24 / lowBits;
   let q = low;
   let t = 0;
+  // Unrolled for the widths of 64×64 (L = 6) and 16×16 (L = 2) chunks at top-64.
   if (lowBits === 6) {
     for (; t + 4 <= k; t += 4, q += 3) {
       const b0 = bytes[q] as number;
@@ -121,6 +122,14 @@ function lowFieldsByGroups(
       out[to + t + 1] = ((b0 >> 6) | (b1 << 2)) & 63;
       out[to + t + 2] = ((b1 >> 4) | (b2 << 4)) & 63;
       out[to + t + 3] = b2 >> 2;
+    }
+  } else if (lowBits === 2) {
+    for (; t + 4 <= k; t += 4, q++) {
+      const b0 = bytes[q] as number;
+      out[to + t] = b0 & 3;
+      out[to + t + 1] = (b0 >> 2) & 3;
+      out[to + t + 2] = (b0 >> 4) & 3;
+      out[to + t + 3] = b0 >> 6;
     }
   } else {
     for (; t + per <= k; t += per, q += 3) {
