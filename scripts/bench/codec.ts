@@ -24,7 +24,7 @@ import { validateGradient } from "../../schema/codec/validate.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import type { ModelManifest } from "../../schema/model/manifest.ts";
 import { ParallelEncoder, sharedFloat32Array } from "../miner/parallel-encode.ts";
-import { environment, table, time, timeAsync } from "./measure.ts";
+import { environment, table, time, timeAlternating, timeAsync } from "./measure.ts";
 import { randomFlat } from "./synthetic.ts";
 
 const { values: args } = parseArgs({
@@ -192,24 +192,30 @@ async function section1(): Promise<string> {
         RUNS,
       );
       files.set(version, file);
-      const validate = time(`v${version} validate`, () => void validateGradient(file, opts), RUNS);
-      const decode = time(
-        `v${version} decode (validate + decompress to dense)`,
-        () => {
-          const read = readGradientFile(file, opts);
-          for (const [i, p] of read.params.entries()) decompressParam(p, read.layouts[i] as ParamLayout, false);
-        },
-        RUNS,
-      );
       add("encode, 1 thread: compress + write file", one.ms);
       add(`encode, ${THREADS} threads, gradient already in shared memory`, many.ms);
       add(`encode, ${THREADS} threads, gradient copied into shared memory first`, copied.ms);
-      add("validate the file", validate.ms);
-      add("decode: validate + decompress to dense", decode.ms);
     }
   } finally {
     await pool.close();
   }
+  // The two versions' files alternately, run after run, so that load drift falls on both alike.
+  const both = FORMAT_VERSIONS.map((v) => files.get(v) as Uint8Array);
+  for (const t of timeAlternating(
+    "validate v1, v2",
+    both.map((file) => () => void validateGradient(file, opts)),
+    RUNS,
+  ))
+    add("validate the file", t.ms);
+  for (const t of timeAlternating(
+    "decode v1, v2 (validate + decompress to dense)",
+    both.map((file) => () => {
+      const read = readGradientFile(file, opts);
+      for (const [i, p] of read.params.entries()) decompressParam(p, read.layouts[i] as ParamLayout, false);
+    }),
+    RUNS,
+  ))
+    add("decode: validate + decompress to dense", t.ms);
   const x = (ms: number) => ms / copy.ms;
   return [
     `**1. Encode and decode, ${manifest.model} (${(n / 1e6).toFixed(1)}M parameters, DCT off, ${THREADS} encoder threads)**`,
@@ -252,8 +258,10 @@ function section2(): string {
     // The same selection in both codings; only the index decoding differs.
     const byVersion = FORMAT_VERSIONS.map((v) => compressGradient(g, layouts, c.compression, v));
     const positions = selectedPositions(byVersion[0] as CompressedParam[], layouts);
-    const applies = byVersion.map((params, v) =>
-      time(`${label}: v${v + 1} apply`, () => applyGradient(theta, params, layouts, false, 1e-3), RUNS),
+    const applies = timeAlternating(
+      `${label}: apply v1, v2`,
+      byVersion.map((params) => () => applyGradient(theta, params, layouts, false, 1e-3)),
+      RUNS,
     );
     const dense = time(
       `${label}: baseline dense pass`,

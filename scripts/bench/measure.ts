@@ -67,3 +67,22 @@ function summary(samples: number[]): Timing {
   process.stderr.write(` ${ms.toFixed(1)} ms\n`);
   return { ms, runs: samples };
 }
+
+/**
+ * time() for several contenders at once: every run times each of them in turn (after one warm-up
+ * call of each), so that drift in the machine's load falls on all alike. Medians, in order.
+ */
+export function timeAlternating(label: string, fns: readonly (() => void)[], runs = 5): Timing[] {
+  process.stderr.write(`  ${label} `);
+  for (const fn of fns) fn();
+  const samples = fns.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) {
+    fns.forEach((fn, f) => {
+      const t0 = performance.now();
+      fn();
+      samples[f]?.push(performance.now() - t0);
+    });
+    process.stderr.write(".");
+  }
+  return samples.map((s) => summary(s));
+}
