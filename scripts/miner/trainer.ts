@@ -56,6 +56,25 @@ export interface WindowTraining {
   readonly onStep?: StepListener;
 }
 
+/**
+ * The process's encoder, shared by its trainers (a simulation runs one per miner): encodes queue
+ * on it, and the process starts one set of threads, not one per trainer. The last trainer
+ * released closes it.
+ */
+let sharedEncoder: { readonly encoder: ParallelEncoder; users: number } | undefined;
+
+function acquireEncoder(): ParallelEncoder {
+  sharedEncoder ??= { encoder: new ParallelEncoder(), users: 0 };
+  sharedEncoder.users++;
+  return sharedEncoder.encoder;
+}
+
+async function releaseEncoder(encoder: ParallelEncoder): Promise<void> {
+  if (sharedEncoder?.encoder !== encoder || --sharedEncoder.users > 0) return;
+  sharedEncoder = undefined;
+  await encoder.close();
+}
+
 export class Trainer {
   readonly hparams: Hparams;
   readonly layouts: readonly ParamLayout[];
@@ -64,7 +83,7 @@ export class Trainer {
   readonly #session: TrainSession;
   /** False for a session another owner releases (trainers of a simulation share one). */
   readonly #ownsSession: boolean;
-  /** Encodes on every core; started at the first window, so trainers that never upload start no threads. */
+  /** Encodes on every core (the process's shared pool); taken at the first window, so trainers that never upload start no threads. */
   #encoder: ParallelEncoder | undefined;
 
   private constructor(hparams: Hparams, session: TrainSession, total: number, ownsSession: boolean) {
@@ -122,7 +141,7 @@ export class Trainer {
     const ef = this.errorFeedback;
     ef.accumulate(delta);
     const { compression, sync } = this.hparams;
-    this.#encoder ??= new ParallelEncoder();
+    this.#encoder ??= acquireEncoder();
     // EF lives in shared memory (ErrorFeedback), so the encoder's threads read it without a copy.
     const { file, params } = await this.#encoder.encode({
       identity: w.identity,
@@ -137,10 +156,11 @@ export class Trainer {
     return { file, params, losses: run.losses, delta };
   }
 
-  /** Stops the encoder's threads and, when it owns it, releases the training session. */
+  /** Lets go of the encoder (its threads stop with the last trainer) and, when it owns it, releases the training session. */
   async release(): Promise<void> {
-    await this.#encoder?.close();
+    const encoder = this.#encoder;
     this.#encoder = undefined;
+    if (encoder) await releaseEncoder(encoder);
     if (this.#ownsSession) await this.#session.release();
   }
 }
