@@ -24,6 +24,7 @@ import { validateGradient } from "../../schema/codec/validate.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import type { ModelManifest } from "../../schema/model/manifest.ts";
 import { ParallelEncoder, sharedFloat32Array } from "../miner/parallel-encode.ts";
+import { simdAvailable } from "../miner/simd-scan.ts";
 import { environment, table, time, timeAlternating, timeAsync } from "./measure.ts";
 import { randomFlat } from "./synthetic.ts";
 
@@ -218,7 +219,7 @@ async function section1(): Promise<string> {
     add("decode: validate + decompress to dense", t.ms);
   const x = (ms: number) => ms / copy.ms;
   return [
-    `**1. Encode and decode, ${manifest.model} (${(n / 1e6).toFixed(1)}M parameters, DCT off, ${THREADS} encoder threads)**`,
+    `**1. Encode and decode, ${manifest.model} (${(n / 1e6).toFixed(1)}M parameters, DCT off, ${THREADS} encoder threads, ${simdAvailable() ? "WebAssembly SIMD scan" : "no WebAssembly SIMD: JavaScript scan"})**`,
     "",
     sizeTable(layouts, files),
     "",
