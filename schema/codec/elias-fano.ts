@@ -96,7 +96,52 @@ export function decodeEliasFano(
   if (lowBits !== 0 && 24 % lowBits === 0) {
     lowFieldsByGroups(bytes, at + shape.upperBytes, shape, out, to);
     mergeUpperPart(bytes, at, shape, out, to);
+  } else if (lowBits === 7) {
+    lowFieldsOf7(bytes, at + shape.upperBytes, shape, out, to);
+    mergeUpperPart(bytes, at, shape, out, to);
   } else decodeInOnePass(bytes, at, shape, out, to);
+}
+
+/**
+ * out[to + t] = low field t for L = 7 (64×64 chunks at top-32): eight fields in each 7 bytes,
+ * four from the first 4 bytes and four from the 28 bits after; a bit buffer for the rest.
+ */
+function lowFieldsOf7(
+  bytes: Uint8Array,
+  low: number,
+  shape: EliasFanoShape,
+  out: Uint16Array | Int32Array,
+  to: number,
+): void {
+  const { k } = shape;
+  let q = low;
+  let t = 0;
+  for (; t + 8 <= k; t += 8, q += 7) {
+    const b3 = bytes[q + 3] as number;
+    const first =
+      (bytes[q] as number) | ((bytes[q + 1] as number) << 8) | ((bytes[q + 2] as number) << 16) | (b3 << 24);
+    const second =
+      (b3 >> 4) | ((bytes[q + 4] as number) << 4) | ((bytes[q + 5] as number) << 12) | ((bytes[q + 6] as number) << 20);
+    out[to + t] = first & 127;
+    out[to + t + 1] = (first >>> 7) & 127;
+    out[to + t + 2] = (first >>> 14) & 127;
+    out[to + t + 3] = (first >>> 21) & 127;
+    out[to + t + 4] = second & 127;
+    out[to + t + 5] = (second >>> 7) & 127;
+    out[to + t + 6] = (second >>> 14) & 127;
+    out[to + t + 7] = second >>> 21;
+  }
+  let buffer = 0;
+  let buffered = 0;
+  for (; t < k; t++) {
+    while (buffered < 7) {
+      buffer |= (bytes[q++] as number) << buffered;
+      buffered += 8;
+    }
+    out[to + t] = buffer & 127;
+    buffer >>>= 7;
+    buffered -= 7;
+  }
 }
 
 /** out[to + t] = low field t, for L dividing 24: whole 3-byte groups, then a bit buffer for the rest. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { paramLayout } from "../../schema/codec/chunking.ts";
 import { checkEliasFano, decodeEliasFano, eliasFanoShape, encodeEliasFano } from "../../schema/codec/elias-fano.ts";
 import { packIndices, unpackChunkIndices } from "../../schema/codec/index-coding.ts";
-import { HPARAMS } from "./fixtures/gradients.ts";
+import { HPARAMS, rng } from "./fixtures/gradients.ts";
 
 /** A chunk size, k, and several chunks of k distinct ascending indices below it. */
 const chunksArb = fc
@@ -45,6 +45,25 @@ describe("Elias-Fano decoding", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("decodes every low-field width: 0 to 11 bits, unrolled widths and the rest", () => {
+    const next = rng(17);
+    for (let lowBits = 0; lowBits <= 11; lowBits++) {
+      for (const k of [2, 6, 8, 12, 30, 32, 64]) {
+        const totalk = Math.min(4096, k * 2 ** lowBits + Math.floor(next() * k * 2 ** lowBits));
+        const shape = eliasFanoShape(totalk, k);
+        if (shape.lowBits !== lowBits) continue;
+        const chosen = new Set<number>();
+        while (chosen.size < k) chosen.add(Math.floor(next() * totalk));
+        const indices = Uint16Array.from(chosen).sort();
+        const bytes = new Uint8Array(shape.bytes);
+        encodeEliasFano(indices, 0, shape, bytes, 0);
+        const out = new Uint16Array(k);
+        decodeEliasFano(bytes, 0, shape, out, 0);
+        expect(Array.from(out), `L = ${lowBits}, k = ${k}`).toEqual(Array.from(indices));
+      }
+    }
   });
 
   it("unpacks a layout's chunks in both versions", () => {
