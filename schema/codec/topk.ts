@@ -150,6 +150,7 @@ export function selectChunksByBits(
     }
   }
 }
+
 /** The scanner's candidates of chunk c with their keys and bits, as the inline scan of selectChunksByBits makes them. */
 function keysOfCandidates(
   layout: ParamLayout,

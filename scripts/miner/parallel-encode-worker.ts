@@ -8,7 +8,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { ParamLayout } from "../../schema/codec/chunking.ts";
 import { finishParam } from "../../schema/codec/encode.ts";
-import { type ChunkScanner, selectChunks, selectChunksByBits } from "../../schema/codec/topk.ts";
+import { selectChunks, selectChunksByBits } from "../../schema/codec/topk.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import {
   ABORTED,
@@ -19,24 +19,12 @@ import {
   TASK_FIELDS,
   type WorkerReply,
 } from "./parallel-encode-protocol.ts";
-import { type ScanKernel, scanKernel, type WasmMemory } from "./simd-scan.ts";
+import { scanKernel, simdChunkScanner, type WasmMemory } from "./simd-scan.ts";
 
 const port = parentPort;
 if (!port) throw new Error("parallel-encode-worker.ts runs as a worker thread only");
 /** This worker's number in its pool: which candidate area of the memory is its own. */
 const index = (workerData as { index: number }).index;
-
-/** A ChunkScanner running the SIMD kernel on one parameter (`dense`, a view of the job's memory). */
-function simdScanner(kernel: ScanKernel, job: EncodeJob, dense: Float32Array, layout: ParamLayout): ChunkScanner {
-  const memory = job.memory as WasmMemory;
-  const out = job.scratchAt + index * SCAN_SCRATCH_BYTES;
-  const { h, w, cols } = layout;
-  const base = dense.byteOffset;
-  return {
-    found: new Int32Array(memory.buffer, out, 2 * layout.totalk),
-    scan: (origin, threshold) => kernel(base + origin * 4, h, w, cols * 4, threshold, out),
-  };
-}
 
 /** Runs tasks until none are left or another worker failed, sending back each parameter it finishes. */
 function runJob(job: EncodeJob, send: (reply: WorkerReply) => void): void {
@@ -57,8 +45,16 @@ function runJob(job: EncodeJob, send: (reply: WorkerReply) => void): void {
     const param = gradient.subarray(dense, dense + layout.numel);
     const [idx, val] = [indices.subarray(selected, selected + n), values.subarray(selected, selected + n)];
     const [from, to] = [tasks[at + 1] as number, tasks[at + 2] as number];
-    if (kernel) selectChunksByBits(param, layout, idx, val, from, to, simdScanner(kernel, job, param, layout));
-    else selectChunks(param, layout, useDct, idx, val, from, to);
+    if (kernel) {
+      const scanner = simdChunkScanner(
+        kernel,
+        job.memory as WasmMemory,
+        job.scratchAt + index * SCAN_SCRATCH_BYTES,
+        param,
+        layout,
+      );
+      selectChunksByBits(param, layout, idx, val, from, to, scanner);
+    } else selectChunks(param, layout, useDct, idx, val, from, to);
     if (Atomics.add(job.finished, p, 1) + 1 === job.parts[p])
       send({ kind: "param", index: p, param: finishParam(layout, idx, val, compression, job.version) });
   }

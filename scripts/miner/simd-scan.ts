@@ -2,12 +2,15 @@
  * A WebAssembly SIMD kernel for the first pass of top-k selection (schema/codec/topk.ts,
  * selectChunksByBits): which elements of a chunk have a magnitude above a threshold. It compares
  * float32 bits & 0x7fffffff with the threshold four lanes at a time, sixteen elements a step,
- * and looks at single elements only in the rare steps where one passes; the exact top-k among
- * those stays in JavaScript, so the selection is the same as without it.
+ * gathers the step's results into a 16-bit mask and stores only the elements whose bit is set
+ * (a few per cent); the exact top-k among those stays in JavaScript, so the selection is the
+ * same as without it.
  *
  * The module is assembled here, byte by byte, so that nothing is compiled at install time.
  * It imports a shared memory that holds the gradient and each worker's candidate list.
  */
+import type { ParamLayout } from "../../schema/codec/chunking.ts";
+import type { ChunkScanner } from "../../schema/codec/topk.ts";
 
 /** The kernel's export: for each chunk element whose |x| bits exceed `threshold` (signed), writes
  *  at `out` the int32 pair (element number row · w + column, its float32 bits), in element order,
@@ -373,4 +376,24 @@ export function scanKernel(memory: WasmMemory): ScanKernel | undefined {
   const module = scanModule();
   if (!module) return undefined;
   return new wasm.Instance(module, { env: { memory } }).exports.scan as ScanKernel;
+}
+
+/**
+ * A ChunkScanner (schema/codec/topk.ts) running `kernel` over one parameter, `dense`, which must
+ * be a view of `memory`; candidates go to the 2 · totalk int32 at byte `scratchAt` of it.
+ */
+export function simdChunkScanner(
+  kernel: ScanKernel,
+  memory: WasmMemory,
+  scratchAt: number,
+  dense: Float32Array,
+  layout: ParamLayout,
+): ChunkScanner {
+  if (dense.buffer !== memory.buffer) throw new RangeError("the parameter does not lie in the kernel's memory");
+  const { h, w, cols } = layout;
+  const base = dense.byteOffset;
+  return {
+    found: new Int32Array(memory.buffer, scratchAt, 2 * layout.totalk),
+    scan: (origin, threshold) => kernel(base + origin * 4, h, w, cols * 4, threshold, scratchAt),
+  };
 }
