@@ -154,6 +154,8 @@ async function section1(): Promise<string> {
   const copy = time(`copy ${(4 * n) / 1e6} MB`, copyBaseline(4 * n), RUNS);
   const toShared = time("copy the gradient into shared memory", () => shared.set(gradient), RUNS);
   const pool = new ParallelEncoder(THREADS);
+  // One worker: what the SIMD scan and the worker's finishing give without a second core.
+  const single = new ParallelEncoder(1);
   const files = new Map<FormatVersion, Uint8Array>();
   const rows = new Map<string, number[]>();
   const add = (step: string, ms: number) => rows.set(step, [...(rows.get(step) ?? []), ms]);
@@ -178,6 +180,11 @@ async function section1(): Promise<string> {
         RUNS,
       );
       let pooled: Uint8Array = new Uint8Array(0);
+      const oneWorker = await timeAsync(
+        `v${version} encode, pool of 1 thread, gradient in shared memory`,
+        async () => void (await single.encode({ ...req, gradient: shared })),
+        RUNS,
+      );
       const many = await timeAsync(
         `v${version} encode, ${THREADS} threads, gradient in shared memory`,
         async () => {
@@ -193,12 +200,14 @@ async function section1(): Promise<string> {
         RUNS,
       );
       files.set(version, file);
-      add("encode, 1 thread: compress + write file", one.ms);
+      add("encode, 1 thread, encodeGradient (JavaScript): compress + write file", one.ms);
+      add("encode, pool of 1 thread (SIMD scan), gradient already in shared memory", oneWorker.ms);
       add(`encode, ${THREADS} threads, gradient already in shared memory`, many.ms);
       add(`encode, ${THREADS} threads, gradient copied into shared memory first`, copied.ms);
     }
   } finally {
     await pool.close();
+    await single.close();
   }
   // The two versions' files alternately, run after run, so that load drift falls on both alike.
   const both = FORMAT_VERSIONS.map((v) => files.get(v) as Uint8Array);
