@@ -33,6 +33,8 @@ export interface EncodeJob {
   readonly values: Float32Array;
   readonly tasks: Int32Array;
   readonly control: Int32Array;
+  /** copied[0]: how many floats of `gradient` hold the caller's values yet (a copy runs while the workers start). */
+  readonly copied: Int32Array;
   /** Per parameter: how many of its tasks there are, and how many are done (Atomics.add). */
   readonly parts: Int32Array;
   readonly finished: Int32Array;

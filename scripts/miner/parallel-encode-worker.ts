@@ -26,6 +26,15 @@ if (!port) throw new Error("parallel-encode-worker.ts runs as a worker thread on
 /** This worker's number in its pool: which candidate area of the memory is its own. */
 const index = (workerData as { index: number }).index;
 
+/** Blocks until copied[0] ≥ need. */
+function awaitCopied(copied: Int32Array, need: number): void {
+  for (;;) {
+    const got = Atomics.load(copied, 0);
+    if (got >= need) return;
+    Atomics.wait(copied, 0, got);
+  }
+}
+
 /** Runs tasks until none are left or another worker failed, sending back each parameter it finishes. */
 function runJob(job: EncodeJob, send: (reply: WorkerReply) => void): void {
   const { gradient, indices, values, tasks, control, layouts, compression } = job;
@@ -42,9 +51,11 @@ function runJob(job: EncodeJob, send: (reply: WorkerReply) => void): void {
     const dense = tasks[at + 3] as number;
     const selected = tasks[at + 4] as number;
     const n = layout.chunks * layout.k;
+    const [from, to] = [tasks[at + 1] as number, tasks[at + 2] as number];
+    // The task reads up to the end of its last chunk's band of rows: wait until that is copied in.
+    awaitCopied(job.copied, dense + (Math.floor((to - 1) / layout.gridCols) + 1) * layout.h * layout.cols);
     const param = gradient.subarray(dense, dense + layout.numel);
     const [idx, val] = [indices.subarray(selected, selected + n), values.subarray(selected, selected + n)];
-    const [from, to] = [tasks[at + 1] as number, tasks[at + 2] as number];
     if (kernel) {
       const scanner = simdChunkScanner(
         kernel,

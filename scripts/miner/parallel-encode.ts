@@ -57,6 +57,19 @@ export function isShared(array: Float32Array): boolean {
   return array.buffer instanceof SharedArrayBuffer;
 }
 
+/** Floats copied between two notices to the waiting workers: 4 MB. */
+const COPY_SLICE = 1 << 20;
+
+/** Copies `source` into `target` a slice at a time, publishing in copied[0] how far it got. */
+function copyInSlices(source: Float32Array, target: Float32Array, copied: Int32Array): void {
+  for (let at = 0; at < source.length; at += COPY_SLICE) {
+    const end = Math.min(source.length, at + COPY_SLICE);
+    target.set(source.subarray(at, end), at);
+    Atomics.store(copied, 0, end);
+    Atomics.notify(copied, 0);
+  }
+}
+
 /** A pending job: the parameters received, the workers yet to answer, and how to settle it. */
 interface Pending {
   readonly params: CompressedParam[];
@@ -136,7 +149,10 @@ export class ParallelEncoder {
       );
     }
     if (layouts.length === 0) return [];
-    const shared = this.#sharedGradient(gradient);
+    const { shared, source } = this.#sharedGradient(gradient);
+    // How much of the gradient is in shared memory: all of it, or what the copy below has done.
+    const copied = new Int32Array(new SharedArrayBuffer(4));
+    copied[0] = source ? 0 : gradient.length;
     const wasm = wasmMemories.get(shared.buffer);
     const tasks: number[] = [];
     const parts = new Int32Array(new SharedArrayBuffer(layouts.length * 4));
@@ -170,6 +186,7 @@ export class ParallelEncoder {
       control,
       parts,
       finished: new Int32Array(new SharedArrayBuffer(layouts.length * 4)),
+      copied,
       layouts,
       compression,
       version,
@@ -180,6 +197,8 @@ export class ParallelEncoder {
         worker.ref();
         worker.postMessage(job);
       }
+      // The workers start on the first parameters while the rest is still being copied.
+      if (source) copyInSlices(source, shared, copied);
     }).finally(() => {
       for (const worker of this.#workers) worker.unref();
     });
@@ -194,13 +213,11 @@ export class ParallelEncoder {
     this.#pending = undefined;
   }
 
-  /** The gradient itself when shared, else a copy in the pool's shared buffer. */
-  #sharedGradient(gradient: Float32Array): Float32Array {
-    if (isShared(gradient)) return gradient;
+  /** The gradient itself when shared, else the pool's shared buffer it is to be copied into (from `source`). */
+  #sharedGradient(gradient: Float32Array): { shared: Float32Array; source?: Float32Array } {
+    if (isShared(gradient)) return { shared: gradient };
     if (this.#gradient.length < gradient.length) this.#gradient = sharedFloat32Array(gradient.length);
-    const copy = this.#gradient.subarray(0, gradient.length);
-    copy.set(gradient);
-    return copy;
+    return { shared: this.#gradient.subarray(0, gradient.length), source: gradient };
   }
 
   #settle(reply: WorkerReply): void {

@@ -82,6 +82,17 @@ describe("parallel encoder", () => {
     }
   }
 
+  it("reads each encode's own gradient while copying it in: two gradients in turn through one pool", async () => {
+    const first = request(ODD_MANIFEST, OFF, 21);
+    const second = request(ODD_MANIFEST, OFF, 22);
+    for (const threads of [2, 3]) {
+      for (const req of [first, second, first]) {
+        const got = await pool(threads).encode(req);
+        expect(Buffer.from(got.file).equals(Buffer.from(encodeGradient(req).file))).toBe(true);
+      }
+    }
+  });
+
   it("reports a worker's NON_FINITE as an EdgeError, then encodes again", async () => {
     const req = request(ODD_MANIFEST, OFF, 5);
     const bad = Float32Array.from(req.gradient);
