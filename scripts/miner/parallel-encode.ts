@@ -8,8 +8,9 @@
  * byte encodeGradient's, whatever the number of threads.
  *
  * The gradient must sit in shared memory for the workers to read it in place. One that does not
- * is first copied into the pool's own (one copy of the gradient per encode); callers that encode
- * every window allocate their buffer with sharedFloat32Array to skip that copy. That memory is a
+ * is copied into the pool's own (one copy of the gradient per encode, made a slice at a time
+ * while the workers start on the slices already there); callers that encode every window
+ * allocate their buffer with sharedFloat32Array to skip that copy. That memory is a
  * shared WebAssembly memory, so the workers scan it with a SIMD kernel (./simd-scan.ts); a
  * gradient in any other SharedArrayBuffer is scanned in JavaScript, with the same result.
  */
