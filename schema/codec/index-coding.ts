@@ -11,14 +11,20 @@ import type { FormatVersion } from "./format-version.ts";
 import { pack12, unpack12Into } from "./pack12.ts";
 
 const shapes = new WeakMap<ParamLayout, EliasFanoShape>();
+/** The last layout looked up and its shape: decoders ask chunk after chunk for the same one. */
+let lastLayout: ParamLayout | undefined;
+let lastShape: EliasFanoShape | undefined;
 
 /** The Elias-Fano shape of a layout's chunks, cached. */
 function shapeOf(layout: ParamLayout): EliasFanoShape {
+  if (layout === lastLayout && lastShape) return lastShape;
   let shape = shapes.get(layout);
   if (!shape) {
     shape = eliasFanoShape(layout.totalk, layout.k);
     shapes.set(layout, shape);
   }
+  lastLayout = layout;
+  lastShape = shape;
   return shape;
 }
 
@@ -55,9 +61,12 @@ export function unpackChunkIndices(
   version: FormatVersion,
   out: Uint16Array | Int32Array,
 ): void {
-  const at = c * indexBytesPerChunk(layout, version);
-  if (version === 1) unpack12Into(bytes, at, out, 0, layout.k);
-  else decodeEliasFano(bytes, at, shapeOf(layout), out, 0);
+  if (version === 1) {
+    unpack12Into(bytes, (c * 3 * layout.k) / 2, out, 0, layout.k);
+    return;
+  }
+  const shape = shapeOf(layout);
+  decodeEliasFano(bytes, c * shape.bytes, shape, out, 0);
 }
 
 /**

@@ -1,29 +1,42 @@
 /**
- * `npm run bench:codec`: codec throughput, each figure a ratio to a baseline timed in this run.
+ * `npm run bench:codec`: codec throughput, each figure a ratio to a baseline timed in this run,
+ * gradient format v1 (12-bit indices) beside v2 (Elias-Fano indices).
  *
- * 1. encode and decode of a 100M-parameter layout, against copying as many bytes;
+ * 1. encode (one thread, and the worker pool of scripts/miner/parallel-encode.ts) and decode of
+ *    a 100M-parameter layout, against copying as many bytes; bytes per chunk of each format;
  * 2. decode+apply (DCT off) on two layouts of very different size with the same number of
  *    selected coordinates: it touches only those, so its time follows k, not the parameter count;
  * 3. DCT-on decode, against Float32Array.prototype.set of the same size.
  *
- * Options: --runs N (default 3), --quick (smaller layouts, for a smoke run).
+ * Options: --runs N (default 3), --threads N (default: the cores available), --quick (smaller
+ * layouts, for a smoke run).
  */
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { chunkElementOffsets, chunkOrigin, gradientLayout, type ParamLayout } from "../../schema/codec/chunking.ts";
 import { applyGradient, ChunkDecoder, decompressParam } from "../../schema/codec/decode.ts";
-import { compressGradient, encodeGradient } from "../../schema/codec/encode.ts";
+import { compressGradient, type EncodeRequest, encodeGradient } from "../../schema/codec/encode.ts";
+import { FORMAT_VERSIONS, type FormatVersion } from "../../schema/codec/format-version.ts";
 import type { CompressedParam, GradientIdentity } from "../../schema/codec/gradient-format.ts";
+import { indexBytesPerChunk } from "../../schema/codec/index-coding.ts";
 import { readGradientFile } from "../../schema/codec/read.ts";
 import { validateGradient } from "../../schema/codec/validate.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import type { ModelManifest } from "../../schema/model/manifest.ts";
-import { environment, table, time } from "./measure.ts";
+import { ParallelEncoder, sharedFloat32Array } from "../miner/parallel-encode.ts";
+import { simdAvailable } from "../miner/simd-scan.ts";
+import { environment, table, time, timeAlternating, timeAsync } from "./measure.ts";
 import { randomFlat } from "./synthetic.ts";
 
 const { values: args } = parseArgs({
-  options: { runs: { type: "string", default: "3" }, quick: { type: "boolean", default: false } },
+  options: {
+    runs: { type: "string", default: "3" },
+    threads: { type: "string", default: String(availableParallelism()) },
+    quick: { type: "boolean", default: false },
+  },
 });
 const RUNS = Number(args.runs);
+const THREADS = Number(args.threads);
 const QUICK = args.quick;
 const base = getHparams("default");
 
@@ -85,7 +98,50 @@ function copyBaseline(bytes: number): () => void {
   return () => dst.set(src);
 }
 
-function section1(): string {
+/** Bytes of Templar's coding of one 64×64 chunk at top-64, for reference. */
+const TEMPLAR_CHUNK_BYTES = 163;
+
+/** log2 C(n, k) / 8: the fewest bytes that can tell apart every set of k indices below n. */
+function subsetBound(n: number, k: number): number {
+  let bits = 0;
+  for (let i = 0; i < k; i++) bits += Math.log2((n - i) / (i + 1));
+  return bits / 8;
+}
+
+/** Bytes per chunk of each coding, at the layout's own 64×64 chunks. */
+function sizeTable(layouts: readonly ParamLayout[], files: Map<FormatVersion, Uint8Array>): string {
+  const square = layouts.find((l) => l.totalk === 4096) ?? (layouts[0] as ParamLayout);
+  const chunks = layouts.reduce((n, l) => n + l.chunks, 0);
+  const codes = square.codeBytesPerChunk;
+  const rows: (string | number)[][] = FORMAT_VERSIONS.map((v) => {
+    const idx = indexBytesPerChunk(square, v);
+    const file = files.get(v)?.length ?? 0;
+    return [
+      v === 1 ? "v1: 12-bit indices" : "v2: Elias-Fano indices",
+      idx,
+      idx + codes,
+      file / chunks,
+      (file / 1e6).toFixed(2),
+    ];
+  });
+  const bound = subsetBound(square.totalk, square.k);
+  rows.push(
+    ["Templar, for reference", "", TEMPLAR_CHUNK_BYTES, "", ""],
+    [`information bound: log2 C(${square.totalk}, ${square.k})/8 + 2-bit codes`, bound, bound + codes, "", ""],
+  );
+  return table(
+    [
+      `coding (${square.h}×${square.w} chunk, k = ${square.k})`,
+      "index bytes per chunk",
+      "+ codes",
+      "file bytes per chunk, all included",
+      "file MB",
+    ],
+    rows,
+  );
+}
+
+async function section1(): Promise<string> {
   const manifest = QUICK ? transformer(256, 4) : transformer(1024, 8);
   const compression = base.compression;
   const layouts = gradientLayout(manifest, compression);
@@ -93,36 +149,101 @@ function section1(): string {
   process.stderr.write(`1. encode/decode, ${manifest.model}: ${(n / 1e6).toFixed(1)}M parameters\n`);
   const gradient = randomFlat(n, 1);
   const parameters = randomFlat(n, 2);
-  let file: Uint8Array = new Uint8Array(0);
+  const shared = sharedFloat32Array(n);
+  shared.set(gradient);
   const copy = time(`copy ${(4 * n) / 1e6} MB`, copyBaseline(4 * n), RUNS);
-  const encode = time(
-    "encode (compress + write)",
-    () => {
-      file = encodeGradient({ identity: IDENTITY, gradient, parameters, layouts, compression, sync: base.sync }).file;
-    },
-    RUNS,
-  );
+  const toShared = time("copy the gradient into shared memory", () => shared.set(gradient), RUNS);
+  const pool = new ParallelEncoder(THREADS);
+  // One worker: what the SIMD scan and the worker's finishing give without a second core.
+  const single = new ParallelEncoder(1);
+  const files = new Map<FormatVersion, Uint8Array>();
+  const rows = new Map<string, number[]>();
+  const add = (step: string, ms: number) => rows.set(step, [...(rows.get(step) ?? []), ms]);
   const opts = { manifest, hparams: base };
-  const validate = time("validate (streaming checks of the whole file)", () => void validateGradient(file, opts), RUNS);
-  const decode = time(
-    "decode (validate + decompress to dense)",
-    () => {
+  try {
+    for (const version of FORMAT_VERSIONS) {
+      const req: EncodeRequest = {
+        identity: IDENTITY,
+        gradient,
+        parameters,
+        layouts,
+        compression,
+        sync: base.sync,
+        formatVersion: version,
+      };
+      let file: Uint8Array = new Uint8Array(0);
+      const one = time(
+        `v${version} encode, 1 thread`,
+        () => {
+          file = encodeGradient(req).file;
+        },
+        RUNS,
+      );
+      let pooled: Uint8Array = new Uint8Array(0);
+      const oneWorker = await timeAsync(
+        `v${version} encode, pool of 1 thread, gradient in shared memory`,
+        async () => void (await single.encode({ ...req, gradient: shared })),
+        RUNS,
+      );
+      const many = await timeAsync(
+        `v${version} encode, ${THREADS} threads, gradient in shared memory`,
+        async () => {
+          pooled = (await pool.encode({ ...req, gradient: shared })).file;
+        },
+        RUNS,
+      );
+      if (!Buffer.from(pooled).equals(Buffer.from(file)))
+        throw new Error(`v${version}: the ${THREADS}-thread file differs from the one-thread file`);
+      const copied = await timeAsync(
+        `v${version} encode, ${THREADS} threads, gradient not shared (the copy in counted)`,
+        async () => void (await pool.encode(req)),
+        RUNS,
+      );
+      files.set(version, file);
+      add("encode, 1 thread, encodeGradient (JavaScript): compress + write file", one.ms);
+      add("encode, pool of 1 thread (SIMD scan), gradient already in shared memory", oneWorker.ms);
+      add(`encode, ${THREADS} threads, gradient already in shared memory`, many.ms);
+      add(`encode, ${THREADS} threads, gradient not shared (the copy in counted)`, copied.ms);
+    }
+  } finally {
+    await pool.close();
+    await single.close();
+  }
+  // The two versions' files alternately, run after run, so that load drift falls on both alike.
+  const both = FORMAT_VERSIONS.map((v) => files.get(v) as Uint8Array);
+  for (const t of timeAlternating(
+    "validate v1, v2",
+    both.map((file) => () => void validateGradient(file, opts)),
+    RUNS,
+  ))
+    add("validate the file", t.ms);
+  for (const t of timeAlternating(
+    "decode v1, v2 (validate + decompress to dense)",
+    both.map((file) => () => {
       const read = readGradientFile(file, opts);
       for (const [i, p] of read.params.entries()) decompressParam(p, read.layouts[i] as ParamLayout, false);
-    },
+    }),
     RUNS,
-  );
-  const mparams = (ms: number) => n / 1e3 / ms;
+  ))
+    add("decode: validate + decompress to dense", t.ms);
+  const x = (ms: number) => ms / copy.ms;
   return [
-    `**1. Encode and decode, ${manifest.model} (${(n / 1e6).toFixed(1)}M parameters, file ${(file.length / 1e6).toFixed(2)} MB, DCT off)**`,
+    `**1. Encode and decode, ${manifest.model} (${(n / 1e6).toFixed(1)}M parameters, DCT off, ${THREADS} encoder threads, ${simdAvailable() ? "WebAssembly SIMD scan" : "no WebAssembly SIMD: JavaScript scan"})**`,
+    "",
+    sizeTable(layouts, files),
     "",
     table(
-      ["step", "ms", "M params/s", "× copying the same bytes"],
+      ["step", "v1 ms", "v1 × copy", "v2 ms", "v2 × copy"],
       [
-        [`baseline: copy ${((4 * n) / 1e6).toFixed(0)} MB (Uint8Array.set)`, copy.ms, mparams(copy.ms), 1],
-        ["encode: compress + write file", encode.ms, mparams(encode.ms), encode.ms / copy.ms],
-        ["validate the file", validate.ms, mparams(validate.ms), validate.ms / copy.ms],
-        ["decode: validate + decompress to dense", decode.ms, mparams(decode.ms), decode.ms / copy.ms],
+        [`baseline: copy ${((4 * n) / 1e6).toFixed(0)} MB (Uint8Array.set)`, copy.ms, 1, copy.ms, 1],
+        [
+          "copy the gradient into shared memory (Float32Array.set)",
+          toShared.ms,
+          x(toShared.ms),
+          toShared.ms,
+          x(toShared.ms),
+        ],
+        ...[...rows].map(([step, [v1 = 0, v2 = 0]]) => [step, v1, x(v1), v2, x(v2)]),
       ],
     ),
   ].join("\n");
@@ -142,10 +263,16 @@ function section2(): string {
   ] as const) {
     const layouts = gradientLayout(c.manifest, c.compression);
     const n = totalOf(layouts);
-    const params = compressGradient(randomFlat(n, 2), layouts, c.compression);
+    const g = randomFlat(n, 2);
     const theta = randomFlat(n, 3);
-    const positions = selectedPositions(params, layouts);
-    const apply = time(`${label}: apply`, () => applyGradient(theta, params, layouts, false, 1e-3), RUNS);
+    // The same selection in both codings; only the index decoding differs.
+    const byVersion = FORMAT_VERSIONS.map((v) => compressGradient(g, layouts, c.compression, v));
+    const positions = selectedPositions(byVersion[0] as CompressedParam[], layouts);
+    const applies = timeAlternating(
+      `${label}: apply v1, v2`,
+      byVersion.map((params) => () => applyGradient(theta, params, layouts, false, 1e-3)),
+      RUNS,
+    );
     const dense = time(
       `${label}: baseline dense pass`,
       () => {
@@ -162,15 +289,17 @@ function section2(): string {
       RUNS,
     );
     const selected = selectedOf(layouts);
-    rows.push([
-      label,
-      `${(n / 1e6).toFixed(1)}M`,
-      `${(selected / 1e6).toFixed(2)}M`,
-      apply.ms,
-      (apply.ms * 1e6) / selected,
-      apply.ms / dense.ms,
-      apply.ms / scatter.ms,
-    ]);
+    for (const [v, apply] of applies.entries()) {
+      rows.push([
+        `${label}, v${v + 1}`,
+        `${(n / 1e6).toFixed(1)}M`,
+        `${(selected / 1e6).toFixed(2)}M`,
+        apply.ms,
+        (apply.ms * 1e6) / selected,
+        apply.ms / dense.ms,
+        apply.ms / scatter.ms,
+      ]);
+    }
   }
   return [
     "**2. Decode+apply θ ← θ − lr·g into a Float32Array (DCT off): cost follows the selected coordinates**",
@@ -229,4 +358,4 @@ function section3(): string {
 }
 
 console.log(`Codec benchmark (${environment()}, median of ${RUNS} runs${QUICK ? ", --quick" : ""})\n`);
-console.log(`${section1()}\n\n${section2()}\n\n${section3()}`);
+console.log(`${await section1()}\n\n${section2()}\n\n${section3()}`);

@@ -7,6 +7,7 @@
 import type { ParamLayout } from "../../schema/codec/chunking.ts";
 import { applyGradient } from "../../schema/codec/decode.ts";
 import type { CompressedParam } from "../../schema/codec/gradient-format.ts";
+import { sharedFloat32Array } from "./parallel-encode.ts";
 
 export class ErrorFeedback {
   readonly buffer: Float32Array;
@@ -14,7 +15,8 @@ export class ErrorFeedback {
   readonly outerLearningRate: number;
 
   constructor(size: number, momentumDecay: number, outerLearningRate: number) {
-    this.buffer = new Float32Array(size);
+    // Shared memory: the parallel encoder's threads read the buffer in place instead of copying it.
+    this.buffer = sharedFloat32Array(size);
     this.momentumDecay = momentumDecay;
     this.outerLearningRate = outerLearningRate;
   }

@@ -12,7 +12,6 @@ import { modelManifest } from "../../gpu-runner/model/family.ts";
 import { openTrainSession, type TrainSession } from "../../gpu-runner/model/family-sessions.ts";
 import type { Device } from "../../gpu-runner/model/session-io.ts";
 import { gradientLayout, type ParamLayout } from "../../schema/codec/chunking.ts";
-import { encodeGradient } from "../../schema/codec/encode.ts";
 import type { FormatVersion } from "../../schema/codec/format-version.ts";
 import type { CompressedParam, GradientIdentity } from "../../schema/codec/gradient-format.ts";
 import type { Tokens } from "../../schema/data/dataset.ts";
@@ -20,6 +19,7 @@ import type { Hparams } from "../../schema/hparams.ts";
 import { parameterSlots } from "../../schema/model/manifest.ts";
 import { AdamW } from "./adamw.ts";
 import { ErrorFeedback } from "./error-feedback.ts";
+import { ParallelEncoder } from "./parallel-encode.ts";
 
 /** The tokens of training samples `ids`, concatenated (ids.length × (seq_len + 1) bytes). */
 export type SampleSource = (ids: readonly number[]) => Promise<Tokens>;
@@ -56,6 +56,25 @@ export interface WindowTraining {
   readonly onStep?: StepListener;
 }
 
+/**
+ * The process's encoder, shared by its trainers (a simulation runs one per miner): encodes queue
+ * on it, and the process starts one set of threads, not one per trainer. The last trainer
+ * released closes it.
+ */
+let sharedEncoder: { readonly encoder: ParallelEncoder; users: number } | undefined;
+
+function acquireEncoder(): ParallelEncoder {
+  sharedEncoder ??= { encoder: new ParallelEncoder(), users: 0 };
+  sharedEncoder.users++;
+  return sharedEncoder.encoder;
+}
+
+async function releaseEncoder(encoder: ParallelEncoder): Promise<void> {
+  if (sharedEncoder?.encoder !== encoder || --sharedEncoder.users > 0) return;
+  sharedEncoder = undefined;
+  await encoder.close();
+}
+
 export class Trainer {
   readonly hparams: Hparams;
   readonly layouts: readonly ParamLayout[];
@@ -64,6 +83,8 @@ export class Trainer {
   readonly #session: TrainSession;
   /** False for a session another owner releases (trainers of a simulation share one). */
   readonly #ownsSession: boolean;
+  /** Encodes on every core (the process's shared pool); taken at the first window, so trainers that never upload start no threads. */
+  #encoder: ParallelEncoder | undefined;
 
   private constructor(hparams: Hparams, session: TrainSession, total: number, ownsSession: boolean) {
     const t = hparams.training;
@@ -120,7 +141,9 @@ export class Trainer {
     const ef = this.errorFeedback;
     ef.accumulate(delta);
     const { compression, sync } = this.hparams;
-    const { file, params } = encodeGradient({
+    this.#encoder ??= acquireEncoder();
+    // EF lives in shared memory (ErrorFeedback), so the encoder's threads read it without a copy.
+    const { file, params } = await this.#encoder.encode({
       identity: w.identity,
       gradient: ef.buffer,
       parameters: w.theta,
@@ -133,7 +156,11 @@ export class Trainer {
     return { file, params, losses: run.losses, delta };
   }
 
+  /** Lets go of the encoder (its threads stop with the last trainer) and, when it owns it, releases the training session. */
   async release(): Promise<void> {
+    const encoder = this.#encoder;
+    this.#encoder = undefined;
+    if (encoder) await releaseEncoder(encoder);
     if (this.#ownsSession) await this.#session.release();
   }
 }
