@@ -191,30 +191,9 @@ export function selectTopK(values: Float64Array, n: number, k: number, out: Uint
   }
 }
 
-/** The k-th largest of a[0..n) (1-based k), reordering a; Hoare quickselect with median of three. */
+/** The k-th largest of a[0..n) (1-based k), reordering a. */
 function kthLargest(a: Float64Array, n: number, k: number): number {
-  const target = n - k; // index of the answer in ascending order
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    // median of three into a[mid]
-    if (a[mid] < a[lo]) swap(a, mid, lo);
-    if (a[hi] < a[lo]) swap(a, hi, lo);
-    if (a[hi] < a[mid]) swap(a, hi, mid);
-    const pivot = a[mid];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) swap(a, i++, j--);
-    }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else break;
-  }
-  return a[target];
+  return nthLargest(a, 0, n, k);
 }
 
 function swap(a: Float64Array, i: number, j: number): void {
