@@ -29,6 +29,8 @@ export interface Arena {
   readonly netuid: number;
   /** The window whose put window is open while the traffic runs. */
   readonly window: number;
+  /** When that put window closes (the validator's clock, Unix ms). */
+  readonly putClosesAtMs: number;
   readonly victims: readonly PublicMiner[];
   /** A registered hotkey of the attacker's own, with its uid. */
   readonly attacker: PublicMiner & { readonly signer: HotkeySigner };

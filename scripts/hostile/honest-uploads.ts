@@ -55,13 +55,19 @@ export class HonestUploader {
   }
 
   /** The open put window's window and how long it stays open, or null while none is open. */
-  async openWindow(): Promise<{ window: number; closesInMs: number; checkpointWindow: number } | null> {
+  async openWindow(): Promise<{
+    window: number;
+    closesInMs: number;
+    closesAtMs: number;
+    checkpointWindow: number;
+  } | null> {
     const now = await this.api.current();
     const put = now.put_window;
     if (!put || put.state !== "open") return null;
     return {
       window: put.window,
       closesInMs: put.closes_at_ms - Date.now(),
+      closesAtMs: put.closes_at_ms,
       checkpointWindow: now.checkpoint_window ?? 0,
     };
   }
@@ -71,7 +77,7 @@ export class HonestUploader {
     leftMs: number,
     fromWindow = 0,
     timeoutMs = 240_000,
-  ): Promise<{ window: number; checkpointWindow: number }> {
+  ): Promise<{ window: number; closesAtMs: number; checkpointWindow: number }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       // the validator may not have read the chain yet just after start (503): keep waiting

@@ -83,6 +83,7 @@ export async function hostileRound(net: HostileNetwork, opts: RoundOptions): Pro
     url: net.network.url,
     netuid: net.network.netuid,
     window: open.window,
+    putClosesAtMs: open.closesAtMs,
     victims: net.honest.map((m) => ({ uid: m.uid, hotkey: m.signer.address })),
     attacker: { uid: net.attacker.uid, hotkey: net.attacker.signer.address, signer: net.attacker.signer },
     strangers: net.strangers,

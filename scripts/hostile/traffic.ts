@@ -57,11 +57,17 @@ const SOCKET_CLOSED = /terminated|other side closed|ECONNRESET|socket hang up/;
 /** A distinct private address per request: no ordinary class ever meets a rate limit. */
 const clientAddress = (n: number) => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 
-/** Judges one answer by the class's rules: its refusal code, what is wrong with it, or that the dev proxy dropped it. */
+/**
+ * Judges one answer by the class's rules: its refusal code, what is wrong with it, or that the
+ * dev proxy dropped it. An upload answered after the put window closed may be refused as late,
+ * whatever its class: on a slow machine the traffic outlasts the put window, and past its close
+ * UPLOAD_TOO_LATE is the right answer to any upload into it.
+ */
 async function judge(
   cls: AttackClass,
   method: string,
   res: Response,
+  putClosesAtMs: number,
 ): Promise<{ code?: string; wrong?: string; dropped?: boolean }> {
   const text = await res.text();
   if (res.status === 500 && DEV_PROXY_DROP.test(text)) return { dropped: true };
@@ -80,7 +86,8 @@ async function judge(
   }
   if (typeof code !== "string" || !isErrorCode(code))
     return { code: String(code), wrong: `${res.status}: no catalog code in ${text.slice(0, 120)}` };
-  if (!cls.refusals.includes(code))
+  const lateAfterClose = code === "UPLOAD_TOO_LATE" && Date.now() > putClosesAtMs;
+  if (!cls.refusals.includes(code) && !lateAfterClose)
     return { code, wrong: `${res.status} ${code}, not one of ${cls.refusals.join(", ")}: ${text.slice(0, 160)}` };
   return { code };
 }
@@ -126,7 +133,7 @@ export async function sendHostileTraffic(opts: TrafficOptions): Promise<TrafficR
         signal: AbortSignal.timeout(timeoutMs),
       });
       status = res.status;
-      verdict = await judge(cls, req.init.method, res);
+      verdict = await judge(cls, req.init.method, res, arena.putClosesAtMs);
     } catch (e) {
       const message = `${(e as Error).message} ${String((e as Error).cause ?? "")}`;
       verdict = SOCKET_CLOSED.test(message) ? { dropped: true } : { wrong: `no answer: ${message}` };

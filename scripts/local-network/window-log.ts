@@ -73,6 +73,9 @@ export function windowLine(r: WindowRecord, roster: Roster): string {
   const subs = Object.entries(report.submissions)
     .map(([status, n]) => `${status} ${n}`)
     .join(", ");
+  const versions = Object.entries(report.format_versions)
+    .map(([v, n]) => `v${v} ${n}`)
+    .join(", ");
   const refused = Object.entries(report.refusals)
     .map(([code, n]) => `${code}×${n}`)
     .join(", ");
@@ -84,7 +87,7 @@ export function windowLine(r: WindowRecord, roster: Roster): string {
   const trainers = ownDataShareOfPaid(r.chainWeights, roster);
   return [
     `window ${report.window}`,
-    `uploads: ${subs || "none"}`,
+    `uploads: ${subs || "none"}${versions ? ` (${versions})` : ""}`,
     `refused: ${refused || "none"}`,
     `copies: ${copies || "none"}`,
     `held-out ${bpb(step?.heldout_bpb_before)} → ${bpb(step?.heldout_bpb_after)} bpb (${step?.applied_uids?.length ?? 0} peers)`,

@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { WindowReportJson } from "../../schema/api/public.ts";
 import { gradientLayout } from "../../schema/codec/chunking.ts";
 import { encodeGradient } from "../../schema/codec/encode.ts";
 import type { FormatVersion } from "../../schema/codec/format-version.ts";
@@ -136,6 +137,9 @@ describe("copy detection", () => {
     expect(await verdictOf(app, W, carol.uid)).toMatchObject({ status: "copied", error: { code: "COPY_EXACT" } });
     expect(await verdictOf(app, W, dave.uid)).toMatchObject({ status: "copied", error: { code: "COPY_NEAR" } });
     expect(await verdictOf(app, W, erin.uid)).toMatchObject({ status: "copied", error: { code: "COPY_EXACT" } });
+    // The window report counts the validated files by version: frank's v1 beside five v2.
+    const windowReport = (await (await app.call(`/v1/windows/${W}`)).json()) as WindowReportJson;
+    expect(windowReport.format_versions).toEqual({ "1": 1, "2": 5 });
     expect(await verdictOf(app, W, frank.uid)).toMatchObject({
       status: "copied",
       error: { code: "COPY_NEAR" },
