@@ -221,30 +221,10 @@ function lowFieldsByGroups(
   const per = 24 / lowBits;
   let q = low;
   let t = 0;
-  // Unrolled for the widths of 64×64 (L = 6) and 16×16 (L = 2) chunks at top-64.
-  if (lowBits === 6) {
-    for (; t + 4 <= k; t += 4, q += 3) {
-      const b0 = bytes[q] as number;
-      const b1 = bytes[q + 1] as number;
-      const b2 = bytes[q + 2] as number;
-      out[to + t] = b0 & 63;
-      out[to + t + 1] = ((b0 >> 6) | (b1 << 2)) & 63;
-      out[to + t + 2] = ((b1 >> 4) | (b2 << 4)) & 63;
-      out[to + t + 3] = b2 >> 2;
-    }
-  } else if (lowBits === 2) {
-    for (; t + 4 <= k; t += 4, q++) {
-      const b0 = bytes[q] as number;
-      out[to + t] = b0 & 3;
-      out[to + t + 1] = (b0 >> 2) & 3;
-      out[to + t + 2] = (b0 >> 4) & 3;
-      out[to + t + 3] = b0 >> 6;
-    }
-  } else {
-    for (; t + per <= k; t += per, q += 3) {
-      let group = (bytes[q] as number) | ((bytes[q + 1] as number) << 8) | ((bytes[q + 2] as number) << 16);
-      for (let e = 0; e < per; e++, group >>>= lowBits) out[to + t + e] = group & mask;
-    }
+  // L = 2, 4 and 6 with k a multiple of 4, the usual shapes, go to decodeByFours instead.
+  for (; t + per <= k; t += per, q += 3) {
+    let group = (bytes[q] as number) | ((bytes[q + 1] as number) << 8) | ((bytes[q + 2] as number) << 16);
+    for (let e = 0; e < per; e++, group >>>= lowBits) out[to + t + e] = group & mask;
   }
   // The last fields, fewer than a group: only the bytes they occupy exist.
   let buffer = 0;
@@ -358,14 +338,12 @@ function popcount(x: number): number {
  * k upper bits set, none in the padding, zero low padding, indices ascending below totalk.
  */
 function isValidCoding(bytes: Uint8Array, at: number, shape: EliasFanoShape, out: Uint16Array | Int32Array): boolean {
-  const { k, totalk, lowBits, upperBits, upperBytes, lowBytes } = shape;
+  const { k, totalk, upperBits, upperBytes } = shape;
   let set = 0;
   for (let b = 0; b < upperBytes; b += 4) set += popcount(upperWord(bytes, at, b, upperBytes));
   if (set !== k) return false;
   if (upperBits % 8 !== 0 && (bytes[at + upperBytes - 1] as number) >> (upperBits % 8) !== 0) return false;
-  const usedLowBits = k * lowBits;
-  if (usedLowBits % 8 !== 0 && (bytes[at + upperBytes + lowBytes - 1] as number) >> (usedLowBits % 8) !== 0)
-    return false;
+  if (!lowPaddingClear(bytes, at, shape)) return false;
   decodeEliasFano(bytes, at, shape, out, 0);
   let previous = -1;
   for (let t = 0; t < k; t++) {
@@ -384,7 +362,7 @@ function checkBitByBit(
   out: Uint16Array | Int32Array,
   where: string,
 ): void {
-  const { k, totalk, lowBits, upperBits, upperBytes, lowBytes } = shape;
+  const { k, totalk, lowBits, upperBits, upperBytes } = shape;
   const mask = (1 << lowBits) - 1;
   const low = at + upperBytes;
   let t = 0;
@@ -412,7 +390,12 @@ function checkBitByBit(
     }
   }
   if (t !== k) throw new EdgeError("INDEX_CODING_INVALID", `${where}: the upper part codes ${t} indices, not ${k}`);
-  const usedLowBits = k * lowBits;
-  if (usedLowBits % 8 !== 0 && (bytes[low + lowBytes - 1] as number) >> (usedLowBits % 8) !== 0)
+  if (!lowPaddingClear(bytes, at, shape))
     throw new EdgeError("INDEX_CODING_INVALID", `${where}: padding bits of the low part are not zero`);
+}
+
+/** True when the unused bits of the low part's last byte are zero. */
+function lowPaddingClear(bytes: Uint8Array, at: number, shape: EliasFanoShape): boolean {
+  const used = (shape.k * shape.lowBits) % 8;
+  return used === 0 || (bytes[at + shape.upperBytes + shape.lowBytes - 1] as number) >> used === 0;
 }

@@ -47,8 +47,7 @@ export function selectChunksReference(
   for (let c = from; c < to; c++) {
     gatherChunk(dense, layout, c, chunk);
     for (let i = 0; i < totalk; i++) {
-      if (!Number.isFinite(chunk[i]))
-        throw new EdgeError("NON_FINITE", `parameter ${layout.name} holds a non-finite value in chunk ${c}`);
+      if (!Number.isFinite(chunk[i])) throw nonFinite(layout, c);
     }
     if (useDct) dctChunk(chunk, h, w, scratch);
     selectTopK(chunk, totalk, k, picked, scratch);
@@ -57,6 +56,11 @@ export function selectChunksReference(
       values[c * k + t] = chunk[picked[t] as number] as number;
     }
   }
+}
+
+/** The fault of chunk c holding an Inf or NaN. */
+function nonFinite(layout: ParamLayout, c: number): EdgeError {
+  return new EdgeError("NON_FINITE", `parameter ${layout.name} holds a non-finite value in chunk ${c}`);
 }
 
 /** Float32 bits of +Inf with the sign cleared: magnitudes at or above it are Inf or NaN. */
@@ -116,8 +120,7 @@ export function selectChunksByBits(
             const x = bits[row + j] as number;
             const m = x & 0x7fffffff;
             if (m > threshold) {
-              if (m >= NON_FINITE_BITS)
-                throw new EdgeError("NON_FINITE", `parameter ${layout.name} holds a non-finite value in chunk ${c}`);
+              if (m >= NON_FINITE_BITS) throw nonFinite(layout, c);
               candIdx[n] = i;
               candBits[n] = x;
               candKey[n++] = m * 4096 + (4095 - i);
@@ -168,8 +171,7 @@ function keysOfCandidates(
     const i = found[2 * t] as number;
     const x = found[2 * t + 1] as number;
     const m = x & 0x7fffffff;
-    if (m >= NON_FINITE_BITS)
-      throw new EdgeError("NON_FINITE", `parameter ${layout.name} holds a non-finite value in chunk ${c}`);
+    if (m >= NON_FINITE_BITS) throw nonFinite(layout, c);
     candIdx[t] = i;
     candBits[t] = x;
     candKey[t] = m * 4096 + (4095 - i);
@@ -180,7 +182,7 @@ function keysOfCandidates(
 /** Writes the indices of the k largest |values[0..n)| into out[0..k), ascending. */
 export function selectTopK(values: Float64Array, n: number, k: number, out: Uint16Array, scratch: Float64Array): void {
   for (let i = 0; i < n; i++) scratch[i] = Math.abs(values[i]);
-  const threshold = kthLargest(scratch, n, k);
+  const threshold = nthLargest(scratch, 0, n, k);
   let above = 0;
   for (let i = 0; i < n; i++) if (Math.abs(values[i]) > threshold) above++;
   let ties = k - above;
@@ -189,11 +191,6 @@ export function selectTopK(values: Float64Array, n: number, k: number, out: Uint
     const a = Math.abs(values[i]);
     if (a > threshold || (a === threshold && ties-- > 0)) out[o++] = i;
   }
-}
-
-/** The k-th largest of a[0..n) (1-based k), reordering a. */
-function kthLargest(a: Float64Array, n: number, k: number): number {
-  return nthLargest(a, 0, n, k);
 }
 
 function swap(a: Float64Array, i: number, j: number): void {
