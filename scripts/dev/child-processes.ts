@@ -14,15 +14,37 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface StopOptions {
+  /** How long SIGTERM has before SIGKILL (default 5 s; 0: SIGKILL at once). */
+  readonly graceMs?: number;
+  /** Signal the child's whole process group (a child spawned `detached`, with children of its own). */
+  readonly group?: boolean;
+}
+
 /** Stops a child process: SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
-export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+export function stopChild(child: ChildProcess, opts: StopOptions = {}): Promise<void> {
+  const graceMs = opts.graceMs ?? 5000;
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      if (opts.group && child.pid !== undefined) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch {
+      // already gone
+    }
+  };
   return new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const kill = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    const exited = child.exitCode !== null || child.signalCode !== null;
+    // The group outlives a leader that already exited: its children still get the signal.
+    if (exited) {
+      if (opts.group) signal("SIGKILL");
+      return resolve();
+    }
+    const kill = setTimeout(() => signal("SIGKILL"), graceMs);
     child.once("exit", () => {
       clearTimeout(kill);
+      if (opts.group) signal("SIGKILL"); // whatever of the group is left after its leader
       resolve();
     });
-    child.kill("SIGTERM");
+    signal(graceMs > 0 ? "SIGTERM" : "SIGKILL");
   });
 }

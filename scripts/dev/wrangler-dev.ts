@@ -15,7 +15,10 @@ const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
 export interface WranglerDev {
   readonly url: string;
   readonly pid: number;
+  /** Stops wrangler and its workerd: SIGTERM to the process group, SIGKILL after 5 s. */
   stop(): Promise<void>;
+  /** Kills wrangler and its workerd at once (SIGKILL to the process group), as a crashed host would. */
+  kill(): Promise<void>;
 }
 
 /** Where a wrangler storage command acts: the local state in a folder, or the account (an environment of wrangler.toml). */
@@ -34,6 +37,24 @@ export async function wrangler(args: readonly string[], target: WranglerTarget):
     maxBuffer: 16 << 20,
   });
   return stdout;
+}
+
+/**
+ * The rows of one SQL statement run on a local D1 (`wrangler d1 execute --json`). A database that
+ * the running validator holds busy for a moment (SQLITE_BUSY) is tried again, up to 5 times.
+ */
+export async function queryD1<T>(persistTo: string, command: string): Promise<T[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const out = JSON.parse(await wrangler(["d1", "execute", "DB", "--json", "--command", command], persistTo)) as {
+        results: T[];
+      }[];
+      return out.at(-1)?.results ?? [];
+    } catch (e) {
+      if (attempt >= 5 || !String(e).includes("SQLITE_BUSY")) throw e;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }
 
 /** Applies schema/migrations to the D1 of a target. */
@@ -61,7 +82,14 @@ export async function startWranglerDev(opts: {
     "--show-interactive-dev-session=false",
     ...vars,
   ];
-  const child: ChildProcess = spawn(WRANGLER, args, { cwd: ROOT, env: ENV, stdio: ["ignore", "pipe", "pipe"] });
+  // A process group of its own: wrangler runs workerd as a child, and both must go together
+  // (a SIGKILL to wrangler alone would leave workerd serving the port).
+  const child: ChildProcess = spawn(WRANGLER, args, {
+    cwd: ROOT,
+    env: ENV,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   let output = "";
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
@@ -79,7 +107,7 @@ export async function startWranglerDev(opts: {
       // not listening yet
     }
     if (Date.now() > deadline) {
-      child.kill("SIGKILL");
+      await stopChild(child, { graceMs: 0, group: true });
       throw new Error(`wrangler dev did not answer in 120 s:\n${output.slice(-3000)}`);
     }
     await new Promise((r) => setTimeout(r, 250));
@@ -87,6 +115,7 @@ export async function startWranglerDev(opts: {
   return {
     url,
     pid: child.pid as number,
-    stop: () => stopChild(child),
+    stop: () => stopChild(child, { group: true }),
+    kill: () => stopChild(child, { graceMs: 0, group: true }),
   };
 }

@@ -6,6 +6,10 @@
  * Why travel before every block: chopsticks stamps a new block `parent Timestamp.Now + slot`,
  * whatever the wall clock says, so a single jump drifts by (T − slot) per block. Nothing else
  * may build blocks meanwhile (no `dev_newBlock` elsewhere): the pacer is what keeps time monotonic.
+ *
+ * A chain that stops answering (a stalled or overloaded chopsticks) does not stop the pacer: a
+ * failed build is tried again at the next tick, and a watchdog says when no block has been built
+ * for a while (`onStall`, repeated while it lasts) and when blocks come again (`onRecover`).
  */
 import type { ApiPromise } from "@polkadot/api";
 import { hexToU8a } from "@polkadot/util";
@@ -28,15 +32,29 @@ export interface PacerOptions {
   readonly periodMs?: number;
   /** Called after each block is built and its parent restored. */
   readonly onBlock?: (block: PacedBlock) => void;
-  /** Called once if a build fails; the pacer then stops (default: logs to stderr). */
-  readonly onError?: (error: Error) => void;
+  /** Called when no block has been built for `stallAfterMs`, then again every `stallAfterMs` while none is. */
+  readonly onStall?: (stall: PacerStall) => void;
+  /** Called at the first block after a stall was reported. */
+  readonly onRecover?: (stall: PacerStall) => void;
+  /** How long without a block is a stall (default 4 periods). */
+  readonly stallAfterMs?: number;
+}
+
+/** A time without blocks. */
+export interface PacerStall {
+  /** Since the last block was built (or the pacer started). */
+  readonly stalledMs: number;
+  /** The last failed build's error, if a build failed (none while a build just hangs). */
+  readonly error?: Error;
 }
 
 export interface Pacer {
-  /** Stops after any build in flight; rejects with the error that stopped the pacer early, if one did. */
+  /** Stops after any build in flight (waiting at most two periods for one that hangs on a stalled chain). */
   stop(): Promise<void>;
   /** Blocks built so far. */
   readonly blocks: number;
+  /** Builds that failed (each tried again at the next tick). */
+  readonly failedBuilds: number;
 }
 
 /** The period `npm start` paces the local chain at: the local profile's expected block time. */
@@ -85,9 +103,13 @@ export async function startPacer(api: ApiPromise, opts: PacerOptions = {}): Prom
   }
 
   const startMs = Date.now();
+  const stallAfterMs = opts.stallAfterMs ?? 4 * periodMs;
   let stopped = false;
   let blocks = 0;
-  let failure: Error | undefined;
+  let failedBuilds = 0;
+  let lastError: Error | undefined;
+  let lastBlockAtMs = startMs;
+  let stallReports = 0;
   let wake: (() => void) | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const sleepUntil = (atMs: number) =>
@@ -95,6 +117,16 @@ export async function startPacer(api: ApiPromise, opts: PacerOptions = {}): Prom
       wake = resolve;
       timer = setTimeout(resolve, Math.max(0, atMs - Date.now()));
     });
+  const stall = (): PacerStall => ({ stalledMs: Date.now() - lastBlockAtMs, ...(lastError ? { error: lastError } : {}) });
+  // A build can hang as long as the chain does, so the watchdog runs beside the loop.
+  const watchdog = setInterval(
+    () => {
+      if (Date.now() - lastBlockAtMs < (stallReports + 1) * stallAfterMs) return;
+      stallReports++;
+      opts.onStall?.(stall());
+    },
+    Math.min(periodMs, stallAfterMs),
+  );
 
   const loop = (async () => {
     for (let k = 0; !stopped; ) {
@@ -105,11 +137,15 @@ export async function startPacer(api: ApiPromise, opts: PacerOptions = {}): Prom
       try {
         const block = await buildBlock();
         blocks++;
+        if (stallReports > 0) opts.onRecover?.(stall());
+        lastBlockAtMs = Date.now();
+        lastError = undefined;
+        stallReports = 0;
         opts.onBlock?.({ ...block, buildMs: Date.now() - startedMs, driftMs: block.timestampMs - tickMs });
       } catch (e) {
-        failure = e instanceof Error ? e : new Error(String(e));
-        (opts.onError ?? ((error) => console.error(`pacer stopped: ${error.message}`)))(failure);
-        break;
+        // Tried again at the next tick: a chain that answers again gets its blocks again.
+        failedBuilds++;
+        lastError = e instanceof Error ? e : new Error(String(e));
       }
       // Next grid point. A tick more than half a period late (a build overran, the process
       // stalled) is skipped, like an empty slot on mainnet, instead of being made up with blocks
@@ -123,12 +159,15 @@ export async function startPacer(api: ApiPromise, opts: PacerOptions = {}): Prom
     get blocks() {
       return blocks;
     },
+    get failedBuilds() {
+      return failedBuilds;
+    },
     async stop() {
       stopped = true;
+      clearInterval(watchdog);
       clearTimeout(timer);
       wake?.();
-      await loop;
-      if (failure) throw failure;
+      await Promise.race([loop, new Promise((r) => setTimeout(r, 2 * periodMs).unref())]);
     },
   };
 }

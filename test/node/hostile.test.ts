@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { wrangler } from "../../scripts/dev/wrangler-dev.ts";
+import { queryD1 } from "../../scripts/dev/wrangler-dev.ts";
 import { ATTACK_CLASSES } from "../../scripts/hostile/attack-classes.ts";
 import {
   type HostileNetwork,
@@ -26,20 +26,8 @@ describe.skipIf(!specAvailable())("hostile traffic against wrangler dev and the 
   const dir = mkdtempSync(path.join(tmpdir(), "hostile-"));
   let net: HostileNetwork;
   let round: RoundResult;
-  /** Reads D1 beside the running validator (a busy database, SQLITE_BUSY, is tried again). */
-  const sql = async <T>(command: string): Promise<T[]> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const out = JSON.parse(await wrangler(["d1", "execute", "DB", "--json", "--command", command], net.state)) as {
-          results: T[];
-        }[];
-        return out.at(-1)?.results ?? [];
-      } catch (e) {
-        if (attempt >= 5 || !String(e).includes("SQLITE_BUSY")) throw e;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
-  };
+  /** Reads D1 beside the running validator. */
+  const sql = <T>(command: string): Promise<T[]> => queryD1<T>(net.state, command);
 
   beforeAll(async () => {
     net = await startHostileNetwork(dir, HONEST, (line) => console.log(`[hostile] ${line}`));

@@ -8,7 +8,7 @@ import type { Option, u16 } from "@polkadot/types";
 import { hexToU8a } from "@polkadot/util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountUris, type LocalChain, startLocalChain } from "../../scripts/local-chain/chopsticks.ts";
-import { type PacedBlock, startPacer } from "../../scripts/local-chain/pacer.ts";
+import { type PacedBlock, type PacerStall, startPacer } from "../../scripts/local-chain/pacer.ts";
 import {
   connect,
   devAccount,
@@ -34,22 +34,22 @@ if (!available)
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Starts a pacer that records its blocks; `waitFor(n)` fails fast if the pacer stops on an error. */
+/** Starts a pacer that records its blocks; `waitFor(n)` fails with the last build error if blocks do not come. */
 async function recordingPacer(api: ApiPromise, periodMs: number) {
   const blocks: (PacedBlock & { seenAtMs: number })[] = [];
-  let failure: Error | undefined;
+  let stalled: Error | undefined;
   const pacer = await startPacer(api, {
     periodMs,
     onBlock: (b) => blocks.push({ ...b, seenAtMs: Date.now() }),
-    onError: (e) => {
-      failure = e;
+    onStall: (s) => {
+      stalled = s.error;
     },
   });
   const waitFor = async (n: number) => {
     const deadline = Date.now() + (n + 2) * periodMs + 5000;
     while (blocks.length < n) {
-      if (failure) throw failure;
-      if (Date.now() > deadline) throw new Error(`only ${blocks.length} of ${n} blocks by the deadline`);
+      if (Date.now() > deadline)
+        throw new Error(`only ${blocks.length} of ${n} blocks by the deadline${stalled ? `: ${stalled.message}` : ""}`);
       await sleep(50);
     }
   };
@@ -225,6 +225,44 @@ describe.skipIf(!available)("the local chain's clock with a subnet of 8 miners",
     expect(blocks[1]?.timestampMs).toBe(aheadMs + 2);
     for (const b of blocks) expect((await client.block(b.number))?.timestampMs).toBe(b.timestampMs);
   }, 30_000);
+
+  it("rides out a chain that stops answering (chopsticks SIGSTOPped), says so, and builds again once it answers", async () => {
+    const stalls: PacerStall[] = [];
+    const recoveries: PacerStall[] = [];
+    const blocks: PacedBlock[] = [];
+    const pacer = await startPacer(api, {
+      periodMs: 1000,
+      stallAfterMs: 2000,
+      onBlock: (b) => blocks.push(b),
+      onStall: (s) => stalls.push(s),
+      onRecover: (s) => recoveries.push(s),
+    });
+    const waitForBlocks = async (n: number) => {
+      const deadline = Date.now() + 20_000;
+      while (blocks.length < n && Date.now() < deadline) await sleep(50);
+      expect(blocks.length).toBeGreaterThanOrEqual(n);
+    };
+    await waitForBlocks(2);
+    const before = blocks.length;
+    const stoppedAt = Date.now();
+    process.kill(chain.pid, "SIGSTOP");
+    await sleep(6000);
+    process.kill(chain.pid, "SIGCONT");
+    const stallMs = Date.now() - stoppedAt;
+    await waitForBlocks(before + 3);
+    await pacer.stop();
+    // At most the build in flight when the chain stopped lands during the stall.
+    expect(blocks.filter((b) => b.timestampMs > stoppedAt + 1000 && b.timestampMs < stoppedAt + stallMs)).toEqual([]);
+    expect(stalls.length).toBeGreaterThanOrEqual(1);
+    expect(recoveries).toHaveLength(1);
+    expect(recoveries[0]?.stalledMs).toBeGreaterThanOrEqual(stallMs - 1000);
+    const after = blocks.slice(before - 1);
+    for (const [i, b] of after.slice(1).entries()) {
+      expect(b.number).toBe((after[i] as PacedBlock).number + 1);
+      expect(b.timestampMs).toBeGreaterThan((after[i] as PacedBlock).timestampMs);
+      expect((await client.block(b.number))?.timestampMs).toBe(b.timestampMs);
+    }
+  }, 60_000);
 
   it("leaves no inherent or Aura slot error in the chopsticks log", () => {
     expect(chainLog.length).toBeGreaterThan(0);

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { writeArtifacts } from "../../../scripts/artifacts/files.ts";
-import { migrate, startWranglerDev, type WranglerDev, wrangler } from "../../../scripts/dev/wrangler-dev.ts";
+import { migrate, queryD1, startWranglerDev, type WranglerDev } from "../../../scripts/dev/wrangler-dev.ts";
 import { publishArtifacts } from "../../../scripts/publish-artifacts.ts";
 
 export interface LocalValidator {
@@ -37,12 +37,7 @@ export async function startLocalValidator(opts: {
   return {
     url: dev.url,
     persist,
-    async sql<T>(command: string): Promise<T[]> {
-      const out = JSON.parse(await wrangler(["d1", "execute", "DB", "--json", "--command", command], persist)) as {
-        results: T[];
-      }[];
-      return out[out.length - 1]?.results ?? [];
-    },
+    sql: <T>(command: string): Promise<T[]> => queryD1<T>(persist, command),
     async tick() {
       const res = await fetch(`${dev.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`);
       if (!res.ok) throw new Error(`cron tick: ${res.status} ${await res.text()}`);
