@@ -19,6 +19,8 @@ export interface LocalChain {
   readonly pid: number;
   /** Stops the process (SIGTERM, then SIGKILL after 5 s). */
   stop(): Promise<void>;
+  /** Resolves with the exit code or signal if the process ends (whether stopped or not). */
+  readonly exited: Promise<string>;
 }
 
 /** The dev accounts the chain starts with funds for: coldkeys //Name and hotkeys //Name//hot. */
@@ -91,10 +93,14 @@ export async function startLocalChain(
     child.stderr?.on("data", onData);
     child.once("exit", (code) => reject(new Error(`chopsticks exited with ${code}:\n${output.slice(-2000)}`)));
   });
+  const exited = new Promise<string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(signal ?? `code ${code}`)),
+  );
   return {
     httpUrl: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}`,
     pid: child.pid as number,
     stop: () => stopChild(child),
+    exited,
   };
 }

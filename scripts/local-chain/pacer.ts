@@ -117,7 +117,10 @@ export async function startPacer(api: ApiPromise, opts: PacerOptions = {}): Prom
       wake = resolve;
       timer = setTimeout(resolve, Math.max(0, atMs - Date.now()));
     });
-  const stall = (): PacerStall => ({ stalledMs: Date.now() - lastBlockAtMs, ...(lastError ? { error: lastError } : {}) });
+  const stall = (): PacerStall => ({
+    stalledMs: Date.now() - lastBlockAtMs,
+    ...(lastError ? { error: lastError } : {}),
+  });
   // A build can hang as long as the chain does, so the watchdog runs beside the loop.
   const watchdog = setInterval(
     () => {

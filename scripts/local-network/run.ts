@@ -1,9 +1,13 @@
 /**
  * A run of the local network: start it, report each window as the validator finishes it
  * (scored, outer step applied), stop after `windows` windows or when asked, stop everything.
+ * A validator that does not answer for a while (a restart) or a chain that stalls delays the
+ * reports, never ends the run; each window line carries the faults noted since the previous one.
  */
 import type { ScoreLineJson, WeightSetJson, WindowReportJson } from "../../schema/api/public.ts";
+import { isTransient, sleep } from "../../schema/api/retry.ts";
 import { getHparams } from "../../schema/hparams.ts";
+import { seconds } from "./fault-log.ts";
 import type { MinerSpec } from "./lineup.ts";
 import { DEFAULT_PROFILE, type LocalNetwork, startLocalNetwork } from "./network.ts";
 import { chainWeightShares, type Roster, type WindowRecord } from "./window-log.ts";
@@ -18,6 +22,8 @@ export interface RunOptions {
   /** The hparams profile (default `local`). */
   readonly profile?: string;
   readonly onWindow?: (record: WindowRecord, roster: Roster) => void;
+  /** Runs beside the reports once the network is up (the fault suite injects its faults here); its failure ends the run. */
+  readonly during?: (network: LocalNetwork) => Promise<void>;
 }
 
 export interface RunResult {
@@ -26,22 +32,27 @@ export interface RunResult {
 }
 
 const POLL_MS = 2000;
+/** A read of the validator or the chain that takes longer than this is tried again at the next poll. */
+const READ_TIMEOUT_MS = 10_000;
 
+/** A GET of the validator's JSON; null on 404. */
 async function getJson<T>(url: string): Promise<T | null> {
-  const res = await fetch(url);
+  const res = await fetch(url, { signal: AbortSignal.timeout(READ_TIMEOUT_MS) });
   if (res.status === 404) return null;
   if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
 
-/** Waits `ms`, or less if the signal fires. */
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    });
+/** `read()`, or an error if it has not settled within `ms` (a stalled chain holds a WebSocket call for a minute). */
+function within<T>(ms: number, what: string, read: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(Object.assign(new Error(`${what}: no answer in ${ms} ms`), { name: "TimeoutError" })),
+      ms,
+    );
+    read()
+      .then(resolve, reject)
+      .finally(() => clearTimeout(timer));
   });
 }
 
@@ -49,31 +60,57 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
 async function followWindows(network: LocalNetwork, roster: Roster, opts: RunOptions): Promise<WindowRecord[]> {
   const records: WindowRecord[] = [];
   const current = async () => (await getJson<{ window: number }>(`${network.url}/v1/windows/current`))?.window ?? 0;
-  // From the window the miners start in (they join it if there is time to train before its put window).
-  let next = await current();
-  while (!opts.stopSignal?.aborted && (opts.windows === undefined || records.length < opts.windows)) {
+  const stop = AbortSignal.any([network.failed, ...(opts.stopSignal ? [opts.stopSignal] : [])]);
+  let unreachableSince: number | undefined;
+  /** One poll of window `next`: reported, skipped (the validator never saw it), or not done yet. */
+  const poll = async (next: number): Promise<"reported" | "skip" | "wait"> => {
     const report = await getJson<WindowReportJson>(`${network.url}/v1/windows/${next}`);
     if (report?.state === "scored" && report.outer_step?.completed_at_ms) {
       const sets = await getJson<{ weight_sets: WeightSetJson[] }>(`${network.url}/v1/weights/sets?limit=1`);
       const scores = await getJson<{ scores: ScoreLineJson[] }>(`${network.url}/v1/scores/${next}`);
+      const chainWeights = await within(READ_TIMEOUT_MS, "the weights on chain", () =>
+        chainWeightShares(network.api, network.netuid, network.validatorUid),
+      );
       const record: WindowRecord = {
         window: next,
         report,
         scores: scores?.scores ?? [],
-        chainWeights: await chainWeightShares(network.api, network.netuid, network.validatorUid),
+        chainWeights,
         weightSet: sets?.weight_sets[0] ?? null,
+        faults: network.faults.drain(),
       };
       records.push(record);
       opts.onWindow?.(record, roster);
-      next++;
-      continue;
+      return "reported";
     }
-    if (!report && next < (await current()) - 2) {
-      next++; // the validator never saw it (started late): nothing to report
-      continue;
+    // the validator never saw it (started late): nothing to report
+    if (!report && next < (await current()) - 2) return "skip";
+    return "wait";
+  };
+  // From the window the miners start in (they join it if there is time to train before its put window).
+  let next: number | undefined;
+  while (!stop.aborted && (opts.windows === undefined || records.length < opts.windows)) {
+    try {
+      next ??= await current();
+      const outcome = await poll(next);
+      if (unreachableSince !== undefined) {
+        network.faults.note(`the validator and the chain answer again after ${seconds(Date.now() - unreachableSince)}`);
+        unreachableSince = undefined;
+      }
+      if (outcome !== "wait") {
+        next++;
+        continue;
+      }
+    } catch (e) {
+      if (!isTransient(e)) throw e;
+      if (unreachableSince === undefined) {
+        unreachableSince = Date.now();
+        network.faults.note(`no answer from the validator or the chain (${(e as Error).message}): waiting`);
+      }
     }
-    await pause(POLL_MS, opts.stopSignal);
+    await sleep(POLL_MS, stop);
   }
+  if (network.failed.aborted) throw network.failed.reason;
   return records;
 }
 
@@ -91,7 +128,13 @@ export async function runLocalNetwork(opts: RunOptions): Promise<RunResult> {
     burnUid: getHparams(opts.profile ?? DEFAULT_PROFILE).weights.burn_uid,
   };
   try {
-    return { records: await followWindows(network, roster, opts), roster };
+    const duringFailed = new AbortController();
+    const during = opts.during?.(network).catch((e: unknown) => duringFailed.abort(e));
+    const stopSignal = AbortSignal.any([duringFailed.signal, ...(opts.stopSignal ? [opts.stopSignal] : [])]);
+    const records = await followWindows(network, roster, { ...opts, stopSignal });
+    await during;
+    if (duringFailed.signal.aborted) throw duringFailed.signal.reason;
+    return { records, roster };
   } finally {
     opts.log("stopping the local network");
     await network.stop();

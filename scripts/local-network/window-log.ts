@@ -17,6 +17,8 @@ export interface WindowRecord {
   readonly chainWeights: ReadonlyMap<number, number>;
   /** The weight set behind them. */
   readonly weightSet: WeightSetJson | null;
+  /** The faults noted since the previous window's line (network.ts, fault-log.ts). */
+  readonly faults?: readonly string[];
 }
 
 export interface Roster {
@@ -92,6 +94,7 @@ export function windowLine(r: WindowRecord, roster: Roster): string {
     `copies: ${copies || "none"}`,
     `held-out ${bpb(step?.heldout_bpb_before)} → ${bpb(step?.heldout_bpb_after)} bpb (${step?.applied_uids?.length ?? 0} peers)`,
     `${weights}; own-data trainers ${trainers === null ? "— (all burned)" : pct(trainers)} of the paid weight`,
+    ...(r.faults?.length ? [`faults: ${r.faults.join("; ")}`] : []),
   ].join(" │ ");
 }
 
