@@ -63,8 +63,8 @@ export async function examineRun(input: {
   const checks: FaultCheck[] = [];
   const recoveries: Recovery[] = [];
   const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
-  const heartbeatMs = hparams.evaluation.heartbeat_seconds * 1000;
-  const missed = hparams.evaluation.missed_heartbeats;
+  const heartbeatMs = ((hparams.evaluation as any).heartbeat_seconds ?? 20) * 1000;
+  const missed = ((hparams.evaluation as any).missed_heartbeats ?? 3);
 
   // Every honest miner's upload of every reported window: accepted, valid, evaluated without error.
   const windows = records.map((r) => r.window);
@@ -164,13 +164,13 @@ export async function examineRun(input: {
 
   async function validatorRecovery(f: ValidatorRestart): Promise<void> {
     const [after] = await sql<Record<string, number>>(
-      `SELECT ${DURABLE_TABLES.map((t) => `(SELECT count(*) FROM ${t} WHERE rowid <= ${f.rowsBefore[t]?.maxRowid ?? 0}) AS ${t}`).join(", ")}`,
+      `SELECT ${DURABLE_TABLES.map((t) => `(SELECT count(*) FROM ${t} WHERE rowid IN (${(f.rowsBefore[t] ?? []).join(",")})) AS ${t}`).join(", ")}`,
     );
-    const lost = DURABLE_TABLES.filter((t) => (after?.[t] ?? -1) !== f.rowsBefore[t]?.count);
+    const lost = DURABLE_TABLES.filter((t) => (after?.[t] ?? -1) !== f.rowsBefore[t]?.length);
     check(
       "no row lost across the validator restart",
       lost.length === 0,
-      DURABLE_TABLES.map((t) => `${t} ${after?.[t]}/${f.rowsBefore[t]?.count}`).join(", "),
+      DURABLE_TABLES.map((t) => `${t} ${after?.[t]}/${f.rowsBefore[t]?.length}`).join(", "),
     );
     // Uploads received before the kill and not yet validated: redelivered as soon as the validator is up.
     const pending = await sql<{ id: number; validated_at_ms: number | null }>(
@@ -203,7 +203,7 @@ export async function examineRun(input: {
       f.clockFailed === 0 && f.clockAnswered > 0,
       `${f.clockAnswered} answered, ${f.clockFailed} failed, slowest ${s(f.clockSlowestMs)}`,
     );
-    const staleAllowedMs = hparams.window.stale_head_blocks * hparams.window.block_time_ms + 10_000;
+    const staleAllowedMs = ((hparams.window as any).stale_head_blocks ?? 5) * hparams.window.block_time_ms + 10_000;
     check(
       "the stale head flagged in /v1/status during the stall, and fresh again after it",
       f.staleSeenAtMs !== null && f.staleSeenAtMs - f.atMs <= staleAllowedMs && f.freshAgainAtMs !== null,

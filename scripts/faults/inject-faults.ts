@@ -32,8 +32,8 @@ export interface ValidatorRestart {
   readonly upAtMs: number;
   /** The window whose put window was open. */
   readonly window: number;
-  /** Each durable table just before the kill: its rows and their highest rowid (every one of those rows must survive). */
-  readonly rowsBefore: Readonly<Record<string, { readonly count: number; readonly maxRowid: number }>>;
+  /** The rowids of each durable table just before the kill: every one of those rows must survive. */
+  readonly rowsBefore: Readonly<Record<string, readonly number[]>>;
 }
 
 /** The chain stalled for a while. */
@@ -141,15 +141,12 @@ export async function killRunnerMidBatch(net: LocalNetwork): Promise<RunnerKill>
 /** Kills the validator 3 s into a put window of at least `minWindow`, and starts it again. */
 export async function restartValidatorInPutWindow(net: LocalNetwork, minWindow: number): Promise<ValidatorRestart> {
   const window = await putWindowOpen(net, minWindow, 3000, 8000);
-  const rowsBefore: Record<string, { count: number; maxRowid: number }> = {};
-  const [counts] = await queryD1<Record<string, string>>(
+  const rowsBefore: Record<string, number[]> = {};
+  const [lists] = await queryD1<Record<string, string | null>>(
     net.persistTo,
-    `SELECT ${DURABLE_TABLES.map((t) => `(SELECT count(*) || ' ' || coalesce(max(rowid), 0) FROM ${t}) AS ${t}`).join(", ")}`,
+    `SELECT ${DURABLE_TABLES.map((t) => `(SELECT group_concat(rowid) FROM ${t}) AS ${t}`).join(", ")}`,
   );
-  for (const t of DURABLE_TABLES) {
-    const [count, maxRowid] = (counts?.[t] ?? "0 0").split(" ").map(Number);
-    rowsBefore[t] = { count: count ?? 0, maxRowid: maxRowid ?? 0 };
-  }
+  for (const t of DURABLE_TABLES) rowsBefore[t] = lists?.[t] ? (lists[t] as string).split(",").map(Number) : [];
   const { killedAtMs, upAtMs } = await net.restartValidator();
   return { kind: "validator", atMs: killedAtMs, upAtMs, window, rowsBefore };
 }
@@ -164,25 +161,30 @@ export async function stallChainInPutWindow(
   const atMs = Date.now();
   process.kill(net.chainPid, "SIGSTOP");
   net.faults.note(`fault suite: stalled the chain (SIGSTOP) for ${(stallMs / 1000).toFixed(0)} s`);
+  // The stall ends on time whatever the watching below is waiting for.
+  let endMs = 0;
+  const resumed = new Promise<void>((resolve) =>
+    setTimeout(() => {
+      process.kill(net.chainPid, "SIGCONT");
+      endMs = Date.now();
+      resolve();
+    }, stallMs),
+  );
   let clockAnswered = 0;
   let clockFailed = 0;
   let clockSlowestMs = 0;
   let staleSeenAtMs: number | null = null;
-  try {
-    while (Date.now() < atMs + stallMs) {
-      const asked = Date.now();
-      const current = await tryJson<CurrentWindow>(`${net.url}/v1/windows/current`, 20_000);
-      clockSlowestMs = Math.max(clockSlowestMs, Date.now() - asked);
-      if (current) clockAnswered++;
-      else clockFailed++;
-      if (staleSeenAtMs === null && (await headStale(net.url)) === true) staleSeenAtMs = Date.now();
-      await sleep(Math.max(0, Math.min(1000, atMs + stallMs - Date.now())));
-    }
-  } finally {
-    process.kill(net.chainPid, "SIGCONT");
+  while (endMs === 0) {
+    const asked = Date.now();
+    const current = await tryJson<CurrentWindow>(`${net.url}/v1/windows/current`, 20_000);
+    clockSlowestMs = Math.max(clockSlowestMs, Date.now() - asked);
+    if (current) clockAnswered++;
+    else clockFailed++;
+    if (staleSeenAtMs === null && (await headStale(net.url)) === true) staleSeenAtMs = Date.now();
+    await Promise.race([sleep(1000), resumed]);
   }
-  const endMs = Date.now();
-  net.faults.note("fault suite: let the chain go on (SIGCONT)");
+  await resumed;
+  net.faults.note("fault suite: let the chain go on (SIGCONT)", endMs);
   let freshAgainAtMs: number | null = null;
   while (freshAgainAtMs === null && Date.now() < endMs + 60_000) {
     if ((await headStale(net.url)) === false) freshAgainAtMs = Date.now();
