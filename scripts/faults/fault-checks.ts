@@ -189,7 +189,7 @@ export async function examineRun(input: {
         : "none was in flight",
     );
     recoveries.push({
-      fault: `validator killed and restarted 3 s into the put window of window ${f.window}`,
+      fault: `validator killed and restarted in the put window of window ${f.window}`,
       faultMs: f.upAtMs - f.atMs,
       recoveredMs: f.upAtMs - f.atMs + Math.max(0, pending.length ? slowest : 0),
       what: `answering ${s(f.upAtMs - f.atMs)} after the kill; ${pending.length} validation(s) in flight done ${pending.length ? s(slowest) : "—"} later`,

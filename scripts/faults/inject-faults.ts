@@ -2,8 +2,8 @@
  * The three faults of the fault suite, each injected at the moment an operator would least like
  * it, into a running local network:
  * - the runner killed (SIGKILL) in the middle of an evaluation batch, after its first submission;
- * - the validator killed (wrangler dev and workerd, SIGKILL) a few seconds into a put window, and
- *   started again on the same port and state;
+ * - the validator killed (wrangler dev and workerd, SIGKILL) inside a put window while an upload
+ *   awaits validation, and started again on the same port and state;
  * - the chain stalled (chopsticks SIGSTOPped) a few seconds into a put window, for a minute.
  * What was seen while each lasted is recorded beside it for the checks (fault-checks.ts).
  */
@@ -138,9 +138,19 @@ export async function killRunnerMidBatch(net: LocalNetwork): Promise<RunnerKill>
   return { kind: "runner", atMs, ...batch };
 }
 
-/** Kills the validator 3 s into a put window of at least `minWindow`, and starts it again. */
+/**
+ * Kills the validator inside a put window of at least `minWindow`, as soon as an upload of it is
+ * stored but not yet validated (its validation message in flight), or 6 s in if none is seen;
+ * then starts it again.
+ */
 export async function restartValidatorInPutWindow(net: LocalNetwork, minWindow: number): Promise<ValidatorRestart> {
-  const window = await putWindowOpen(net, minWindow, 3000, 8000);
+  const window = await putWindowOpen(net, minWindow, 0, 10_000);
+  const until = Date.now() + 6000;
+  while (Date.now() < until) {
+    const report = await tryJson<{ submissions: Record<string, number> }>(`${net.url}/v1/windows/${window}`);
+    if ((report?.submissions.received ?? 0) > 0) break;
+    await sleep(50);
+  }
   const rowsBefore: Record<string, number[]> = {};
   const [lists] = await queryD1<Record<string, string | null>>(
     net.persistTo,
