@@ -8,7 +8,7 @@
  * Anything else is a verdict on the request itself: trying it again gets the same answer, so it
  * is never retried. docs/SPEC.md ("Retries") says the same to miners in other languages.
  */
-import { EdgeError } from "../errors.ts";
+import { EdgeError, type ErrorCode, isErrorCode } from "../errors.ts";
 
 export interface Backoff {
   /** The first wait. */
@@ -47,9 +47,14 @@ const NETWORK_CODES = new Set([
   "UND_ERR_CLOSED",
 ]);
 
+/** True if an error answer (its HTTP status and catalog code, if any) is worth another try. */
+export function isTransientAnswer(status: number, code?: string): boolean {
+  return status >= 500 || status === 429 || code === "RATE_LIMITED";
+}
+
 /** True if `e` is a failure worth another try (see the module's comment). */
 export function isTransient(e: unknown): boolean {
-  if (e instanceof EdgeError) return e.status >= 500 || e.code === "RATE_LIMITED";
+  if (e instanceof EdgeError) return isTransientAnswer(e.status, e.code);
   if (!(e instanceof Error)) return false;
   if (e.name === "AbortError" || e.name === "TimeoutError") return true;
   // fetch's "TypeError: fetch failed" carries the socket's error as its cause.
@@ -113,4 +118,31 @@ export async function withRetry<T>(op: (attempt: number) => Promise<T>, opts: Re
       if (opts.signal?.aborted) throw e;
     }
   }
+}
+
+/**
+ * The EdgeError of an error answer: the code its JSON body names, or, for a page without one
+ * (a proxy's, the runtime's), the code its status means, so `isTransient` judges it the same.
+ */
+export async function answerError(res: Response, what: string): Promise<EdgeError> {
+  const text = await res.text().catch(() => "");
+  let error: { code?: string; message?: string } | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+  } catch {
+    // not JSON
+  }
+  const named = error?.code ?? "";
+  const byStatus: ErrorCode =
+    res.status === 429
+      ? "RATE_LIMITED"
+      : res.status >= 500
+        ? "INTERNAL"
+        : res.status === 404
+          ? "NOT_FOUND"
+          : "BAD_REQUEST";
+  return new EdgeError(
+    isErrorCode(named) ? named : byStatus,
+    `${what}: ${res.status} ${error?.message ?? text.slice(0, 200)}`,
+  );
 }

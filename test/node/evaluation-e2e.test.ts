@@ -159,7 +159,7 @@ describe("evaluation end to end", () => {
       "SELECT id FROM evaluation_batches WHERE state = 'leased' AND lease_runner_id = 'runner-a'",
     );
     expect(held).toHaveLength(1);
-    // Time passes: its lease expires (as it would after lease_seconds).
+    // Time passes: its lease expires (as it would missed_heartbeats × heartbeat_seconds after its last beat).
     await v.sql("UPDATE evaluation_batches SET lease_expires_at_ms = 1 WHERE lease_runner_id = 'runner-a'");
 
     // Runner B, started as the README says, evaluates everything, including A's batch, then
