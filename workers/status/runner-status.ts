@@ -32,29 +32,26 @@ export interface RunnerStatus {
   readonly active_leases: readonly ActiveLeaseStatus[];
 }
 
-/** Every runner, by id, with its liveness and active leases. */
-export async function runnerStatuses(ctx: Pick<WorkerContext, "d1" | "now" | "config">): Promise<RunnerStatus[]> {
-  const { d1 } = ctx;
-  const [runners, leases] = await d1.batch([
-    d1.prepare(
-      `SELECT r.id, r.label, r.device, r.disabled, r.last_heartbeat_at_ms, r.last_seen_at_ms,
-           (SELECT max(leased_at_ms) FROM evaluation_leases l WHERE l.runner_id = r.id) AS last_leased_at_ms
-         FROM runners r ORDER BY r.id`,
-    ),
-    d1.prepare(
-      `SELECT l.runner_id, l.id AS lease_id, l.batch_id, b.window, b.kind, l.leased_at_ms, l.last_heartbeat_at_ms,
-           l.expires_at_ms
-         FROM evaluation_leases l JOIN evaluation_batches b ON b.id = l.batch_id
-         WHERE l.outcome = 'active' ORDER BY l.id`,
-    ),
-  ]);
-  const byRunner = new Map<string, ActiveLeaseStatus[]>();
-  for (const { runner_id, ...lease } of (leases?.results ?? []) as (ActiveLeaseStatus & { runner_id: string })[]) {
-    byRunner.set(runner_id, [...(byRunner.get(runner_id) ?? []), lease]);
-  }
+/** Every runner, by id, with its last lease and its active leases (a JSON array), in one statement of the status batch. */
+export const RUNNERS_SQL = `SELECT r.id, r.label, r.device, r.disabled, r.last_heartbeat_at_ms, r.last_seen_at_ms,
+    (SELECT max(leased_at_ms) FROM evaluation_leases l WHERE l.runner_id = r.id) AS last_leased_at_ms,
+    (SELECT json_group_array(json_object('lease_id', a.id, 'batch_id', a.batch_id, 'window', a.window, 'kind', a.kind,
+        'leased_at_ms', a.leased_at_ms, 'last_heartbeat_at_ms', a.last_heartbeat_at_ms, 'expires_at_ms', a.expires_at_ms))
+      FROM (SELECT l.id, l.batch_id, b.window, b.kind, l.leased_at_ms, l.last_heartbeat_at_ms, l.expires_at_ms
+            FROM evaluation_leases l JOIN evaluation_batches b ON b.id = l.batch_id
+            WHERE l.runner_id = r.id AND l.outcome = 'active' ORDER BY l.id) a) AS active_leases
+  FROM runners r ORDER BY r.id`;
+
+/** A row of RUNNERS_SQL. */
+export type RunnerRow = Omit<RunnerStatus, "disabled" | "alive" | "active_leases"> & {
+  readonly disabled: number;
+  readonly active_leases: string;
+};
+
+/** The runners' status from their rows, alive or not by the context's clock and hparams. */
+export function runnerStatuses(rows: readonly RunnerRow[], ctx: Pick<WorkerContext, "now" | "config">): RunnerStatus[] {
   const aliveSince = ctx.now() - leaseLifeMs(ctx.config.hparams);
-  type Row = Omit<RunnerStatus, "disabled" | "alive" | "active_leases"> & { disabled: number };
-  return ((runners?.results ?? []) as Row[]).map((r) => ({
+  return rows.map((r) => ({
     id: r.id,
     label: r.label,
     device: r.device,
@@ -63,6 +60,6 @@ export async function runnerStatuses(ctx: Pick<WorkerContext, "d1" | "now" | "co
     last_leased_at_ms: r.last_leased_at_ms,
     last_seen_at_ms: r.last_seen_at_ms,
     alive: r.last_seen_at_ms !== null && r.last_seen_at_ms >= aliveSince,
-    active_leases: byRunner.get(r.id) ?? [],
+    active_leases: JSON.parse(r.active_leases) as ActiveLeaseStatus[],
   }));
 }

@@ -9,7 +9,7 @@
 import { type IntakeState, intakeState } from "../admin/intake-pause.ts";
 import type { WorkerContext } from "../context.ts";
 import { type LatencySummary, summarizeLatencies } from "./latency-summary.ts";
-import { type RunnerStatus, runnerStatuses } from "./runner-status.ts";
+import { RUNNERS_SQL, type RunnerRow, type RunnerStatus, runnerStatuses } from "./runner-status.ts";
 
 export type { RunnerStatus };
 
@@ -80,42 +80,55 @@ export async function validatorStatus(ctx: WorkerContext, windows = STATUS_WINDO
     .all<{ window: number; state: string }>();
   const latest = latestRows.results.map((r) => r.window);
   const from = latest.length ? Math.min(...latest) : Number.MAX_SAFE_INTEGER;
-  const [byState, subs, refused, batches, setsByStatus, latestSet, head, verdicts, evaluated, scored, totals] =
-    await d1.batch([
-      d1.prepare("SELECT state AS key, count(*) AS n FROM windows GROUP BY state"),
-      d1
-        .prepare("SELECT window, status, count(*) AS n FROM submissions WHERE window >= ? GROUP BY window, status")
-        .bind(from),
-      d1.prepare("SELECT window, count(*) AS n FROM upload_refusals WHERE window >= ? GROUP BY window").bind(from),
-      d1.prepare("SELECT kind, state, count(*) AS n FROM evaluation_batches GROUP BY kind, state"),
-      d1.prepare("SELECT status AS key, count(*) AS n FROM weight_sets GROUP BY status"),
-      d1.prepare(
-        `SELECT id, window, status, updated_at_ms, last_error_code, mode, reveal_round, reveal_epoch_start_block, set_block
+  const [
+    byState,
+    subs,
+    refused,
+    batches,
+    runnerRows,
+    setsByStatus,
+    latestSet,
+    head,
+    verdicts,
+    evaluated,
+    scored,
+    totals,
+  ] = await d1.batch([
+    d1.prepare("SELECT state AS key, count(*) AS n FROM windows GROUP BY state"),
+    d1
+      .prepare("SELECT window, status, count(*) AS n FROM submissions WHERE window >= ? GROUP BY window, status")
+      .bind(from),
+    d1.prepare("SELECT window, count(*) AS n FROM upload_refusals WHERE window >= ? GROUP BY window").bind(from),
+    d1.prepare("SELECT kind, state, count(*) AS n FROM evaluation_batches GROUP BY kind, state"),
+    d1.prepare(RUNNERS_SQL),
+    d1.prepare("SELECT status AS key, count(*) AS n FROM weight_sets GROUP BY status"),
+    d1.prepare(
+      `SELECT id, window, status, updated_at_ms, last_error_code, mode, reveal_round, reveal_epoch_start_block, set_block
          FROM weight_sets ORDER BY id DESC LIMIT 1`,
-      ),
-      d1.prepare("SELECT block, timestamp_ms, seen_at_ms FROM chain_head WHERE id = 1"),
-      d1
-        .prepare(
-          "SELECT validated_at_ms - received_at_ms AS ms FROM submissions WHERE window >= ? AND validated_at_ms IS NOT NULL",
-        )
-        .bind(from),
-      d1
-        .prepare(
-          `SELECT max(b.completed_at_ms) - w.put_closes_at_ms AS ms FROM windows w
+    ),
+    d1.prepare("SELECT block, timestamp_ms, seen_at_ms FROM chain_head WHERE id = 1"),
+    d1
+      .prepare(
+        "SELECT validated_at_ms - received_at_ms AS ms FROM submissions WHERE window >= ? AND validated_at_ms IS NOT NULL",
+      )
+      .bind(from),
+    d1
+      .prepare(
+        `SELECT max(b.completed_at_ms) - w.put_closes_at_ms AS ms FROM windows w
            JOIN evaluation_batches b ON b.window = w.window AND b.kind = 'evaluate' AND b.state = 'done'
            WHERE w.window >= ? AND w.state IN ('evaluated', 'scored')
              AND NOT EXISTS (SELECT 1 FROM evaluation_batches p WHERE p.window = w.window AND p.kind = 'evaluate' AND p.state != 'done')
            GROUP BY w.window`,
-        )
-        .bind(from),
-      d1
-        .prepare(
-          `SELECT min(s.created_at_ms) - w.put_closes_at_ms AS ms FROM windows w
+      )
+      .bind(from),
+    d1
+      .prepare(
+        `SELECT min(s.created_at_ms) - w.put_closes_at_ms AS ms FROM windows w
            JOIN window_scores s ON s.window = w.window WHERE w.window >= ? GROUP BY w.window`,
-        )
-        .bind(from),
-      d1.prepare("SELECT total_ms AS ms FROM evaluations WHERE window >= ?").bind(from),
-    ]);
+      )
+      .bind(from),
+    d1.prepare("SELECT total_ms AS ms FROM evaluations WHERE window >= ?").bind(from),
+  ]);
 
   const subsByWindow = new Map<number, Record<string, number>>();
   for (const r of (subs?.results ?? []) as { window: number; status: string; n: number }[]) {
@@ -147,7 +160,7 @@ export async function validatorStatus(ctx: WorkerContext, windows = STATUS_WINDO
       refused: refusedByWindow.get(w.window) ?? 0,
     })),
     batches: batchCounts,
-    runners: await runnerStatuses(ctx),
+    runners: runnerStatuses((runnerRows?.results ?? []) as RunnerRow[], ctx),
     weight_sets: {
       by_status: counts((setsByStatus?.results ?? []) as { key: string; n: number }[]),
       latest: set ?? null,
