@@ -6,6 +6,7 @@
  * per window. A gradient that fails fails only its own evaluation, with a code.
  */
 import { createHash } from "node:crypto";
+import { isTransient } from "../schema/api/retry.ts";
 import { aggregateGradients } from "../schema/codec/aggregate.ts";
 import { gradientLayout, type ParamLayout } from "../schema/codec/chunking.ts";
 import type { CompressedParam } from "../schema/codec/gradient-format.ts";
@@ -168,7 +169,8 @@ export class Evaluator {
           }).params,
         );
       } catch (e) {
-        if (!(e instanceof EdgeError)) throw e; // a file the codec refuses is left out, as its evaluation fails
+        // A file the codec refuses is left out, as its evaluation fails; a validator that cannot serve it ends the work.
+        if (!(e instanceof EdgeError) || isTransient(e)) throw e;
       }
     }
     const step = referenceStep(
@@ -298,7 +300,8 @@ export async function measureGradient(m: GradientMeasurement): Promise<Omit<Eval
       restore_ms: stepped.restoreMs,
     };
   } catch (e) {
-    if (!(e instanceof EdgeError)) throw e;
+    // The validator's fault (a download it could not serve) is not the miner's: the work fails instead.
+    if (!(e instanceof EdgeError) || isTransient(e)) throw e;
     return { error: { code: e.code, message: e.message } };
   }
 }

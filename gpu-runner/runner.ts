@@ -2,13 +2,19 @@
  * The runner's loop: lease a batch, keep the lease alive with heartbeats, evaluate it (or apply
  * a window's outer step), post the results; poll when there is nothing to do. A graceful stop returns the current lease after the
  * submission in progress; a batch the runner cannot finish is given back with its error.
+ *
+ * The runner outlives the validator's faults: every request is retried while its failure is
+ * transient (validator-api.ts), the loop's polls forever, a lease's posts until the lease would
+ * expire. A lease the validator says is lost is dropped, and the loop goes on.
  */
+import { isTransient, sleep } from "../schema/api/retry.ts";
 import { EdgeError } from "../schema/errors.ts";
 import { type Evaluation, Evaluator, Interrupted } from "./evaluator.ts";
+import { LeaseHeartbeat } from "./lease-heartbeat.ts";
 import type { Device } from "./model/loss-session.ts";
 import { runOuterStep } from "./outer-step.ts";
 import type { RunnerLog } from "./runner-log.ts";
-import { type AdvanceOrder, ValidatorApi, type WorkOrder } from "./validator-api.ts";
+import { type AdvanceOrder, type LeaseOrder, ValidatorApi, type WorkOrder } from "./validator-api.ts";
 
 export interface RunnerOptions {
   readonly url: string;
@@ -37,7 +43,7 @@ function describe(e: Evaluation, uid: number): string {
 
 export class Runner {
   readonly #opts: RunnerOptions;
-  #stopping = false;
+  readonly #stop = new AbortController();
   /** Batches whose results were recorded. */
   completed = 0;
 
@@ -47,10 +53,14 @@ export class Runner {
 
   /** Asks the loop to stop: the current lease is returned after the submission in progress. */
   stop(): void {
-    this.#stopping = true;
+    this.#stop.abort();
   }
 
-  async #evaluate(api: ValidatorApi, evaluator: Evaluator, order: WorkOrder): Promise<void> {
+  get #stopping(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
+  async #evaluate(api: ValidatorApi, evaluator: Evaluator, order: WorkOrder, beat: LeaseHeartbeat): Promise<void> {
     const { log } = this.#opts;
     const { id, window } = order.lease;
     const lease = { lease_id: id, window, kind: "evaluate" as const };
@@ -72,9 +82,9 @@ export class Runner {
           total_ms: e.total_ms,
         });
       },
-      () => this.#stopping,
+      () => this.#stopping || beat.lost !== undefined,
     );
-    const posted = await api.postResults(id, results);
+    const posted = await api.postResults(id, results, { untilMs: beat.expiresAtMs });
     log(
       "lease.results_posted",
       `lease ${id}: results ${posted.duplicate ? "were already recorded" : `recorded (${posted.recorded})`}`,
@@ -82,7 +92,7 @@ export class Runner {
     );
   }
 
-  async #advance(api: ValidatorApi, evaluator: Evaluator, order: AdvanceOrder): Promise<void> {
+  async #advance(api: ValidatorApi, evaluator: Evaluator, order: AdvanceOrder, beat: LeaseHeartbeat): Promise<void> {
     const { log } = this.#opts;
     const { id, window } = order.lease;
     const lease = { lease_id: id, window, kind: "advance" as const };
@@ -94,7 +104,7 @@ export class Runner {
     const { hparams, manifest, session, data } = evaluator;
     const r = await runOuterStep({ api, hparams, manifest, session, data }, order);
     const bpb = (loss: number) => (loss / Math.LN2).toFixed(4);
-    const posted = await api.postAdvance(id, r);
+    const posted = await api.postAdvance(id, r, { untilMs: beat.expiresAtMs });
     log(
       "outer_step.posted",
       `lease ${id}: θ_${order.next_window} ${r.applied_uids.length ? `from uids ${r.applied_uids.join(", ")}` : `= θ_${window} (no peer applied)`}; ` +
@@ -110,60 +120,104 @@ export class Runner {
     );
   }
 
+  /** Polls for a lease until one is granted, or null once stopping (or, with `once`, when none is pending). */
+  async #nextLease(api: ValidatorApi, pollMs: number): Promise<LeaseOrder | null> {
+    const { signal } = this.#stop;
+    while (!signal.aborted) {
+      try {
+        const order = await api.lease({ signal });
+        if (order || this.#opts.once) return order;
+      } catch (e) {
+        if (!isTransient(e)) throw e;
+        continue; // stopping while the validator was unreachable
+      }
+      await sleep(pollMs, signal);
+    }
+    return null;
+  }
+
+  /** Does one lease's work; every way it can end is logged, and none but a bug throws. */
+  async #work(api: ValidatorApi, evaluator: Evaluator, order: LeaseOrder): Promise<void> {
+    const { log } = this.#opts;
+    const { id, window } = order.lease;
+    const { heartbeat_seconds } = evaluator.hparams.evaluation;
+    const lease = { lease_id: id, window, kind: order.kind };
+    const beat = await LeaseHeartbeat.start(api, order.lease, heartbeat_seconds * 1000, log);
+    // A call that keeps failing for longer than the lease can live ends the work.
+    api.callBudgetMs = 2 * leaseLifeMs(evaluator);
+    try {
+      if (beat.lost) return;
+      if (order.kind === "advance") await this.#advance(api, evaluator, order, beat);
+      else await this.#evaluate(api, evaluator, order, beat);
+      this.completed++;
+    } catch (e) {
+      const lost = beat.lost ?? (e instanceof EdgeError && e.code === "LEASE_NOT_HELD" ? e : undefined);
+      if (lost) {
+        log(
+          "lease.dropped",
+          `lease ${id}: dropped, the validator no longer holds it for this runner`,
+          {
+            ...lease,
+            code: "LEASE_NOT_HELD",
+          },
+          "warn",
+        );
+      } else if (e instanceof Interrupted) {
+        await api
+          .release(id, undefined, { untilMs: beat.expiresAtMs })
+          .then(() => log("lease.returned", `lease ${id}: returned (stopping)`, lease))
+          .catch((err) =>
+            log("lease.return_failed", `lease ${id}: not returned: ${(err as Error).message}`, lease, "warn"),
+          );
+      } else if (isTransient(e)) {
+        // The validator was unreachable past the lease's life: it will expire and go to another runner.
+        log(
+          "lease.abandoned",
+          `lease ${id}: abandoned, the validator did not answer: ${(e as Error).message}`,
+          lease,
+          "warn",
+        );
+      } else {
+        const error =
+          e instanceof EdgeError ? { code: e.code, message: e.message } : { code: "INTERNAL", message: String(e) };
+        log("lease.failed", `lease ${id}: failed: ${error.message}`, { ...lease, code: error.code }, "error");
+        await api.release(id, error, { untilMs: beat.expiresAtMs }).catch(() => {});
+      }
+    } finally {
+      api.callBudgetMs = undefined;
+      await beat.stop();
+    }
+  }
+
   async run(): Promise<void> {
     const { log } = this.#opts;
-    const api = new ValidatorApi(this.#opts.url, this.#opts.token);
+    const api = new ValidatorApi(this.#opts.url, this.#opts.token, {
+      unreachable: (e) =>
+        log(
+          "validator.unreachable",
+          `validator ${this.#opts.url} unreachable (${(e as Error).message}); retrying`,
+          { url: this.#opts.url },
+          "warn",
+        ),
+      back: (downMs) =>
+        log("validator.back", `validator ${this.#opts.url} back after ${(downMs / 1000).toFixed(1)} s`, {
+          url: this.#opts.url,
+          down_ms: downMs,
+        }),
+    });
     const evaluator = await Evaluator.open(api, this.#opts.device);
     log(
       "runner.started",
       `runner: ${evaluator.manifest.model} on ${this.#opts.device}, validator ${api.url} (profile ${evaluator.hparams.profile})`,
       { model: evaluator.manifest.model, device: this.#opts.device, url: api.url, profile: evaluator.hparams.profile },
     );
+    // Polls at least once a heartbeat interval, so an idle runner shows alive in /v1/status.
+    const pollMs = Math.min(this.#opts.pollSeconds, evaluator.hparams.evaluation.heartbeat_seconds) * 1000;
     try {
-      while (!this.#stopping) {
-        const order = await api.lease();
-        if (!order) {
-          if (this.#opts.once) break;
-          await new Promise((r) => setTimeout(r, this.#opts.pollSeconds * 1000));
-          continue;
-        }
-        const { id } = order.lease;
-        const beat = setInterval(
-          () =>
-            void api
-              .heartbeat(id)
-              .catch((e) =>
-                log(
-                  "lease.heartbeat_failed",
-                  `lease ${id}: heartbeat failed: ${(e as Error).message}`,
-                  { lease_id: id },
-                  "warn",
-                ),
-              ),
-          (evaluator.hparams.evaluation.lease_seconds * 1000) / 3,
-        );
-        try {
-          if (order.kind === "advance") await this.#advance(api, evaluator, order);
-          else await this.#evaluate(api, evaluator, order);
-          this.completed++;
-        } catch (e) {
-          if (e instanceof Interrupted) {
-            await api.release(id);
-            log("lease.returned", `lease ${id}: returned (stopping)`, { lease_id: id, window: order.lease.window });
-          } else {
-            const error =
-              e instanceof EdgeError ? { code: e.code, message: e.message } : { code: "INTERNAL", message: String(e) };
-            log(
-              "lease.failed",
-              `lease ${id}: failed: ${error.message}`,
-              { lease_id: id, window: order.lease.window, code: error.code },
-              "error",
-            );
-            await api.release(id, error).catch(() => {});
-          }
-        } finally {
-          clearInterval(beat);
-        }
+      for (;;) {
+        const order = await this.#nextLease(api, pollMs);
+        if (!order) break;
+        await this.#work(api, evaluator, order);
       }
     } finally {
       await evaluator.close();
@@ -174,4 +228,10 @@ export class Runner {
       );
     }
   }
+}
+
+/** How long the validator lets a lease live after its last heartbeat. */
+function leaseLifeMs(evaluator: Evaluator): number {
+  const { heartbeat_seconds, missed_heartbeats } = evaluator.hparams.evaluation;
+  return missed_heartbeats * heartbeat_seconds * 1000;
 }

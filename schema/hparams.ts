@@ -117,8 +117,13 @@ export interface EvaluationHparams {
   readonly random_samples: number;
   /** Submissions per evaluation batch (the unit a runner leases). */
   readonly batch_submissions: number;
-  /** A lease lasts this long unless renewed by a heartbeat. */
-  readonly lease_seconds: number;
+  /** A runner beats for its lease when it is granted and then every this many seconds; it also polls for leases at least this often. */
+  readonly heartbeat_seconds: number;
+  /**
+   * A lease expires, and a runner counts as gone, this many heartbeat intervals after its grant
+   * or its last beat: a killed runner's batch is leased again within that time.
+   */
+  readonly missed_heartbeats: number;
   /** Failed or expired leases after which a batch is parked. */
   readonly max_attempts: number;
   /**
@@ -261,7 +266,8 @@ const DEFAULT: Hparams = {
     own_samples: 32,
     random_samples: 32,
     batch_submissions: 8,
-    lease_seconds: 600,
+    heartbeat_seconds: 30,
+    missed_heartbeats: 2,
     max_attempts: 3,
     heldout_samples: 256,
   },
@@ -326,7 +332,7 @@ const LOCAL: Hparams = {
     own_samples: 64,
     random_samples: 64,
     batch_submissions: 4,
-    lease_seconds: 60,
+    heartbeat_seconds: 5,
     heldout_samples: 64,
   },
 };

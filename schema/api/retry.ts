@@ -8,7 +8,7 @@
  * Anything else is a verdict on the request itself: trying it again gets the same answer, so it
  * is never retried. docs/SPEC.md ("Retries") says the same to miners in other languages.
  */
-import { EdgeError } from "../errors.ts";
+import { EdgeError, type ErrorCode, isErrorCode } from "../errors.ts";
 
 export interface Backoff {
   /** The first wait. */
@@ -32,30 +32,27 @@ export function backoffDelayMs(attempt: number, policy: Backoff = DEFAULT_BACKOF
   return step / 2 + (random() * step) / 2;
 }
 
-/** Error codes of fetch and Node's sockets that mean no answer came. */
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-  "UND_ERR_CLOSED",
-]);
+/**
+ * Error codes of fetch (undici) and Node's sockets that mean no answer came. A pattern, not
+ * string literals: they are the runtime's codes, not the catalog's (test/node/error-catalog.test.ts).
+ */
+const NETWORK_CODE =
+  /^(?:ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|UND_ERR_(?:SOCKET|CONNECT_TIMEOUT|HEADERS_TIMEOUT|BODY_TIMEOUT|CLOSED))$/;
+
+/** True if an error answer (its HTTP status and catalog code, if any) is worth another try. */
+export function isTransientAnswer(status: number, code?: string): boolean {
+  return status >= 500 || status === 429 || code === "RATE_LIMITED";
+}
 
 /** True if `e` is a failure worth another try (see the module's comment). */
 export function isTransient(e: unknown): boolean {
-  if (e instanceof EdgeError) return e.status >= 500 || e.code === "RATE_LIMITED";
+  if (e instanceof EdgeError) return isTransientAnswer(e.status, e.code);
   if (!(e instanceof Error)) return false;
   if (e.name === "AbortError" || e.name === "TimeoutError") return true;
   // fetch's "TypeError: fetch failed" carries the socket's error as its cause.
   for (let err: unknown = e; err instanceof Error; err = err.cause) {
     const code = (err as { code?: unknown }).code;
-    if (typeof code === "string" && NETWORK_CODES.has(code)) return true;
+    if (typeof code === "string" && NETWORK_CODE.test(code)) return true;
     if (err instanceof TypeError && err.message === "fetch failed") return true;
   }
   return false;
@@ -113,4 +110,31 @@ export async function withRetry<T>(op: (attempt: number) => Promise<T>, opts: Re
       if (opts.signal?.aborted) throw e;
     }
   }
+}
+
+/**
+ * The EdgeError of an error answer: the code its JSON body names, or, for a page without one
+ * (a proxy's, the runtime's), the code its status means, so `isTransient` judges it the same.
+ */
+export async function answerError(res: Response, what: string): Promise<EdgeError> {
+  const text = await res.text().catch(() => "");
+  let error: { code?: string; message?: string } | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+  } catch {
+    // not JSON
+  }
+  const named = error?.code ?? "";
+  const byStatus: ErrorCode =
+    res.status === 429
+      ? "RATE_LIMITED"
+      : res.status >= 500
+        ? "INTERNAL"
+        : res.status === 404
+          ? "NOT_FOUND"
+          : "BAD_REQUEST";
+  return new EdgeError(
+    isErrorCode(named) ? named : byStatus,
+    `${what}: ${res.status} ${error?.message ?? text.slice(0, 200)}`,
+  );
 }

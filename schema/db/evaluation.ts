@@ -16,6 +16,8 @@ export const runners = sqliteTable("runners", {
   device: text("device"),
   createdAtMs: integer("created_at_ms").notNull(),
   lastHeartbeatAtMs: integer("last_heartbeat_at_ms"),
+  /** The runner's last authenticated request (a poll, a beat, a post): its liveness in /v1/status. */
+  lastSeenAtMs: integer("last_seen_at_ms"),
   disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
 });
 
@@ -82,6 +84,8 @@ export const evaluationLeases = sqliteTable(
       .references(() => runners.id),
     leasedAtMs: integer("leased_at_ms").notNull(),
     expiresAtMs: integer("expires_at_ms").notNull(),
+    /** The lease's last heartbeat; null until its first. */
+    lastHeartbeatAtMs: integer("last_heartbeat_at_ms"),
     endedAtMs: integer("ended_at_ms"),
     outcome: text("outcome", { enum: LEASE_OUTCOMES }).notNull().default("active"),
   },

@@ -2,11 +2,14 @@
  * What the reference miner reads from the validator (docs/SPEC.md §7), over the public routes of
  * ValidatorApi (no token): hparams, the model manifest, the window clock, checkpoints (ETag
  * cached: a checkpoint polled for is downloaded again only when it changes) and verdicts.
+ * Every read has a deadline and is retried with backoff while its failure is transient, as long
+ * as the caller's `retry` allows (by default until the validator answers).
  */
 
-import { ValidatorApi } from "../../gpu-runner/validator-api.ts";
+import { type CallRetry, ValidatorApi } from "../../gpu-runner/validator-api.ts";
 import type { PutWindowJson, SubmissionJson, WindowReportJson } from "../../schema/api/public.ts";
-import { EdgeError, isErrorCode } from "../../schema/errors.ts";
+import { answerError, withRetry } from "../../schema/api/retry.ts";
+import { EdgeError } from "../../schema/errors.ts";
 import type { Hparams } from "../../schema/hparams.ts";
 import { AGGREGATE_FORMAT, readCheckpoint } from "../../schema/model/checkpoint.ts";
 import type { ModelManifest } from "../../schema/model/manifest.ts";
@@ -36,6 +39,9 @@ export interface BaseCheckpoint {
   readonly params: Float32Array;
 }
 
+/** How long one read may take before it counts as failed (and may be retried). */
+const READ_TIMEOUT_MS = 30_000;
+
 export class MinerApi {
   readonly api: ValidatorApi;
   #checkpoint: { etag: string; base: BaseCheckpoint } | undefined;
@@ -58,11 +64,19 @@ export class MinerApi {
     return this.api.json<ModelManifest>("/v1/model/manifest");
   }
 
+  /** A public JSON document; undefined for a 404 when `missing` allows it. */
+  #get<T>(path: string, retry: CallRetry, missing = false): Promise<T | undefined> {
+    return withRetry(async () => {
+      const res = await fetch(`${this.url}${path}`, { signal: AbortSignal.timeout(READ_TIMEOUT_MS) });
+      if (missing && res.status === 404) return undefined;
+      if (!res.ok) throw await answerError(res, `GET ${path}`);
+      return (await res.json()) as T;
+    }, retry);
+  }
+
   /** The chain head's window and the put windows around it. */
-  async current(): Promise<CurrentWindowJson> {
-    const res = await fetch(`${this.url}/v1/windows/current`);
-    if (!res.ok) throw await responseError(res, "GET /v1/windows/current");
-    return (await res.json()) as CurrentWindowJson;
+  async current(retry: CallRetry = {}): Promise<CurrentWindowJson> {
+    return (await this.#get<CurrentWindowJson>("/v1/windows/current", retry)) as CurrentWindowJson;
   }
 
   /** θ for window `window`: the latest checkpoint published at or before it (parsed once per ETag). */
@@ -88,33 +102,13 @@ export class MinerApi {
   }
 
   /** What the validator knows of a window (its state is `put_closed` until copy detection has run). */
-  async window(window: number): Promise<WindowReportJson> {
-    const res = await fetch(`${this.url}/v1/windows/${window}`);
-    if (!res.ok) throw await responseError(res, `GET /v1/windows/${window}`);
-    return (await res.json()) as WindowReportJson;
+  async window(window: number, retry: CallRetry = {}): Promise<WindowReportJson> {
+    return (await this.#get<WindowReportJson>(`/v1/windows/${window}`, retry)) as WindowReportJson;
   }
 
   /** The submission of (window, uid), or undefined before there is one. */
-  async submission(window: number, uid: number): Promise<SubmissionJson | undefined> {
-    const res = await fetch(`${this.url}/v1/submissions/${window}/${uid}`);
-    if (res.status === 404) return undefined;
-    if (!res.ok) throw await responseError(res, `GET /v1/submissions/${window}/${uid}`);
-    return ((await res.json()) as { submission: SubmissionJson }).submission;
+  async submission(window: number, uid: number, retry: CallRetry = {}): Promise<SubmissionJson | undefined> {
+    return (await this.#get<{ submission: SubmissionJson }>(`/v1/submissions/${window}/${uid}`, retry, true))
+      ?.submission;
   }
-}
-
-/** The EdgeError of an error response's JSON body (its code, when it names one). */
-async function responseError(res: Response, what: string): Promise<EdgeError> {
-  const text = await res.text();
-  let error: { code?: string; message?: string } | undefined;
-  try {
-    error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
-  } catch {
-    // not JSON
-  }
-  const code = error?.code ?? "";
-  return new EdgeError(
-    isErrorCode(code) ? code : "INTERNAL",
-    `${what}: ${res.status} ${error?.message ?? text.slice(0, 200)}`,
-  );
 }

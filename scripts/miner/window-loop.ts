@@ -23,7 +23,7 @@ import { minerPool } from "../../schema/sampling/assignment.ts";
 import { type BaseCheckpoint, type CurrentWindowJson, MinerApi } from "./miner-api.ts";
 import { PERSONA_FUNCTIONS, type PersonaContext, type PersonaName } from "./personas.ts";
 import { Trainer } from "./trainer.ts";
-import { uploadGradient } from "./upload.ts";
+import { uploadWithRetry } from "./upload.ts";
 import { type ProgressBar, type Verdict, type WindowOutcome, windowLine } from "./window-line.ts";
 import { WorkDir } from "./work-dir.ts";
 
@@ -126,7 +126,8 @@ export class Miner {
     while (!stopping() && (windows === undefined || handled < windows)) {
       let cur: CurrentWindowJson;
       try {
-        cur = await this.#api.current();
+        // One try: this loop prints the problem and tries again a block later, forever.
+        cur = await this.#api.current({ maxTries: 1 });
       } catch (e) {
         const problem = `validator: ${describe(e)}`;
         if (problem !== lastProblem) print(problem);
@@ -180,14 +181,22 @@ export class Miner {
       if (upload.file === null) return { outcome: { window, baseWindow, persona, losses, note: upload.note } };
       const file = upload.file;
       const put = await this.#untilPutWindow(window, upload.send === "after-put-window" ? "closed" : "open");
-      if (upload.send === "in-put-window" && put !== "open") {
+      if (upload.send === "in-put-window" && put.state !== "open") {
         return { outcome: { window, baseWindow, persona, losses, note: `missed the put window of ${window}` } };
       }
-      const sent = await uploadGradient(
+      // Retried only while the put window is open: a late upload is refused, whoever is at fault.
+      const sent = await uploadWithRetry(
         signer,
         { url: this.#api.url, netuid: cur.netuid, window, uid },
         file,
         this.hparams.limits,
+        {
+          untilMs: put.closesAtMs ?? Date.now(),
+          onRetry: (e, attempt, delayMs) =>
+            this.options.progress.status(
+              `window ${window}: upload try ${attempt} failed (${describe(e)}), again in ${(delayMs / 1000).toFixed(1)} s`,
+            ),
+        },
       );
       if (!sent.accepted) return { outcome: { window, baseWindow, persona, losses, upload: sent, note: upload.note } };
       const s = sent.submission;
@@ -295,16 +304,20 @@ export class Miner {
 
   /**
    * Waits until the put window of `window` is open (`want` "open": returns "closed" if it was
-   * missed) or has closed (`want` "closed").
+   * missed) or has closed (`want` "closed"); an open one comes with its close as the validator reports it.
    */
-  async #untilPutWindow(window: number, want: "open" | "closed"): Promise<"open" | "closed"> {
+  async #untilPutWindow(
+    window: number,
+    want: "open" | "closed",
+  ): Promise<{ readonly state: "open" | "closed"; readonly closesAtMs?: number }> {
+    const closed = { state: "closed" } as const;
     for (;;) {
       const cur = await this.#current();
       const put = cur.put_window;
-      if (cur.window > window + 1 || (put && put.window > window)) return "closed";
+      if (cur.window > window + 1 || (put && put.window > window)) return closed;
       if (put?.window === window) {
-        if (put.state === "closed") return "closed";
-        if (put.state === "open" && want === "open") return "open";
+        if (put.state === "closed") return closed;
+        if (put.state === "open" && want === "open") return { state: "open", closesAtMs: put.closes_at_ms };
         if (put.state === "open") {
           // Until the Worker's clock is past the closing, then one poll more.
           this.options.progress.status(`window ${window}: waiting for the put window to close`);
@@ -319,19 +332,11 @@ export class Miner {
   }
 
   /**
-   * The window clock while waiting on it: a failed read (a busy validator, a blip of the chain)
-   * is retried every poll for up to CLOCK_RETRY_MS before it fails the window.
+   * The window clock while waiting on it: a transient failure (a busy validator, a blip of the
+   * chain) is retried with backoff for up to CLOCK_RETRY_MS before it fails the window.
    */
-  async #current(): Promise<CurrentWindowJson> {
-    const giveUp = Date.now() + CLOCK_RETRY_MS;
-    for (;;) {
-      try {
-        return await this.#api.current();
-      } catch (e) {
-        if (Date.now() > giveUp) throw e;
-        await sleep(this.#pollMs);
-      }
-    }
+  #current(): Promise<CurrentWindowJson> {
+    return this.#api.current({ untilMs: Date.now() + CLOCK_RETRY_MS });
   }
 
   /**
@@ -344,12 +349,13 @@ export class Miner {
     const deadline = Date.now() + VERDICT_WINDOWS * blocks_per_window * block_time_ms;
     let last: SubmissionJson | undefined;
     for (;;) {
-      last = (await this.#api.submission(window, this.options.uid).catch(() => undefined)) ?? last;
+      const poll = { untilMs: Math.min(deadline, Date.now() + CLOCK_RETRY_MS) };
+      last = (await this.#api.submission(window, this.options.uid, poll).catch(() => undefined)) ?? last;
       if (last?.status === "invalid" || last?.status === "copied") {
         return { status: last.status, code: last.error?.code, final: true };
       }
       if (last?.status === "valid") {
-        const state = (await this.#api.window(window).catch(() => undefined))?.state;
+        const state = (await this.#api.window(window, poll).catch(() => undefined))?.state;
         if (state !== undefined && !BEFORE_COPY_DETECTION.has(state)) return { status: "valid", final: true };
       }
       if (Date.now() > deadline) return { status: last?.status ?? "received", code: last?.error?.code, final: false };

@@ -1,7 +1,8 @@
 // Evaluation end to end on a real local validator (wrangler dev: workerd, local R2, D1, Queues):
 // miners upload signed gradients, the window closes, the cron tick dispatches batches, a runner
-// is killed mid-batch, another finishes every batch, and `reproduce` gives the stored figures
-// bit for bit. The only thing not real is the chain, whose part D1 is seeded with.
+// is killed mid-batch (its lease expires by missed heartbeats), another finishes every batch
+// through a restart of the validator, and `reproduce` gives the stored figures bit for bit. The
+// only thing not real is the chain, whose part D1 is seeded with.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -29,6 +30,8 @@ import { type LocalValidator, startLocalValidator, until } from "./support/local
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CORPUS = path.resolve(ROOT, "../shared/data/tinyshakespeare.txt");
 const hparams = getHparams("local");
+/** How long a lease (and a runner's liveness) lasts without a beat. */
+const LEASE_MS = hparams.evaluation.missed_heartbeats * hparams.evaluation.heartbeat_seconds * 1000;
 const manifest = transformerManifest(byteModel(hparams, "this test"));
 const layouts = gradientLayout(manifest, hparams.compression);
 const total = parameterSlots(manifest).total;
@@ -108,7 +111,7 @@ describe("evaluation end to end", () => {
     await v?.stop();
   });
 
-  it("evaluates every accepted submission, survives a killed runner, and reproduces bit for bit", async () => {
+  it("evaluates every accepted submission, survives a killed runner and a validator restart, and reproduces bit for bit", async () => {
     for (const m of miners) {
       const file = gradientOf(m);
       const sha = createHash("sha256").update(file).digest("hex");
@@ -155,21 +158,55 @@ describe("evaluation end to end", () => {
     );
     a.child.kill("SIGKILL");
     await a.exited;
-    const held = await v.sql<{ id: number }>(
-      "SELECT id FROM evaluation_batches WHERE state = 'leased' AND lease_runner_id = 'runner-a'",
+    const held = await v.sql<{ id: number; last_heartbeat_at_ms: number | null }>(
+      `SELECT b.id, l.last_heartbeat_at_ms FROM evaluation_batches b JOIN evaluation_leases l ON l.id = b.lease_id
+         WHERE b.state = 'leased' AND b.lease_runner_id = 'runner-a'`,
     );
-    expect(held).toHaveLength(1);
-    // Time passes: its lease expires (as it would after lease_seconds).
-    await v.sql("UPDATE evaluation_batches SET lease_expires_at_ms = 1 WHERE lease_runner_id = 'runner-a'");
+    // A beat for its lease as soon as it was granted, before any work.
+    expect(held).toEqual([{ id: expect.any(Number), last_heartbeat_at_ms: expect.any(Number) }]);
+    // Without its beats, A shows dead in /v1/status within missed_heartbeats × heartbeat_seconds,
+    // with the lease it still holds on paper.
+    const statusOfA = async () =>
+      (
+        (await (await fetch(`${v.url}/v1/status`)).json()) as {
+          runners: { id: string; alive: boolean; active_leases: { batch_id: number }[] }[];
+        }
+      ).runners.find((r) => r.id === "runner-a");
+    expect((await statusOfA())?.active_leases.map((l) => l.batch_id)).toEqual([held[0]?.id]);
+    await until("runner A shown dead", async () => (await statusOfA())?.alive === false, LEASE_MS * 3, 500);
 
-    // Runner B, started as the README says, evaluates everything, including A's batch, then
-    // applies the outer step queued when the last batch was done.
-    const b = runner(v.url, tokens.b as string, ["--once"]);
+    // Runner B, started as the README says, evaluates everything, including A's batch (its lease
+    // ran out), then applies the outer step queued when the last batch was done. The validator is
+    // restarted once B has started work: B waits for it, and every evaluation is recorded once.
+    const b = runner(v.url, tokens.b as string);
+    await until(
+      "runner B's first lease",
+      async () => b.lines.some((l) => l.includes('"event":"lease.started"')),
+      120_000,
+      100,
+    );
+    await v.restart();
+    await until(
+      "the outer step",
+      async () => ((await (await fetch(`${v.url}/v1/windows/${W}`)).json()) as WindowReportJson).outer_step != null,
+      240_000,
+      500,
+    );
+    expect(b.child.exitCode, b.lines.join("\n")).toBeNull();
+    for (const event of ["validator.unreachable", "validator.back"])
+      expect(b.lines.some((l) => l.includes(`"event":"${event}"`))).toBe(true);
+    b.child.kill("SIGTERM");
     expect(await b.exited, b.lines.join("\n")).toBe(0);
+    // Every lease that completed had its first beat.
+    expect(
+      await v.sql<{ n: number }>(
+        "SELECT count(*) AS n FROM evaluation_leases WHERE outcome = 'completed' AND last_heartbeat_at_ms IS NULL",
+      ),
+    ).toEqual([{ n: 0 }]);
     const rows = await v.sql<{ uid: number; runner_id: string; error_code: string | null }>(
       `SELECT uid, runner_id, error_code FROM evaluations WHERE window = ${W} ORDER BY uid`,
     );
-    expect(rows.map((r) => r.uid)).toEqual(miners.map((m) => m.uid));
+    expect(rows.map((r) => r.uid)).toEqual(miners.map((m) => m.uid)); // each once
     expect(rows.every((r) => r.runner_id === "runner-b")).toBe(true);
     expect(rows.find((r) => r.uid === BLOWUP.uid)?.error_code).toBe("EVAL_NON_FINITE");
     expect(rows.filter((r) => r.error_code === null)).toHaveLength(miners.length - 1);
@@ -229,5 +266,5 @@ describe("evaluation end to end", () => {
     const second = await fresh.download(`/v1/checkpoints/${W}`);
     expect([first.fresh, second.fresh]).toEqual([true, false]);
     expect(second.headers.get("X-Templar-Checkpoint-Window")).toBe("0");
-  }, 300_000);
+  }, 480_000);
 });

@@ -1,6 +1,6 @@
 // Evaluation dispatch, leases and results through the runner API in workerd (real D1). Each test
 // seeds its own validated windows and runners; leases expire by moving the app's clock past
-// lease_seconds, as the Worker sees time, not by editing rows.
+// the lease's life (missed_heartbeats × heartbeat_seconds), as the Worker sees time, not by editing rows.
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -12,12 +12,15 @@ import { dataArtifacts } from "../../scripts/artifacts/data-artifacts.ts";
 import { workerContext } from "../../workers/context.ts";
 import { dispatchValidatedWindows } from "../../workers/evaluation/dispatch.ts";
 import { tokenHash } from "../../workers/runners/runner-auth.ts";
+import type { RunnerStatus } from "../../workers/status/runner-status.ts";
 import { rng } from "../shared/fixtures/gradients.ts";
 import { chainAtPutWindow, db, type TestClock, testApp, testClock } from "./support/world.ts";
 
 const hparams = getHparams("local");
-/** How long a lease lasts without a heartbeat. */
-const LEASE_MS = hparams.evaluation.lease_seconds * 1000;
+/** How long a lease lasts after its grant or its last heartbeat. */
+const LEASE_MS = hparams.evaluation.missed_heartbeats * hparams.evaluation.heartbeat_seconds * 1000;
+/** Real time the steps of a test may take between two moves of the clock. */
+const SLACK_MS = LEASE_MS / 4;
 const SEED = `0x${"42".repeat(32)}`;
 const corpus = new Uint8Array(200_000).map(() => Math.floor(rng(1)() * 256));
 const DATA = [...dataArtifacts(corpus, "synthetic.txt", hparams)];
@@ -229,6 +232,67 @@ describe("leases", () => {
     expect([anonymous.status, await errorCode(anonymous)]).toEqual([401, "UNAUTHORIZED"]);
     const wrong = await post("/v1/runner/leases", "token-nobody");
     expect(wrong.status).toBe(401);
+  });
+});
+
+describe("heartbeats", () => {
+  const beat = async (order: WorkOrder, token = "token-r1") =>
+    (await (await post(`/v1/runner/leases/${order.lease.id}/heartbeat`, token)).json()) as { expires_at_ms: number };
+  const runnerStatus = async (id: string) =>
+    ((await (await app.call("/v1/status")).json()) as { runners: RunnerStatus[] }).runners.find((r) => r.id === id);
+
+  it("expires a lease missed_heartbeats × heartbeat_seconds after its last beat, not before", async () => {
+    await seedWindow(803, [40]);
+    await dispatch();
+    const order = await lease("token-r1");
+    clock.advance(LEASE_MS - SLACK_MS);
+    expect((await post("/v1/runner/leases", "token-r2")).status).toBe(204); // not yet expired
+    const beaten = await beat(order);
+    const beatAtMs = beaten.expires_at_ms - LEASE_MS;
+    expect(beatAtMs).toBeGreaterThan(order.lease.expires_at_ms - LEASE_MS);
+    // Past the grant's expiry but within the beat's: still r1's.
+    clock.advance(LEASE_MS - SLACK_MS);
+    expect(clock.now()).toBeGreaterThan(order.lease.expires_at_ms);
+    expect((await post("/v1/runner/leases", "token-r2")).status).toBe(204);
+    // The beats stop: once the last one's life is over, the batch goes to another runner.
+    clock.advance(beaten.expires_at_ms + 1 - clock.now());
+    const retaken = await lease("token-r2");
+    expect(retaken.lease.batch_id).toBe(order.lease.batch_id);
+    expect(await batchOf(803)).toMatchObject({ attempts: 1, leaseRunnerId: "r2", lastErrorCode: "LEASE_EXPIRED" });
+    const late = await post(`/v1/runner/leases/${order.lease.id}/heartbeat`, "token-r1");
+    expect([late.status, await errorCode(late)]).toEqual([409, "LEASE_NOT_HELD"]);
+  });
+
+  it("shows a runner alive with its lease's last beat and expiry, then not alive once it stops calling", async () => {
+    await seedWindow(803, [40]);
+    await dispatch();
+    const order = await lease("token-r1");
+    expect(await runnerStatus("r1")).toMatchObject({
+      alive: true,
+      active_leases: [{ lease_id: order.lease.id, window: 803, kind: "evaluate", last_heartbeat_at_ms: null }],
+    });
+    const beaten = await beat(order);
+    const seen = await runnerStatus("r1");
+    // last_seen_at_ms is rewritten at most once a second.
+    expect(seen?.last_seen_at_ms).toBeGreaterThan(beaten.expires_at_ms - LEASE_MS - 1000);
+    expect(seen).toMatchObject({
+      alive: true,
+      active_leases: [
+        {
+          lease_id: order.lease.id,
+          last_heartbeat_at_ms: beaten.expires_at_ms - LEASE_MS,
+          expires_at_ms: beaten.expires_at_ms,
+        },
+      ],
+    });
+    expect(await runnerStatus("r2")).toMatchObject({ alive: false, last_seen_at_ms: null, active_leases: [] });
+    clock.advance(LEASE_MS - SLACK_MS);
+    expect((await runnerStatus("r1"))?.alive).toBe(true);
+    clock.advance(SLACK_MS + 1);
+    expect(await runnerStatus("r1")).toMatchObject({ alive: false, last_seen_at_ms: seen?.last_seen_at_ms });
+    // A poll is a sign of life too (this one leases the expired batch again).
+    expect((await post("/v1/runner/leases", "token-r1")).status).toBe(200);
+    expect((await runnerStatus("r1"))?.alive).toBe(true);
   });
 });
 

@@ -171,7 +171,7 @@ describe("GET /v1/status", () => {
     expect(status.batches).toEqual({ evaluate: { done: 3, leased: 1, parked: 1 }, advance: { pending: 1 } });
   });
 
-  it("lists runners with their last heartbeat, last lease and active leases", () => {
+  it("lists runners with their last heartbeat, last lease, liveness and active leases", () => {
     expect(status.runners).toEqual([
       {
         id: "gpu-1",
@@ -180,7 +180,19 @@ describe("GET /v1/status", () => {
         disabled: false,
         last_heartbeat_at_ms: null,
         last_leased_at_ms: T0 + 7000,
-        active_leases: 1,
+        last_seen_at_ms: null,
+        alive: false,
+        active_leases: [
+          {
+            lease_id: expect.any(Number),
+            batch_id: expect.any(Number),
+            window: 10,
+            kind: "evaluate",
+            leased_at_ms: T0 + 7000,
+            last_heartbeat_at_ms: null,
+            expires_at_ms: T0 + 1e9,
+          },
+        ],
       },
       {
         id: "gpu-2",
@@ -189,7 +201,9 @@ describe("GET /v1/status", () => {
         disabled: false,
         last_heartbeat_at_ms: T0 + 5000,
         last_leased_at_ms: null,
-        active_leases: 0,
+        last_seen_at_ms: null,
+        alive: false,
+        active_leases: [],
       },
     ]);
   });

@@ -11,7 +11,7 @@ import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
 import { assertAdmin } from "../admin/admin-auth.ts";
 import type { WorkerContext } from "../context.ts";
 import { log } from "../logging/log.ts";
-import { authenticatedRunner, type RunnerRow } from "../runners/runner-auth.ts";
+import { authenticatedRunner, markRunnerSeen, type RunnerRow } from "../runners/runner-auth.ts";
 import { enforceRateLimit } from "./rate-limit.ts";
 import type { AppEnv } from "./request-context.ts";
 import { headerObject, type IssueCode, jsonBody, parseRequest } from "./validate.ts";
@@ -63,6 +63,7 @@ async function authenticate(spec: RouteSpec, ctx: WorkerContext, authorization: 
   if (spec.auth !== "runner") return undefined;
   const runner = await authenticatedRunner(ctx.db, authorization);
   if (!runner) throw new EdgeError("UNAUTHORIZED", "runner routes need `Authorization: Bearer <runner token>`");
+  await markRunnerSeen(ctx.db, runner.id, ctx.now());
   return runner;
 }
 

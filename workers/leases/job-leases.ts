@@ -1,7 +1,8 @@
 /**
  * Leases of runner jobs (docs/SPEC.md, "Runners"), whatever the job: a runner leases one pending
  * job at a time, renews its lease by heartbeat, gives it back, or completes it with its results.
- * An expired lease puts the job back as a failed attempt; a job that fails `max_attempts` times
+ * A lease lives `missed_heartbeats × heartbeat_seconds` from its grant or its last beat, so a
+ * runner that dies loses its job within that time. An expired lease puts the job back as a failed attempt; a job that fails `max_attempts` times
  * is parked with its error.
  *
  * This module knows no job kinds. Which kinds go first is the caller's to say, and what a
@@ -11,6 +12,7 @@
  * runner's is one statement or one D1 batch (a transaction).
  */
 import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
+import type { Hparams } from "../../schema/hparams.ts";
 import type { WorkerContext } from "../context.ts";
 import { constraintViolation } from "../d1.ts";
 import { log } from "../logging/log.ts";
@@ -36,6 +38,11 @@ export interface Lease {
 }
 
 type LeaseContext = Pick<WorkerContext, "d1" | "now" | "config">;
+
+/** How long a lease (and a runner's liveness) lasts after its grant or its last heartbeat. */
+export function leaseLifeMs(hparams: Hparams): number {
+  return hparams.evaluation.missed_heartbeats * hparams.evaluation.heartbeat_seconds * 1000;
+}
 
 const JOB_COLUMNS = `id, window, kind, state, lease_id AS leaseId, lease_runner_id AS leaseRunnerId,
   lease_expires_at_ms AS leaseExpiresAtMs`;
@@ -76,7 +83,7 @@ export async function leaseJob(
 ): Promise<Lease | null> {
   await expireLeases(ctx);
   const now = ctx.now();
-  const expiresAtMs = now + ctx.config.hparams.evaluation.lease_seconds * 1000;
+  const expiresAtMs = now + leaseLifeMs(ctx.config.hparams);
   const rank = kindsFirst.length
     ? `CASE kind ${kindsFirst.map((_, i) => `WHEN ?${i + 3} THEN ${i}`).join(" ")} ELSE ${kindsFirst.length} END`
     : "0";
@@ -198,18 +205,20 @@ export async function completeJob(
   }
 }
 
-/** Extends a held lease by lease_seconds; returns the new expiry. */
+/** Records a heartbeat of a held lease: it now expires `leaseLifeMs` from this beat; returns the new expiry. */
 export async function renewLease(ctx: LeaseContext, runnerId: string, leaseId: number): Promise<number> {
   const job = await heldJob(ctx, runnerId, leaseId);
   const now = ctx.now();
-  const expiresAtMs = now + ctx.config.hparams.evaluation.lease_seconds * 1000;
+  const expiresAtMs = now + leaseLifeMs(ctx.config.hparams);
   const [renewed] = await ctx.d1.batch([
     ctx.d1
       .prepare(
         "UPDATE evaluation_batches SET lease_expires_at_ms = ? WHERE id = ? AND lease_id = ? AND state = 'leased'",
       )
       .bind(expiresAtMs, job.id, leaseId),
-    ctx.d1.prepare("UPDATE evaluation_leases SET expires_at_ms = ? WHERE id = ?").bind(expiresAtMs, leaseId),
+    ctx.d1
+      .prepare("UPDATE evaluation_leases SET expires_at_ms = ?, last_heartbeat_at_ms = ? WHERE id = ?")
+      .bind(expiresAtMs, now, leaseId),
     ctx.d1.prepare("UPDATE runners SET last_heartbeat_at_ms = ? WHERE id = ?").bind(now, runnerId),
   ]);
   if (!renewed?.meta.changes) throw new EdgeError("LEASE_NOT_HELD", `lease ${leaseId} ended while being renewed`);

@@ -1,7 +1,7 @@
 /**
  * Runner authentication: `Authorization: Bearer <token>`; D1 keeps only the token's SHA-256.
  */
-import { and, eq } from "drizzle-orm";
+import { and, eq, isNull, lt, or } from "drizzle-orm";
 import { runners } from "../../schema/db/index.ts";
 import type { Database } from "../d1.ts";
 
@@ -26,4 +26,21 @@ export async function authenticatedRunner(
     .from(runners)
     .where(and(eq(runners.tokenHash, hash), eq(runners.disabled, false)))
     .get();
+}
+
+/** Below this gap a request does not rewrite the runner's last_seen_at_ms: one write a second at most. */
+const SEEN_RESOLUTION_MS = 1000;
+
+/** Records that a runner made a request at `nowMs` (its liveness in /v1/status). */
+export async function markRunnerSeen(db: Database, runnerId: string, nowMs: number): Promise<void> {
+  await db
+    .update(runners)
+    .set({ lastSeenAtMs: nowMs })
+    .where(
+      and(
+        eq(runners.id, runnerId),
+        or(isNull(runners.lastSeenAtMs), lt(runners.lastSeenAtMs, nowMs - SEEN_RESOLUTION_MS + 1)),
+      ),
+    )
+    .run();
 }

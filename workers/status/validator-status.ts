@@ -9,20 +9,13 @@
 import { type IntakeState, intakeState } from "../admin/intake-pause.ts";
 import type { WorkerContext } from "../context.ts";
 import { type LatencySummary, summarizeLatencies } from "./latency-summary.ts";
+import { RUNNERS_SQL, type RunnerRow, type RunnerStatus, runnerStatuses } from "./runner-status.ts";
+
+export type { RunnerStatus };
 
 /** Latest windows covered by default, and at most. */
 export const STATUS_WINDOWS = 8;
 export const MAX_STATUS_WINDOWS = 100;
-
-export interface RunnerStatus {
-  readonly id: string;
-  readonly label: string | null;
-  readonly device: string | null;
-  readonly disabled: boolean;
-  readonly last_heartbeat_at_ms: number | null;
-  readonly last_leased_at_ms: number | null;
-  readonly active_leases: number;
-}
 
 export interface ValidatorStatus {
   readonly now_ms: number;
@@ -107,12 +100,7 @@ export async function validatorStatus(ctx: WorkerContext, windows = STATUS_WINDO
       .bind(from),
     d1.prepare("SELECT window, count(*) AS n FROM upload_refusals WHERE window >= ? GROUP BY window").bind(from),
     d1.prepare("SELECT kind, state, count(*) AS n FROM evaluation_batches GROUP BY kind, state"),
-    d1.prepare(
-      `SELECT r.id, r.label, r.device, r.disabled, r.last_heartbeat_at_ms,
-           (SELECT max(leased_at_ms) FROM evaluation_leases l WHERE l.runner_id = r.id) AS last_leased_at_ms,
-           (SELECT count(*) FROM evaluation_leases l WHERE l.runner_id = r.id AND l.outcome = 'active') AS active_leases
-         FROM runners r ORDER BY r.id`,
-    ),
+    d1.prepare(RUNNERS_SQL),
     d1.prepare("SELECT status AS key, count(*) AS n FROM weight_sets GROUP BY status"),
     d1.prepare(
       `SELECT id, window, status, updated_at_ms, last_error_code, mode, reveal_round, reveal_epoch_start_block, set_block
@@ -172,10 +160,7 @@ export async function validatorStatus(ctx: WorkerContext, windows = STATUS_WINDO
       refused: refusedByWindow.get(w.window) ?? 0,
     })),
     batches: batchCounts,
-    runners: ((runnerRows?.results ?? []) as (Omit<RunnerStatus, "disabled"> & { disabled: number })[]).map((r) => ({
-      ...r,
-      disabled: Boolean(r.disabled),
-    })),
+    runners: runnerStatuses((runnerRows?.results ?? []) as RunnerRow[], ctx),
     weight_sets: {
       by_status: counts((setsByStatus?.results ?? []) as { key: string; n: number }[]),
       latest: set ?? null,

@@ -18,6 +18,8 @@ export interface LocalValidator {
   sql<T = Record<string, unknown>>(command: string): Promise<T[]>;
   /** Triggers the cron handler once. */
   tick(): Promise<void>;
+  /** Stops wrangler dev and starts it again on the same port and state (a redeploy, a crash). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -30,10 +32,8 @@ export async function startLocalValidator(opts: {
   const dir = path.join(persist, "artifacts");
   writeArtifacts(dir, opts.artifacts);
   await publishArtifacts(dir, persist);
-  const dev: WranglerDev = await startWranglerDev({
-    persistTo: persist,
-    vars: { CHAIN_URL: "http://127.0.0.1:9", ...opts.vars },
-  });
+  const vars = { CHAIN_URL: "http://127.0.0.1:9", ...opts.vars };
+  let dev: WranglerDev = await startWranglerDev({ persistTo: persist, vars });
   return {
     url: dev.url,
     persist,
@@ -41,6 +41,10 @@ export async function startLocalValidator(opts: {
     async tick() {
       const res = await fetch(`${dev.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`);
       if (!res.ok) throw new Error(`cron tick: ${res.status} ${await res.text()}`);
+    },
+    async restart() {
+      await dev.stop();
+      dev = await startWranglerDev({ persistTo: persist, vars, port: Number(new URL(dev.url).port) });
     },
     async stop() {
       await dev.stop();
