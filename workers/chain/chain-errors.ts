@@ -20,6 +20,15 @@ export function chainUnavailable(what: string, cause: unknown): EdgeError {
   return new EdgeError("CHAIN_UNAVAILABLE", `could not reach the chain for ${what}`, undefined, { cause });
 }
 
+/** CHAIN_UNAVAILABLE for a chain call that had no answer within the deadline (CHAIN_CALL_TIMEOUT_MS). */
+export function chainTimedOut(what: string, timeoutMs: number): EdgeError {
+  return new EdgeError(
+    "CHAIN_UNAVAILABLE",
+    `could not reach the chain for ${what}: timed out after ${timeoutMs} ms`,
+    { timeout_ms: timeoutMs },
+  );
+}
+
 /**
  * SubtensorModule's dispatch errors that weights calls can meet on spec 218 and 425 (subtensor
  * pallets/subtensor/src/subnets/weights.rs: the commit, reveal, timelocked-commit and

@@ -19,25 +19,26 @@ import { EdgeError } from "../../schema/errors.ts";
 import type { HotkeySigner } from "../../schema/keys/hotkey-signer.ts";
 import { MAX_COMMIT_BYTES } from "../../schema/weights/timelock-commit.ts";
 import { type EpochSource, netuidIndex } from "../weights/epoch-schedule.ts";
-import type {
-  BlockRef,
-  ChainClient,
-  Commitment,
-  ExtrinsicOutcome,
-  ExtrinsicSearch,
-  Metagraph,
-  NeuronInfo,
-  RevealCall,
-  SubmittedTx,
-  TimelockedCommit,
-  TimelockedCommitCall,
-  TimelockedRevealQuery,
-  TimelockedRevealSearch,
-  TimelockState,
-  WeightsCall,
-  WeightsState,
+import {
+  type BlockRef,
+  type ChainClient,
+  type Commitment,
+  DEFAULT_CHAIN_CALL_TIMEOUT_MS,
+  type ExtrinsicOutcome,
+  type ExtrinsicSearch,
+  type Metagraph,
+  type NeuronInfo,
+  type RevealCall,
+  type SubmittedTx,
+  type TimelockedCommit,
+  type TimelockedCommitCall,
+  type TimelockedRevealQuery,
+  type TimelockedRevealSearch,
+  type TimelockState,
+  type WeightsCall,
+  type WeightsState,
 } from "./chain-client.ts";
-import { chainRefusal, chainUnavailable, isPoolRejection } from "./chain-errors.ts";
+import { chainRefusal, chainTimedOut, chainUnavailable, isPoolRejection } from "./chain-errors.ts";
 import { commitmentField } from "./commitment-data.ts";
 import { selectiveNeurons } from "./selective-metagraph.ts";
 
@@ -51,13 +52,16 @@ const MAX_FINALITY_LAG = 16;
 /** Blocks fetched at once while searching for an extrinsic. */
 const SEARCH_BATCH = 8;
 
-/** Connects lazily; one ApiPromise per client. */
+/** Connects lazily; one ApiPromise per client, dropped after a call that timed out. */
 export class PolkadotChainClient implements ChainClient {
   readonly #url: string;
+  readonly #timeoutMs: number;
   #api: Promise<ApiPromise> | undefined;
 
-  constructor(url: string) {
+  /** `timeoutMs`: the deadline of each call, connecting included. */
+  constructor(url: string, timeoutMs = DEFAULT_CHAIN_CALL_TIMEOUT_MS) {
     this.#url = url;
+    this.#timeoutMs = timeoutMs;
   }
 
   /** The connected API (metadata fetched once per client; a failed connection is retried next call). */
@@ -370,11 +374,39 @@ export class PolkadotChainClient implements ChainClient {
   /** Runs a read with the API; anything but an EdgeError means the node could not answer: CHAIN_UNAVAILABLE. */
   async #call<T>(what: string, read: (api: ApiPromise) => Promise<T>): Promise<T> {
     try {
-      return await read(await this.api());
+      return await this.#deadline(what, async () => read(await this.api()));
     } catch (e) {
       if (e instanceof EdgeError) throw e;
       throw chainUnavailable(what, e);
     }
+  }
+
+  /**
+   * `work`, or CHAIN_UNAVAILABLE once it has taken the deadline. A node that stops answering
+   * leaves requests (and a WebSocket) hanging for ever, so the API is dropped with them: the next
+   * call connects afresh.
+   */
+  async #deadline<T>(what: string, work: () => Promise<T>): Promise<T> {
+    const api = this.#api;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(chainTimedOut(what, this.#timeoutMs)), this.#timeoutMs);
+    });
+    try {
+      return await Promise.race([work(), expired]);
+    } catch (e) {
+      if (e instanceof EdgeError && e.details?.timeout_ms !== undefined) this.#drop(api ?? this.#api);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Forgets `api` (if it is still the current one) and closes its connection. */
+  #drop(api: Promise<ApiPromise> | undefined): void {
+    if (!api || this.#api !== api) return;
+    this.#api = undefined;
+    api.then((a) => a.disconnect()).catch(() => {});
   }
 
   /**
@@ -383,6 +415,13 @@ export class PolkadotChainClient implements ChainClient {
    * is the mapped EdgeError; a node that does not answer is CHAIN_UNAVAILABLE.
    */
   async #submit(
+    signer: HotkeySigner,
+    build: (api: ApiPromise) => SubmittableExtrinsic<"promise">,
+  ): Promise<SubmittedTx> {
+    return this.#deadline("the node", () => this.#signAndSend(signer, build));
+  }
+
+  async #signAndSend(
     signer: HotkeySigner,
     build: (api: ApiPromise) => SubmittableExtrinsic<"promise">,
   ): Promise<SubmittedTx> {
