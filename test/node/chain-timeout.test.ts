@@ -5,10 +5,10 @@
 // real chopsticks process SIGSTOPped, then SIGCONTed.
 import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalChain, startLocalChain } from "../../scripts/local-chain/chopsticks.ts";
-import { SPEC_SOURCE, specAvailable } from "../../scripts/local-chain/subtensor-spec.ts";
 import { EdgeError } from "../../schema/errors.ts";
 import { hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
+import { type LocalChain, startLocalChain } from "../../scripts/local-chain/chopsticks.ts";
+import { SPEC_SOURCE, specAvailable } from "../../scripts/local-chain/subtensor-spec.ts";
 import { PolkadotChainClient } from "../../workers/chain/polkadot-chain-client.ts";
 
 const TIMEOUT_MS = 1500;
@@ -82,27 +82,31 @@ describe.skipIf(!available)("a real chopsticks node SIGSTOPped, then SIGCONTed",
     await chain?.stop();
   });
 
-  it.each(["http", "ws"])("over %s: reads time out during the stall and work again after it", async (scheme) => {
-    const client = new PolkadotChainClient(scheme === "http" ? chain.httpUrl : chain.wsUrl, STALL_TIMEOUT_MS);
-    try {
-      const before = await client.head();
-      process.kill(chain.pid, "SIGSTOP");
+  it.each(["http", "ws"])(
+    "over %s: reads time out during the stall and work again after it",
+    async (scheme) => {
+      const client = new PolkadotChainClient(scheme === "http" ? chain.httpUrl : chain.wsUrl, STALL_TIMEOUT_MS);
       try {
-        expect(await failure(client.head())).toMatchObject({
-          code: "CHAIN_UNAVAILABLE",
-          message: `could not reach the chain for the head: timed out after ${STALL_TIMEOUT_MS} ms`,
-        });
-        expect(await failure(client.metagraph(1))).toMatchObject({ code: "CHAIN_UNAVAILABLE" });
-        expect(await failure(client.block(1))).toMatchObject({ code: "CHAIN_UNAVAILABLE" });
+        const before = await client.head();
+        process.kill(chain.pid, "SIGSTOP");
+        try {
+          expect(await failure(client.head())).toMatchObject({
+            code: "CHAIN_UNAVAILABLE",
+            message: `could not reach the chain for the head: timed out after ${STALL_TIMEOUT_MS} ms`,
+          });
+          expect(await failure(client.metagraph(1))).toMatchObject({ code: "CHAIN_UNAVAILABLE" });
+          expect(await failure(client.block(1))).toMatchObject({ code: "CHAIN_UNAVAILABLE" });
+        } finally {
+          process.kill(chain.pid, "SIGCONT");
+        }
+        // The same client: the stuck connection was dropped, the next call connects afresh.
+        const after = await client.head();
+        expect(after.number).toBeGreaterThanOrEqual(before.number);
+        expect(await client.block(1)).toMatchObject({ number: 1 });
       } finally {
-        process.kill(chain.pid, "SIGCONT");
+        await client.disconnect();
       }
-      // The same client: the stuck connection was dropped, the next call connects afresh.
-      const after = await client.head();
-      expect(after.number).toBeGreaterThanOrEqual(before.number);
-      expect(await client.block(1)).toMatchObject({ number: 1 });
-    } finally {
-      await client.disconnect();
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 });

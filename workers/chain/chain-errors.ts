@@ -22,11 +22,9 @@ export function chainUnavailable(what: string, cause: unknown): EdgeError {
 
 /** CHAIN_UNAVAILABLE for a chain call that had no answer within the deadline (CHAIN_CALL_TIMEOUT_MS). */
 export function chainTimedOut(what: string, timeoutMs: number): EdgeError {
-  return new EdgeError(
-    "CHAIN_UNAVAILABLE",
-    `could not reach the chain for ${what}: timed out after ${timeoutMs} ms`,
-    { timeout_ms: timeoutMs },
-  );
+  return new EdgeError("CHAIN_UNAVAILABLE", `could not reach the chain for ${what}: timed out after ${timeoutMs} ms`, {
+    timeout_ms: timeoutMs,
+  });
 }
 
 /**
