@@ -29,6 +29,7 @@ import type {
   WeightsCall,
   WeightsState,
 } from "../../../workers/chain/chain-client.ts";
+import { chainTimedOut } from "../../../workers/chain/chain-errors.ts";
 import { weightsStakeRule } from "../../../workers/chain/stake-rule.ts";
 import { commitHash } from "../../../workers/chain/weights-commit.ts";
 import { moduloEpoch } from "../../../workers/weights/epoch-schedule.ts";
@@ -265,5 +266,33 @@ export class FakeChain implements ChainClient {
     );
     if (tx.kind === "set") this.#lastUpdate.set(n.uid, tx.inBlock);
     return null;
+  }
+}
+
+/**
+ * A node that has stopped answering, as the validator sees it through the real client: while
+ * `down`, every call of `client` fails as PolkadotChainClient's deadline makes it fail
+ * (CHAIN_UNAVAILABLE, "timed out after N ms"), without waiting the deadline out. The deadline
+ * itself is tested against a silent server and a SIGSTOPped chopsticks in
+ * test/node/chain-timeout.test.ts; workerd tests cannot dial a hung node.
+ */
+export class ChainOutage {
+  down = false;
+  /** The chain calls refused while down. */
+  refused = 0;
+  readonly client: FakeChain;
+
+  constructor(chain: FakeChain, timeoutMs = 10_000) {
+    this.client = new Proxy(chain, {
+      get: (target, prop) => {
+        const value = Reflect.get(target, prop, target);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (!this.down) return value.apply(target, args);
+          this.refused += 1;
+          return Promise.reject(chainTimedOut(String(prop), timeoutMs));
+        };
+      },
+    });
   }
 }
