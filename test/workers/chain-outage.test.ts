@@ -83,7 +83,10 @@ describe("a chain that stops answering", () => {
       stale: true,
       stale_after_ms: 15_000,
       stale_for_ms: expect.any(Number),
-      last_error: { message: "could not reach the chain for head: timed out after 10000 ms", at_ms: expect.any(Number) },
+      last_error: {
+        message: "could not reach the chain for head: timed out after 10000 ms",
+        at_ms: expect.any(Number),
+      },
     });
     const page = await (await app.call("/")).text();
     expect(page).toContain('id="chain-stale"');

@@ -38,7 +38,7 @@ import {
   type WeightsCall,
   type WeightsState,
 } from "./chain-client.ts";
-import { chainRefusal, chainTimedOut, chainUnavailable, isPoolRejection } from "./chain-errors.ts";
+import { chainRefusal, chainTimedOut, chainUnavailable, handedOver, isPoolRejection } from "./chain-errors.ts";
 import { commitmentField } from "./commitment-data.ts";
 import { selectiveNeurons } from "./selective-metagraph.ts";
 
@@ -418,12 +418,21 @@ export class PolkadotChainClient implements ChainClient {
     signer: HotkeySigner,
     build: (api: ApiPromise) => SubmittableExtrinsic<"promise">,
   ): Promise<SubmittedTx> {
-    return this.#deadline("the node", () => this.#signAndSend(signer, build));
+    const sent: { tx?: SubmittedTx } = {};
+    try {
+      return await this.#deadline("the node", () => this.#signAndSend(signer, build, sent));
+    } catch (e) {
+      // Silent after the transaction was handed over: it may be in the pool. Say which, so the
+      // caller looks for it in the blocks instead of sending it again.
+      if (sent.tx && e instanceof EdgeError && e.code === "CHAIN_UNAVAILABLE") throw handedOver(e, sent.tx);
+      throw e;
+    }
   }
 
   async #signAndSend(
     signer: HotkeySigner,
     build: (api: ApiPromise) => SubmittableExtrinsic<"promise">,
+    sent: { tx?: SubmittedTx },
   ): Promise<SubmittedTx> {
     let api: ApiPromise;
     try {
@@ -450,14 +459,15 @@ export class PolkadotChainClient implements ChainClient {
         blockHash: checkpoint.hash,
         signer: polkadotSigner(api.registry, signer),
       });
-      const txHash = tx.hash.toHex();
-      await api.rpc.author.submitExtrinsic(tx);
-      return {
-        txHash,
+      const submitted: SubmittedTx = {
+        txHash: tx.hash.toHex(),
         nonce: nonce.toNumber(),
         atBlock: best.number.toNumber(),
         validUntilBlock: era.asMortalEra.death(checkpoint.number.toNumber()) - 1,
       };
+      sent.tx = submitted;
+      await api.rpc.author.submitExtrinsic(tx);
+      return submitted;
     } catch (e) {
       if (e instanceof EdgeError) throw e;
       // The error itself, not its message: an RpcError carries the pool's custom code in `data` too.
