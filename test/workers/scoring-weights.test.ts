@@ -337,7 +337,12 @@ describe("setting weights", () => {
       () => clockMs,
     );
     outage.down = true;
-    expect(await advanceWeights(downCtx)).toMatchObject({ status: "pending", step: "refused: CHAIN_UNAVAILABLE" });
+    expect(await advanceWeights(downCtx)).toMatchObject({
+      weightSetId: set.id,
+      status: "pending",
+      step: "refused: CHAIN_UNAVAILABLE",
+    });
+    expect(await setOf(set.id)).toMatchObject({ status: "pending", lastErrorCode: "CHAIN_UNAVAILABLE" });
     expect(chain.txs).toEqual([]);
     outage.down = false;
     clockMs += backoffMs(1, hp.window.block_time_ms, hp.window.blocks_per_window * hp.window.block_time_ms);

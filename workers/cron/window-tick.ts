@@ -170,7 +170,7 @@ export async function windowTick(ctx: WorkerContext): Promise<TickReport> {
   );
   const headStale = await step("head_freshness", null, async () => {
     const fresh = await noteHeadFreshness(ctx.db, ctx.config.hparams.window, ctx.now());
-    return fresh && fresh.stale;
+    return fresh === null ? null : fresh.stale;
   });
 
   // A window closes only on a head past its close (window-lifecycle.ts): never on a stale clock.
