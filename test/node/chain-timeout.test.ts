@@ -10,6 +10,7 @@ import { hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
 import { type LocalChain, startLocalChain } from "../../scripts/local-chain/chopsticks.ts";
 import { SPEC_SOURCE, specAvailable } from "../../scripts/local-chain/subtensor-spec.ts";
 import { PolkadotChainClient } from "../../workers/chain/polkadot-chain-client.ts";
+import { deploymentConfig } from "../../workers/config.ts";
 
 const TIMEOUT_MS = 1500;
 /** Against chopsticks: long enough for a resumed node on a loaded machine to send a fresh client its metadata. */
@@ -109,4 +110,19 @@ describe.skipIf(!available)("a real chopsticks node SIGSTOPped, then SIGCONTed",
     },
     120_000,
   );
+});
+
+describe("CHAIN_CALL_TIMEOUT_MS", () => {
+  const vars = { HPARAMS_PROFILE: "local", NETUID: "3", CHAIN_URL: "https://x", WEIGHTS_VERSION_KEY: "0" };
+
+  it("defaults to 10 s, reads milliseconds in [1000, 120000], refuses anything else", () => {
+    expect(deploymentConfig(vars).chainCallTimeoutMs).toBe(10_000);
+    expect(deploymentConfig({ ...vars, CHAIN_CALL_TIMEOUT_MS: " " }).chainCallTimeoutMs).toBe(10_000);
+    expect(deploymentConfig({ ...vars, CHAIN_CALL_TIMEOUT_MS: "2500" }).chainCallTimeoutMs).toBe(2500);
+    for (const bad of ["999", "120001", "5s", "-1000", "1e4"]) {
+      expect(() => deploymentConfig({ ...vars, CHAIN_CALL_TIMEOUT_MS: bad }), bad).toThrow(
+        expect.objectContaining({ code: "CONFIG_INVALID" }),
+      );
+    }
+  });
 });

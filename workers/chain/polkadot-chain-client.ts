@@ -57,6 +57,8 @@ export class PolkadotChainClient implements ChainClient {
   readonly #url: string;
   readonly #timeoutMs: number;
   #api: Promise<ApiPromise> | undefined;
+  /** The provider of #api, closed with it (an API still connecting has nothing to disconnect). */
+  #provider: WsProvider | HttpProvider | undefined;
 
   /** `timeoutMs`: the deadline of each call, connecting included. */
   constructor(url: string, timeoutMs = DEFAULT_CHAIN_CALL_TIMEOUT_MS) {
@@ -70,6 +72,7 @@ export class PolkadotChainClient implements ChainClient {
       const provider = /^wss?:/.test(this.#url) ? new WsProvider(this.#url) : new HttpProvider(this.#url);
       const api = ApiPromise.create({ provider, initWasm: false, noInitWarn: true, throwOnConnect: true });
       this.#api = api;
+      this.#provider = provider;
       api.catch(() => {
         if (this.#api === api) this.#api = undefined;
         provider.disconnect().catch(() => {});
@@ -368,6 +371,7 @@ export class PolkadotChainClient implements ChainClient {
   async disconnect(): Promise<void> {
     const api = this.#api;
     this.#api = undefined;
+    this.#provider = undefined;
     if (api) await (await api.catch(() => null))?.disconnect();
   }
 
@@ -402,12 +406,16 @@ export class PolkadotChainClient implements ChainClient {
     }
   }
 
-  /** Forgets `api` (if it is still the current one) and closes its connection. */
+  /** Forgets `api` (if it is still the current one) and closes its connection, even one still opening. */
   #drop(api: Promise<ApiPromise> | undefined): void {
     if (!api || this.#api !== api) return;
+    const provider = this.#provider;
     this.#api = undefined;
+    this.#provider = undefined;
+    provider?.disconnect().catch(() => {});
     api.then((a) => a.disconnect()).catch(() => {});
   }
+
 
   /**
    * Signs `build(api)` with the hotkey (its next nonce, a mortal era from the finalised head, so
