@@ -219,6 +219,31 @@ describe("scoring evaluated windows", () => {
     expect(chain.txs).toHaveLength(1);
   });
 
+  it("a tick whose scoring fails (R2 down) still takes the weights on, and reports the failed step", async () => {
+    await seedEvaluatedWindow();
+    const set = await insertPendingSet({
+      window: W - 1,
+      netuid: 2,
+      uids: [1, 2],
+      values: [2, 1],
+      gather: [2],
+      atMs: clockMs,
+    });
+    chain.headNumber = 10; // window 0: no put window to record, nothing ahead of W in line
+    // An R2 outage cannot be produced in workerd: a bucket whose reads fail stands in for it.
+    const down = new Proxy(env.ARTIFACTS, {
+      get: (target, prop) =>
+        prop === "get" || prop === "head"
+          ? () => Promise.reject(new Error("R2 is down"))
+          : Reflect.get(target, prop, target),
+    });
+    const report = await windowTick({ ...ctx(), artifacts: down });
+    expect(report.failed).toEqual([{ step: "score", error: "R2 is down" }]);
+    expect(report.windowsScored).toEqual([]);
+    expect((await db.select().from(windows).where(eq(windows.window, W)).get())?.state).toBe("evaluated");
+    expect(report.weights).toMatchObject({ weightSetId: set.id, status: "submitted" });
+  });
+
   it("scores an evaluated window, with a line per uid and a match, and marks it scored", async () => {
     await seedEvaluatedWindow();
     const scored = await scoreEvaluatedWindows(ctx());
