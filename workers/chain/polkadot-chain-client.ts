@@ -416,7 +416,6 @@ export class PolkadotChainClient implements ChainClient {
     api.then((a) => a.disconnect()).catch(() => {});
   }
 
-
   /**
    * Signs `build(api)` with the hotkey (its next nonce, a mortal era from the finalised head, so
    * a reorganised best block cannot invalidate it) and hands it to the pool. The pool's refusal
