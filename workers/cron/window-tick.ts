@@ -5,11 +5,11 @@
  *    the seed blocks of closed put windows;
  * 2. advance windows on what D1 holds: close put windows, queue fingerprints and run copy
  *    detection, dispatch evaluation batches, expire leases, complete evaluated windows, score
- *    them, re-queue lost validations;
+ *    them, re-queue lost validations (at once on a fresh isolate's first tick: redelivery.ts);
  * 3. take the next weight set one step further on its way to the chain.
- * An unreachable chain stops phases 1 and 3 only: evaluation and scoring go on. Each step of
- * phase 2 runs whatever the others did: a step that fails (any error) is logged and reported in
- * `failed`, and the rest of the tick goes on.
+ * An unreachable chain (a call past CHAIN_CALL_TIMEOUT_MS) stops phases 1 and 3 only: evaluation
+ * and scoring go on, and put windows close only on a recorded head past their close. Every step
+ * runs whatever the others did: one that fails (any error) is logged and reported in `failed`.
  */
 import { and, eq, isNotNull, isNull, lt, lte, max } from "drizzle-orm";
 import { submissions, windows } from "../../schema/db/index.ts";
@@ -33,7 +33,7 @@ import { tryTransition, windowsReadyFor } from "../windows/window-lifecycle.ts";
 
 /** How many windows back a tick looks for put windows it has not recorded. */
 const LOOKBACK_WINDOWS = 8;
-/** A submission still "received" after this long has lost its validation message. */
+/** A submission still "received" after this long has lost its validation message (the periodic sweep). */
 const LOST_VALIDATION_MS = 60_000;
 /** Queue.sendBatch takes at most 100 messages. */
 const SEND_BATCH = 100;
