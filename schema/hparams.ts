@@ -16,6 +16,8 @@ export interface WindowHparams {
   readonly block_time_ms: number;
   /** Length of the put window of S, which opens at the timestamp of block (S+1)·bpw. */
   readonly time_window_delta_seconds: number;
+  /** The recorded head is stale once its block is older than this many block times by the Worker's clock. */
+  readonly stale_head_blocks: number;
 }
 
 export interface CompressionHparams {
@@ -221,7 +223,9 @@ const MiB = 1024 * 1024;
 /** Mainnet-like: Templar v2.1.3's numbers wherever Templar has one. */
 const DEFAULT: Hparams = {
   profile: "default",
-  window: { blocks_per_window: 125, block_time_ms: 12_000, time_window_delta_seconds: 70 },
+  // Stale after 10 blocks (2 min): the cron reads the head once a minute, so a healthy head is up
+  // to a tick and a block old; two missed ticks are a stall, not jitter.
+  window: { blocks_per_window: 125, block_time_ms: 12_000, time_window_delta_seconds: 70, stale_head_blocks: 10 },
   compression: {
     target_chunk: 64,
     topk_compression: 64,
@@ -312,7 +316,9 @@ const LOCAL: Hparams = {
   ...DEFAULT,
   profile: "local",
   // 20 blocks of 3 s: the local pacer builds one block per 3 s slot (docs/LOCAL_CHAIN.md §7).
-  window: { blocks_per_window: 20, block_time_ms: 3_000, time_window_delta_seconds: 18 },
+  // Stale after 5 blocks (15 s): `npm start` ticks every few seconds, so a healthy head is under
+  // ~6 s old; 15 s is a stall, and still well inside the 18 s put window.
+  window: { blocks_per_window: 20, block_time_ms: 3_000, time_window_delta_seconds: 18, stale_head_blocks: 5 },
   limits: {
     ...DEFAULT.limits,
     max_header_bytes: 256 * 1024,

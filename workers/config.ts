@@ -5,12 +5,15 @@
  */
 import { EdgeError } from "../schema/errors.ts";
 import { getHparams, type Hparams } from "../schema/hparams.ts";
+import { DEFAULT_CHAIN_CALL_TIMEOUT_MS } from "./chain/chain-client.ts";
 import { parseWeightsModePreference, type WeightsModePreference } from "./weights/weights-mode.ts";
 
 export interface DeploymentConfig {
   readonly hparams: Hparams;
   readonly netuid: number;
   readonly chainUrl: string;
+  /** CHAIN_CALL_TIMEOUT_MS: the deadline of each chain call, after which it is CHAIN_UNAVAILABLE. */
+  readonly chainCallTimeoutMs: number;
   /** set_weights' version_key (u64). */
   readonly weightsVersionKey: bigint;
   /** The validator hotkey's secret URI; weights stay pending without it. */
@@ -28,6 +31,8 @@ export interface DeploymentVars {
   readonly HPARAMS_PROFILE: string;
   readonly NETUID: string;
   readonly CHAIN_URL: string;
+  /** Optional: milliseconds, 1000–120000 (10000 when unset). */
+  readonly CHAIN_CALL_TIMEOUT_MS?: string;
   readonly WEIGHTS_VERSION_KEY: string;
   /** Optional: auto (default), direct, hash-commit-reveal or timelocked. */
   readonly WEIGHTS_MODE?: string;
@@ -67,10 +72,19 @@ export function deploymentConfig(vars: DeploymentVars): DeploymentConfig {
       `WEIGHTS_MECHANISM_ID must be a mechanism id in [0, 15], got ${JSON.stringify(vars.WEIGHTS_MECHANISM_ID)}`,
     );
   }
+  const timeoutText = vars.CHAIN_CALL_TIMEOUT_MS?.trim() ?? "";
+  const timeoutMs = timeoutText === "" ? DEFAULT_CHAIN_CALL_TIMEOUT_MS : Number(timeoutText);
+  if (!/^\d*$/.test(timeoutText) || timeoutMs < 1000 || timeoutMs > 120_000) {
+    throw new EdgeError(
+      "CONFIG_INVALID",
+      `CHAIN_CALL_TIMEOUT_MS must be milliseconds in [1000, 120000], got ${JSON.stringify(vars.CHAIN_CALL_TIMEOUT_MS)}`,
+    );
+  }
   return {
     hparams: getHparams(vars.HPARAMS_PROFILE),
     netuid,
     chainUrl: vars.CHAIN_URL,
+    chainCallTimeoutMs: timeoutMs,
     weightsVersionKey: BigInt(vars.WEIGHTS_VERSION_KEY),
     validatorHotkeySecret: vars.VALIDATOR_HOTKEY_SECRET?.trim() || null,
     weightsMode: parseWeightsModePreference(vars.WEIGHTS_MODE),

@@ -7,7 +7,7 @@ import { log } from "./logging/log.ts";
 import { consumeValidationBatch } from "./validation/consume.ts";
 import type { ValidationMessage } from "./validation/messages.ts";
 
-const chain: ChainFactory = (config) => new PolkadotChainClient(config.chainUrl);
+const chain: ChainFactory = (config) => new PolkadotChainClient(config.chainUrl, config.chainCallTimeoutMs);
 const app = createApp({ chain });
 
 export default {

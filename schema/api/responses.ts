@@ -57,6 +57,10 @@ export const currentWindowResponse = z.object({
   netuid: z.int(),
   block: z.int(),
   block_at_ms: ms,
+  head_stale: z.boolean().meta({
+    description:
+      "true when the chain did not answer in time and `block` is the head the validator last recorded, or when that head is older than `window.stale_head_blocks` block times: the clock may be behind",
+  }),
   window: z.int(),
   blocks_per_window: z.int(),
   put_window: putWindowJson.nullable(),

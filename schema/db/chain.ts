@@ -90,6 +90,21 @@ export const chainHead = sqliteTable("chain_head", {
   seenAtMs: integer("seen_at_ms").notNull(),
 });
 
+/**
+ * How the chain has been answering (a single row, id 1): whether the recorded head was last judged
+ * stale (so the log says it once when it turns, not every tick) and the latest chain failure.
+ */
+export const chainHealth = sqliteTable("chain_health", {
+  id: integer("id").primaryKey(),
+  /** 1 while the recorded head is judged stale (workers/clock/head-freshness.ts). */
+  stale: integer("stale").notNull().default(0),
+  /** Worker clock when `stale` last changed. */
+  changedAtMs: integer("changed_at_ms"),
+  /** The latest CHAIN_UNAVAILABLE message, and when it happened. */
+  lastError: text("last_error"),
+  lastErrorAtMs: integer("last_error_at_ms"),
+});
+
 /** Rate limits of on-demand chain reads (e.g. the metagraph refresh an unknown hotkey triggers). */
 export const refreshThrottle = sqliteTable("refresh_throttle", {
   name: text("name").primaryKey(),

@@ -48,6 +48,7 @@ function windowTable(): string {
     ["`window.blocks_per_window`", (p) => String(p.window.blocks_per_window)],
     ["`window.block_time_ms` (expected)", (p) => String(p.window.block_time_ms)],
     ["`window.time_window_delta_seconds` (put window)", (p) => String(p.window.time_window_delta_seconds)],
+    ["`window.stale_head_blocks` (stale head)", (p) => String(p.window.stale_head_blocks)],
   ]);
 }
 

@@ -63,8 +63,8 @@ export async function examineRun(input: {
   const checks: FaultCheck[] = [];
   const recoveries: Recovery[] = [];
   const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
-  const heartbeatMs = ((hparams.evaluation as any).heartbeat_seconds ?? 20) * 1000;
-  const missed = ((hparams.evaluation as any).missed_heartbeats ?? 3);
+  const heartbeatMs = hparams.evaluation.heartbeat_seconds * 1000;
+  const missed = hparams.evaluation.missed_heartbeats;
 
   // Every honest miner's upload of every reported window: accepted, valid, evaluated without error.
   const windows = records.map((r) => r.window);
@@ -203,7 +203,7 @@ export async function examineRun(input: {
       f.clockFailed === 0 && f.clockAnswered > 0,
       `${f.clockAnswered} answered, ${f.clockFailed} failed, slowest ${s(f.clockSlowestMs)}`,
     );
-    const staleAllowedMs = ((hparams.window as any).stale_head_blocks ?? 5) * hparams.window.block_time_ms + 10_000;
+    const staleAllowedMs = hparams.window.stale_head_blocks * hparams.window.block_time_ms + 10_000;
     check(
       "the stale head flagged in /v1/status during the stall, and fresh again after it",
       f.staleSeenAtMs !== null && f.staleSeenAtMs - f.atMs <= staleAllowedMs && f.freshAgainAtMs !== null,

@@ -74,7 +74,10 @@ export async function runFaultSuite(opts: FaultSuiteOptions): Promise<FaultSuite
       opts.log(
         `fault suite: all three faults injected; waiting for window ${chain.window + windowsAfter} to be reported`,
       );
-      while (lastReported < chain.window + windowsAfter) await new Promise<void>((r) => (reported = r));
+      while (lastReported < chain.window + windowsAfter)
+        await new Promise<void>((r) => {
+          reported = r;
+        });
       done.abort();
     },
   });

@@ -15,24 +15,28 @@ const available = specAvailable();
 if (!available) console.warn(`SKIPPED fault suite: the subtensor spec is absent at ${SPEC_SOURCE} (CI has it)`);
 
 describe.skipIf(!available)("the fault suite (npm run faults)", () => {
-  it("rides out a runner killed mid-batch, a validator restart in a put window and a chain stalled for 60 s", async () => {
-    const lines: string[] = [];
-    const result = await runFaultSuite({
-      dir: mkdtempSync(path.join(tmpdir(), "faults-")),
-      honest: 3,
-      stallMs: 60_000,
-      log: (line) => lines.push(line),
-    });
-    console.log(`${lines.join("\n")}\n\n${faultReport(result)}`);
+  it(
+    "rides out a runner killed mid-batch, a validator restart in a put window and a chain stalled for 60 s",
+    async () => {
+      const lines: string[] = [];
+      const result = await runFaultSuite({
+        dir: mkdtempSync(path.join(tmpdir(), "faults-")),
+        honest: 3,
+        stallMs: 60_000,
+        log: (line) => lines.push(line),
+      });
+      console.log(`${lines.join("\n")}\n\n${faultReport(result)}`);
 
-    expect(result.faults.map((f) => f.kind)).toEqual(["runner", "validator", "chain"]);
-    for (const c of result.checks) expect(c.ok, `${c.name}: ${c.detail}`).toBe(true);
-    expect(result.checks.length).toBeGreaterThanOrEqual(10);
-    expect(result.recoveries.map((r) => r.recoveredMs)).not.toContain(null);
-    // npm start's window lines say what it rode out.
-    const faultLines = result.lines.filter((l) => l.includes("faults: "));
-    expect(faultLines.join("\n")).toMatch(/the runner exited \(SIGKILL\): started again/);
-    expect(faultLines.join("\n")).toMatch(/the validator answers again/);
-    expect(faultLines.join("\n")).toMatch(/the local chain builds blocks again after/);
-  }, 20 * 60_000);
+      expect(result.faults.map((f) => f.kind)).toEqual(["runner", "validator", "chain"]);
+      for (const c of result.checks) expect(c.ok, `${c.name}: ${c.detail}`).toBe(true);
+      expect(result.checks.length).toBeGreaterThanOrEqual(10);
+      expect(result.recoveries.map((r) => r.recoveredMs)).not.toContain(null);
+      // npm start's window lines say what it rode out.
+      const faultLines = result.lines.filter((l) => l.includes("faults: "));
+      expect(faultLines.join("\n")).toMatch(/the runner exited \(SIGKILL\): started again/);
+      expect(faultLines.join("\n")).toMatch(/the validator answers again/);
+      expect(faultLines.join("\n")).toMatch(/the local chain builds blocks again after/);
+    },
+    20 * 60_000,
+  );
 });

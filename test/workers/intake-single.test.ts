@@ -4,7 +4,11 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { chainHead, runners, submissions, uploadRefusalCounts, uploadRefusals } from "../../schema/db/index.ts";
 import { getHparams } from "../../schema/hparams.ts";
+import { workerContext } from "../../workers/context.ts";
+import { windowTick } from "../../workers/cron/window-tick.ts";
 import { tokenHash } from "../../workers/runners/runner-auth.ts";
+import { handleValidationMessage } from "../../workers/validation/consume.ts";
+import { simulateIsolateStart } from "../../workers/validation/redelivery.ts";
 import { buildGradient, IDENTITY, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
 import { FakeChain } from "./support/fake-chain.ts";
 import { hex, miner, NETUID, neuronOf, signUpload, uploadHeaders } from "./support/miners.ts";
@@ -97,6 +101,43 @@ describe("single upload", () => {
     const row = await db.select().from(submissions).get();
     expect(row?.tensorDigest).toMatch(/^[0-9a-f]{64}$/);
     expect(row?.paramSample).toHaveProperty("tok_emb");
+  });
+
+  it("is re-queued on a restarted Worker's first tick when its validation message was lost, and a duplicate changes nothing", async () => {
+    await uploadInWindow();
+    await verdictOf(app, 100, alice.uid);
+    // Stands in for a message lost with the Worker (wrangler dev's queue lives in memory): the
+    // submission still "received", nothing queued for it. workerd cannot kill its own isolate, so
+    // simulateIsolateStart stands in for the restart.
+    await db.update(submissions).set({ status: "received", validatedAtMs: null });
+    const tick = () => windowTick(workerContext(env, () => chain, clock.now));
+    simulateIsolateStart(clock.now() - 600_000); // an isolate older than the upload: its message is its own
+    expect((await tick()).validationsRequeued).toBe(0); // and too young for the 60 s sweep
+    simulateIsolateStart(clock.now() + 1); // a fresh isolate, started after the upload
+    expect((await tick()).validationsRequeued).toBe(1);
+    expect(await verdictOf(app, 100, alice.uid)).toMatchObject({ status: "valid" });
+    expect((await tick()).validationsRequeued).toBe(0); // only the isolate's first tick
+
+    // Duplicates (the re-queued message and the lost one, were it found): the verdict stays as stored.
+    const stored = await db.select().from(submissions).get();
+    const ctx = workerContext(env, () => chain, clock.now);
+    const message = { kind: "validate", submissionId: stored?.id as number } as const;
+    await Promise.all([handleValidationMessage(ctx, message), handleValidationMessage(ctx, message)]);
+    expect(await db.select().from(submissions).get()).toEqual(stored);
+  });
+
+  it("records one verdict when two messages for a received submission are handled at once", async () => {
+    await uploadInWindow();
+    await verdictOf(app, 100, alice.uid);
+    await db.update(submissions).set({ status: "received", validatedAtMs: null });
+    const id = (await db.select().from(submissions).get())?.id as number;
+    const ctx = workerContext(env, () => chain, clock.now);
+    const message = { kind: "validate", submissionId: id } as const;
+    await Promise.all([handleValidationMessage(ctx, message), handleValidationMessage(ctx, message)]);
+    const once = await db.select().from(submissions).get();
+    expect(once).toMatchObject({ status: "valid", validatedAtMs: expect.any(Number) });
+    await handleValidationMessage(ctx, message);
+    expect(await db.select().from(submissions).get()).toEqual(once);
   });
 
   it("is served to runners only until the put window closes, then to anyone", async () => {

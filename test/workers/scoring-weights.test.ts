@@ -27,10 +27,11 @@ import { INITIAL_CHECKPOINT_KEY, MODEL_MANIFEST_KEY } from "../../schema/model/k
 import { parameterSlots } from "../../schema/model/manifest.ts";
 import { chainRefusal } from "../../workers/chain/chain-errors.ts";
 import { workerContext } from "../../workers/context.ts";
+import { windowTick } from "../../workers/cron/window-tick.ts";
 import { scoreEvaluatedWindows } from "../../workers/scoring/window-scoring.ts";
 import { advanceWeights, backoffMs } from "../../workers/weights/weight-submission.ts";
 import { rng, TEST_MANIFEST } from "../shared/fixtures/gradients.ts";
-import { FakeChain } from "./support/fake-chain.ts";
+import { ChainOutage, FakeChain } from "./support/fake-chain.ts";
 import { miner, neuronOf } from "./support/miners.ts";
 import { insertPendingSet, weightSetEventNames, weightSetOf } from "./support/weight-sets.ts";
 import { db, registerMiners, testApp } from "./support/world.ts";
@@ -189,6 +190,60 @@ describe("scoring evaluated windows", () => {
     return new Map((await db.select().from(windowScores).where(eq(windowScores.window, W))).map((l) => [l.uid, l]));
   }
 
+  it("scores on a cron tick while the chain does not answer, and sets the weights once it is back", async () => {
+    await seedEvaluatedWindow();
+    const outage = new ChainOutage(chain);
+    const tick = () =>
+      windowTick(
+        workerContext(
+          { ...env, VALIDATOR_HOTKEY_SECRET: VALIDATOR_SECRET } as Env,
+          () => outage.client,
+          () => clockMs,
+        ),
+      );
+    outage.down = true;
+    const down = await tick();
+    expect(down.chain).toEqual({ error: expect.stringMatching(/timed out after 10000 ms$/) });
+    expect(down.windowsScored).toEqual([{ window: W, lines: 7, matchSize: 3, weightSetId: expect.any(Number) }]);
+    expect(down.failed).toEqual([]);
+    expect(down.weights).toEqual({ error: expect.stringMatching(/^waiting for the chain/) });
+    const id = down.windowsScored[0]?.weightSetId as number;
+    expect(await weightSetOf(id)).toMatchObject({ status: "pending", attempts: 0 });
+    await tick(); // still down: still pending, nothing sent
+    expect(await weightSetOf(id)).toMatchObject({ status: "pending", attempts: 0 });
+    expect(chain.txs).toEqual([]);
+
+    outage.down = false;
+    const up = await tick();
+    expect(up.weights).toMatchObject({ weightSetId: id, status: "submitted" });
+    expect(chain.txs).toHaveLength(1);
+  });
+
+  it("a tick whose scoring fails (R2 down) still takes the weights on, and reports the failed step", async () => {
+    await seedEvaluatedWindow();
+    const set = await insertPendingSet({
+      window: W - 1,
+      netuid: 2,
+      uids: [1, 2],
+      values: [2, 1],
+      gather: [2],
+      atMs: clockMs,
+    });
+    chain.headNumber = 10; // window 0: no put window to record, nothing ahead of W in line
+    // An R2 outage cannot be produced in workerd: a bucket whose reads fail stands in for it.
+    const down = new Proxy(env.ARTIFACTS, {
+      get: (target, prop) =>
+        prop === "get" || prop === "head"
+          ? () => Promise.reject(new Error("R2 is down"))
+          : Reflect.get(target, prop, target),
+    });
+    const report = await windowTick({ ...ctx(), artifacts: down });
+    expect(report.failed).toEqual([{ step: "score", error: "R2 is down" }]);
+    expect(report.windowsScored).toEqual([]);
+    expect((await db.select().from(windows).where(eq(windows.window, W)).get())?.state).toBe("evaluated");
+    expect(report.weights).toMatchObject({ weightSetId: set.id, status: "submitted" });
+  });
+
   it("scores an evaluated window, with a line per uid and a match, and marks it scored", async () => {
     await seedEvaluatedWindow();
     const scored = await scoreEvaluatedWindows(ctx());
@@ -286,6 +341,40 @@ describe("setting weights", () => {
     ]);
     expect(await events(set.id)).toEqual(["submitted", "set"]);
     expect(chain.txs[0]?.hotkey).toBe(validator.address);
+  });
+
+  it("counts set_weights the node went silent on after taking it as submitted: found in the next block, sent once", async () => {
+    const set = await pendingSet(5000);
+    chain.silentAfterNextSubmit = true;
+    expect(await advanceWeights(ctx())).toMatchObject({ weightSetId: set.id, status: "submitted" });
+    chain.headNumber += 1;
+    expect(await advanceWeights(ctx())).toMatchObject({ status: "set" });
+    expect(chain.txs).toHaveLength(1);
+    expect(await events(set.id)).toEqual(["submitted", "set"]);
+  });
+
+  it("keeps a set pending while the node does not answer before taking it, and sends it once it does", async () => {
+    const set = await pendingSet(5000);
+    const outage = new ChainOutage(chain);
+    const downCtx = workerContext(
+      { ...env, VALIDATOR_HOTKEY_SECRET: VALIDATOR_SECRET } as Env,
+      () => outage.client,
+      () => clockMs,
+    );
+    outage.down = true;
+    expect(await advanceWeights(downCtx)).toMatchObject({
+      weightSetId: set.id,
+      status: "pending",
+      step: "refused: CHAIN_UNAVAILABLE",
+    });
+    expect(await setOf(set.id)).toMatchObject({ status: "pending", lastErrorCode: "CHAIN_UNAVAILABLE" });
+    expect(chain.txs).toEqual([]);
+    outage.down = false;
+    clockMs += backoffMs(1, hp.window.block_time_ms, hp.window.blocks_per_window * hp.window.block_time_ms);
+    expect(await advanceWeights(downCtx)).toMatchObject({ status: "submitted" });
+    chain.headNumber += 1;
+    expect(await advanceWeights(downCtx)).toMatchObject({ status: "set" });
+    expect(chain.txs).toHaveLength(1);
   });
 
   it("keeps a refused set pending with its error and retries after a backoff", async () => {

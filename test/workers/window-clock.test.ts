@@ -68,11 +68,16 @@ describe("window clock and tick", () => {
     // head 200 is in window 10; windows 8 and 9 have opening blocks (180, 200)
     expect((report.chain as ChainReport).putWindowsRecorded).toEqual([8, 9]);
     const row9 = await db.select().from(windows).where(eq(windows.window, 9)).get();
+    // Past its close by the wall clock, but the head (block 200) was made before the close: open.
     expect(row9).toMatchObject({
       putOpensAtMs: t0 + 200 * 3000,
       putClosesAtMs: t0 + 200 * 3000 + 18_000,
-      state: "put_closed",
+      state: "training",
     });
+    chain.headNumber = 207; // the first block past the close (block 206 is at the close exactly)
+    await tick();
+    // Closed, seeded and (no uploads to check) validated in that tick.
+    expect((await db.select().from(windows).where(eq(windows.window, 9)).get())?.state).toBe("validated");
     // seed of window 8: first block after 180·3 s + 18 s → block 187
     expect((report.chain as ChainReport).seedBlocks).toContainEqual({ window: 8, block: 187 });
     expect((await db.select().from(windows).where(eq(windows.window, 8)).get())?.seedBlockHash).toBe(

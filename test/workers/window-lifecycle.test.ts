@@ -22,8 +22,23 @@ const NAMES = Object.keys(WINDOW_TRANSITIONS) as WindowTransition[];
 const rule = (name: WindowTransition): TransitionRule => WINDOW_TRANSITIONS[name];
 const startsFrom = (name: WindowTransition, state: WindowState) => rule(name).from.includes(state);
 
-/** Records window `window` in `state`, its put window closed a second ago unless told otherwise. */
-async function seed(window: number, state: WindowState, putClosesAtMs = NOW - 1000): Promise<void> {
+/**
+ * Records window `window` in `state`, its put window closed a second ago unless told otherwise,
+ * and a chain head made just now (past that close) unless `headAtMs` says otherwise.
+ */
+async function seed(
+  window: number,
+  state: WindowState,
+  putClosesAtMs = NOW - 1000,
+  headAtMs: number | null = NOW,
+): Promise<void> {
+  if (headAtMs !== null)
+    await env.DB.prepare(
+      `INSERT INTO chain_head (id, block, hash, timestamp_ms, seen_at_ms) VALUES (1, ?, '0x00', ?, ?)
+       ON CONFLICT (id) DO UPDATE SET timestamp_ms = excluded.timestamp_ms`,
+    )
+      .bind(window * 20 + 25, headAtMs, NOW)
+      .run();
   await env.DB.prepare(
     `INSERT INTO windows (window, start_block, end_block, put_opens_at_ms, put_closes_at_ms, state, updated_at_ms)
      VALUES (?, ?, ?, ?, ?, ?, 0)`,
@@ -142,6 +157,19 @@ describe("conditions", () => {
   it("close_put waits for the put window to close", async () => {
     await seed(W, "put_open", NOW + 5000);
     await notYet("close_put", "put_open");
+  });
+
+  it("close_put waits for a recorded head past the close: never on a stale head, whatever the wall clock", async () => {
+    // The put window closed a minute ago by the Worker's clock, but the newest block the
+    // validator saw was made before the close (the chain stalled): it stays open.
+    await seed(W, "put_open", NOW - 60_000, NOW - 61_000);
+    await notYet("close_put", "put_open");
+    await seed(W + 1, "put_open", NOW - 60_000, null);
+    await env.DB.prepare("DELETE FROM chain_head").run();
+    expect(await windowsReadyFor(ctx, "close_put")).toEqual([]); // no head recorded at all
+    // A block past the close is seen: both close.
+    await seed(W + 2, "put_open", NOW - 60_000, NOW - 59_000);
+    expect(await windowsReadyFor(ctx, "close_put")).toEqual([W, W + 1, W + 2]);
   });
 
   it("dispatch and skip_evaluation wait for the outer step of the window before (θ_S)", async () => {

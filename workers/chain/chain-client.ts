@@ -11,6 +11,13 @@
 import type { HotkeySigner } from "../../schema/keys/hotkey-signer.ts";
 import type { EpochSource } from "../weights/epoch-schedule.ts";
 
+/**
+ * The deadline of a chain call when CHAIN_CALL_TIMEOUT_MS is unset. A read answers in well under
+ * a second from a healthy node; 10 s is below one finney block (12 s) and about three local ones
+ * (3 s), so a hung node costs a tick or a miner's request at most this, not the whole stall.
+ */
+export const DEFAULT_CHAIN_CALL_TIMEOUT_MS = 10_000;
+
 /** A block: its number, hash, and the timestamp of its `timestamp.set` inherent (ms). */
 export interface BlockRef {
   readonly number: number;

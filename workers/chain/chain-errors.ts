@@ -10,6 +10,7 @@
  * (chopsticks), and what N means depends on the runtime (docs/LOCAL_CHAIN.md §5).
  */
 import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
+import type { SubmittedTx } from "./chain-client.ts";
 
 /**
  * CHAIN_UNAVAILABLE for a chain call that failed (`what`: "the head", "block 40", …). The public
@@ -18,6 +19,32 @@ import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
  */
 export function chainUnavailable(what: string, cause: unknown): EdgeError {
   return new EdgeError("CHAIN_UNAVAILABLE", `could not reach the chain for ${what}`, undefined, { cause });
+}
+
+/** CHAIN_UNAVAILABLE for a chain call that had no answer within the deadline (CHAIN_CALL_TIMEOUT_MS). */
+export function chainTimedOut(what: string, timeoutMs: number): EdgeError {
+  return new EdgeError("CHAIN_UNAVAILABLE", `could not reach the chain for ${what}: timed out after ${timeoutMs} ms`, {
+    timeout_ms: timeoutMs,
+  });
+}
+
+/**
+ * CHAIN_UNAVAILABLE for a transaction the node went silent on after it was handed over: it may
+ * be in the pool. `details.submitted` carries it (submittedTx reads it back).
+ */
+export function handedOver(e: EdgeError, tx: SubmittedTx): EdgeError {
+  return new EdgeError(
+    "CHAIN_UNAVAILABLE",
+    `${e.message} (transaction ${tx.txHash} was handed to the node)`,
+    { ...e.details, submitted: tx },
+    { cause: e.cause ?? e },
+  );
+}
+
+/** The transaction a CHAIN_UNAVAILABLE says was handed to the node before it went silent, if any. */
+export function submittedTx(e: unknown): SubmittedTx | undefined {
+  if (!(e instanceof EdgeError) || e.code !== "CHAIN_UNAVAILABLE") return undefined;
+  return e.details?.submitted as SubmittedTx | undefined;
 }
 
 /**

@@ -19,25 +19,26 @@ import { EdgeError } from "../../schema/errors.ts";
 import type { HotkeySigner } from "../../schema/keys/hotkey-signer.ts";
 import { MAX_COMMIT_BYTES } from "../../schema/weights/timelock-commit.ts";
 import { type EpochSource, netuidIndex } from "../weights/epoch-schedule.ts";
-import type {
-  BlockRef,
-  ChainClient,
-  Commitment,
-  ExtrinsicOutcome,
-  ExtrinsicSearch,
-  Metagraph,
-  NeuronInfo,
-  RevealCall,
-  SubmittedTx,
-  TimelockedCommit,
-  TimelockedCommitCall,
-  TimelockedRevealQuery,
-  TimelockedRevealSearch,
-  TimelockState,
-  WeightsCall,
-  WeightsState,
+import {
+  type BlockRef,
+  type ChainClient,
+  type Commitment,
+  DEFAULT_CHAIN_CALL_TIMEOUT_MS,
+  type ExtrinsicOutcome,
+  type ExtrinsicSearch,
+  type Metagraph,
+  type NeuronInfo,
+  type RevealCall,
+  type SubmittedTx,
+  type TimelockedCommit,
+  type TimelockedCommitCall,
+  type TimelockedRevealQuery,
+  type TimelockedRevealSearch,
+  type TimelockState,
+  type WeightsCall,
+  type WeightsState,
 } from "./chain-client.ts";
-import { chainRefusal, chainUnavailable, isPoolRejection } from "./chain-errors.ts";
+import { chainRefusal, chainTimedOut, chainUnavailable, handedOver, isPoolRejection } from "./chain-errors.ts";
 import { commitmentField } from "./commitment-data.ts";
 import { selectiveNeurons } from "./selective-metagraph.ts";
 
@@ -51,13 +52,18 @@ const MAX_FINALITY_LAG = 16;
 /** Blocks fetched at once while searching for an extrinsic. */
 const SEARCH_BATCH = 8;
 
-/** Connects lazily; one ApiPromise per client. */
+/** Connects lazily; one ApiPromise per client, dropped after a call that timed out. */
 export class PolkadotChainClient implements ChainClient {
   readonly #url: string;
+  readonly #timeoutMs: number;
   #api: Promise<ApiPromise> | undefined;
+  /** The provider of #api, closed with it (an API still connecting has nothing to disconnect). */
+  #provider: WsProvider | HttpProvider | undefined;
 
-  constructor(url: string) {
+  /** `timeoutMs`: the deadline of each call, connecting included. */
+  constructor(url: string, timeoutMs = DEFAULT_CHAIN_CALL_TIMEOUT_MS) {
     this.#url = url;
+    this.#timeoutMs = timeoutMs;
   }
 
   /** The connected API (metadata fetched once per client; a failed connection is retried next call). */
@@ -66,6 +72,7 @@ export class PolkadotChainClient implements ChainClient {
       const provider = /^wss?:/.test(this.#url) ? new WsProvider(this.#url) : new HttpProvider(this.#url);
       const api = ApiPromise.create({ provider, initWasm: false, noInitWarn: true, throwOnConnect: true });
       this.#api = api;
+      this.#provider = provider;
       api.catch(() => {
         if (this.#api === api) this.#api = undefined;
         provider.disconnect().catch(() => {});
@@ -364,17 +371,49 @@ export class PolkadotChainClient implements ChainClient {
   async disconnect(): Promise<void> {
     const api = this.#api;
     this.#api = undefined;
+    this.#provider = undefined;
     if (api) await (await api.catch(() => null))?.disconnect();
   }
 
   /** Runs a read with the API; anything but an EdgeError means the node could not answer: CHAIN_UNAVAILABLE. */
   async #call<T>(what: string, read: (api: ApiPromise) => Promise<T>): Promise<T> {
     try {
-      return await read(await this.api());
+      return await this.#deadline(what, async () => read(await this.api()));
     } catch (e) {
       if (e instanceof EdgeError) throw e;
       throw chainUnavailable(what, e);
     }
+  }
+
+  /**
+   * `work`, or CHAIN_UNAVAILABLE once it has taken the deadline. A node that stops answering
+   * leaves requests (and a WebSocket) hanging for ever, so the API is dropped with them: the next
+   * call connects afresh.
+   */
+  async #deadline<T>(what: string, work: () => Promise<T>): Promise<T> {
+    const api = this.#api;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(chainTimedOut(what, this.#timeoutMs)), this.#timeoutMs);
+    });
+    try {
+      return await Promise.race([work(), expired]);
+    } catch (e) {
+      if (e instanceof EdgeError && e.details?.timeout_ms !== undefined) this.#drop(api ?? this.#api);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Forgets `api` (if it is still the current one) and closes its connection, even one still opening. */
+  #drop(api: Promise<ApiPromise> | undefined): void {
+    if (!api || this.#api !== api) return;
+    const provider = this.#provider;
+    this.#api = undefined;
+    this.#provider = undefined;
+    provider?.disconnect().catch(() => {});
+    api.then((a) => a.disconnect()).catch(() => {});
   }
 
   /**
@@ -385,6 +424,22 @@ export class PolkadotChainClient implements ChainClient {
   async #submit(
     signer: HotkeySigner,
     build: (api: ApiPromise) => SubmittableExtrinsic<"promise">,
+  ): Promise<SubmittedTx> {
+    const sent: { tx?: SubmittedTx } = {};
+    try {
+      return await this.#deadline("the node", () => this.#signAndSend(signer, build, sent));
+    } catch (e) {
+      // Silent after the transaction was handed over: it may be in the pool. Say which, so the
+      // caller looks for it in the blocks instead of sending it again.
+      if (sent.tx && e instanceof EdgeError && e.code === "CHAIN_UNAVAILABLE") throw handedOver(e, sent.tx);
+      throw e;
+    }
+  }
+
+  async #signAndSend(
+    signer: HotkeySigner,
+    build: (api: ApiPromise) => SubmittableExtrinsic<"promise">,
+    sent: { tx?: SubmittedTx },
   ): Promise<SubmittedTx> {
     let api: ApiPromise;
     try {
@@ -411,14 +466,15 @@ export class PolkadotChainClient implements ChainClient {
         blockHash: checkpoint.hash,
         signer: polkadotSigner(api.registry, signer),
       });
-      const txHash = tx.hash.toHex();
-      await api.rpc.author.submitExtrinsic(tx);
-      return {
-        txHash,
+      const submitted: SubmittedTx = {
+        txHash: tx.hash.toHex(),
         nonce: nonce.toNumber(),
         atBlock: best.number.toNumber(),
         validUntilBlock: era.asMortalEra.death(checkpoint.number.toNumber()) - 1,
       };
+      sent.tx = submitted;
+      await api.rpc.author.submitExtrinsic(tx);
+      return submitted;
     } catch (e) {
       if (e instanceof EdgeError) throw e;
       // The error itself, not its message: an RpcError carries the pool's custom code in `data` too.

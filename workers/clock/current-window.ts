@@ -9,11 +9,14 @@ import type { WorkerContext } from "../context.ts";
 import { baseCheckpoint } from "../evaluation/work-order.ts";
 import { putWindowJson } from "../http/json.ts";
 
-/** The current window, from the head the clock knows (read from the chain when a block time old). */
+/**
+ * The current window, from the head the clock knows (read from the chain when a block time old;
+ * the head D1 recorded, flagged `head_stale`, when the chain does not answer in time).
+ */
 export async function currentWindow(ctx: WorkerContext): Promise<z.output<typeof currentWindowResponse>> {
   const { hparams, netuid } = ctx.config;
   const w = hparams.window;
-  const head = await ctx.clock.head();
+  const { head, stale } = await ctx.clock.headOrRecorded();
   const window = windowOfBlock(head.number, w);
   // The opening block of the previous window's put window is the current window's first block;
   // window 0 has none (block 0, genesis, carries no timestamp inherent to read).
@@ -24,6 +27,7 @@ export async function currentWindow(ctx: WorkerContext): Promise<z.output<typeof
     netuid,
     block: head.number,
     block_at_ms: head.timestampMs,
+    head_stale: stale,
     window,
     blocks_per_window: w.blocks_per_window,
     put_window: put && putWindowJson(put, ctx.now()),

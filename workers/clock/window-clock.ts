@@ -12,6 +12,17 @@ import type { BlockRef, ChainClient } from "../chain/chain-client.ts";
 import { chainUnavailable } from "../chain/chain-errors.ts";
 import type { Database } from "../d1.ts";
 import { recordedState } from "../windows/window-lifecycle.ts";
+import { headFreshness, lastChainErrorAtMs, recordChainError } from "./head-freshness.ts";
+
+/** A head, and whether it is stale. */
+export interface ClockHead {
+  readonly head: BlockRef;
+  /**
+   * True when the chain did not answer in time and this is the head D1 recorded, or when the head
+   * is older than `window.stale_head_blocks` block times (head-freshness.ts).
+   */
+  readonly stale: boolean;
+}
 
 /** Calls the chain, turning its failures into CHAIN_UNAVAILABLE (503: ours, not the client's). */
 export async function fromChain<T>(what: string, call: () => Promise<T>): Promise<T> {
@@ -49,6 +60,35 @@ export class WindowClock {
     const head = await fromChain("the head", () => this.#chain().head());
     await this.recordHead(head);
     return head;
+  }
+
+  /**
+   * The head for a client that must get an answer while the chain is down (the window clock of
+   * GET /v1/windows/current): as head(), but where the chain fails, or failed less than a block
+   * time ago (so a stall costs one request per block time the deadline, not every request), the
+   * head D1 recorded. CHAIN_UNAVAILABLE only if no head was ever recorded.
+   */
+  async headOrRecorded(): Promise<ClockHead> {
+    const recorded = await this.recordedHead();
+    const now = this.#now();
+    const judged = (head: BlockRef): ClockHead => ({
+      head,
+      stale: headFreshness(head.timestampMs, now, this.#w).stale,
+    });
+    if (recorded && now - recorded.seenAtMs < this.#w.block_time_ms) return judged(recorded);
+    const failedAt = recorded && (await lastChainErrorAtMs(this.#db));
+    if (recorded && failedAt != null && failedAt > recorded.seenAtMs && now - failedAt < this.#w.block_time_ms)
+      return { head: recorded, stale: true };
+    try {
+      const head = await fromChain("the head", () => this.#chain().head());
+      await this.recordHead(head);
+      return judged(head);
+    } catch (e) {
+      if (!(e instanceof EdgeError) || e.code !== "CHAIN_UNAVAILABLE") throw e;
+      await recordChainError(this.#db, e.message, this.#now());
+      if (!recorded) throw e;
+      return { head: recorded, stale: true };
+    }
   }
 
   /** Records a head read from the chain (never moving the recorded head backwards). */

@@ -32,7 +32,11 @@ function currentCards(c: CurrentWindowView): Html {
         }</div>`
     : html`<div class="card" id="put-window">put window of ${c.window - 1}<b>not recorded</b></div>`;
   const next = c.nextPutWindow;
-  return html`<div class="cards" id="current-window" data-window="${c.window}">
+  const stale = c.freshness?.stale
+    ? html`<p class="banner" id="chain-stale" role="alert">Chain head stale: no block newer than ${c.head.block}
+        (made ${ago(c.freshness.age_ms)}). Put windows are not closed until the chain moves again; weights wait.</p>`
+    : "";
+  return html`${stale}<div class="cards" id="current-window" data-window="${c.window}">
   <div class="card">current window<b>${c.window}</b>head block ${c.head.block}, seen ${ago(c.nowMs - c.head.seenAtMs)}</div>
   ${putCard}
   ${

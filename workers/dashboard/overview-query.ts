@@ -4,6 +4,7 @@
  * bpb over windows, and the leaderboard. The chain is never called: a page view must not wait
  * on (or fail with) the chain; the cron keeps the recorded head fresh.
  */
+
 import { count, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import {
   chainHead,
@@ -23,6 +24,7 @@ import { ordinal } from "../../schema/scoring/openskill-match.ts";
 import { evidenceOf, payFactor } from "../../schema/scoring/own-data-evidence.ts";
 import { weightSetOf } from "../../schema/scoring/weights.ts";
 import { openingBlock, windowOfBlock } from "../../schema/windows/window-math.ts";
+import { type HeadFreshness, headFreshness } from "../clock/head-freshness.ts";
 import type { WorkerContext } from "../context.ts";
 import { latestWeightSetQuery } from "../weights/latest-weight-set.ts";
 
@@ -48,6 +50,8 @@ export interface CurrentWindowView {
   readonly blocksPerWindow: number;
   /** Null before the cron first read the chain. */
   readonly head: { readonly block: number; readonly atMs: number; readonly seenAtMs: number } | null;
+  /** The head's freshness (head-freshness.ts); null without a head. */
+  readonly freshness: HeadFreshness | null;
   readonly window: number | null;
   /** The put window open during the current window (that of the window before it), once recorded. */
   readonly putWindow: PutWindowView | null;
@@ -233,6 +237,7 @@ export async function overview(ctx: WorkerContext): Promise<OverviewView> {
     profile: hparams.profile,
     blocksPerWindow: w.blocks_per_window,
     head: head ? { block: head.block, atMs: head.timestampMs, seenAtMs: head.seenAtMs } : null,
+    freshness: head ? headFreshness(head.timestampMs, nowMs, w) : null,
     window,
     putWindow:
       put?.opens != null && put.closes != null ? putWindowView(put.window, put.opens, put.closes, nowMs) : null,

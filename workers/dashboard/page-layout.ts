@@ -23,6 +23,7 @@ td.l,th.l{text-align:left}td.wrap{white-space:normal;text-align:left}
 .chart .axis{stroke:#8a949c}.chart .grid{stroke:#eef1f3}.chart .tick,.chart .axis-label{font-size:11px;fill:#5b6670}
 .chart .line{stroke:#0b5cad;stroke-width:1.5}.chart .point{fill:#0b5cad}.chart .empty{fill:#8a949c}
 .muted{color:#8a949c}
+.banner{background:#fdecea;border:1px solid #e0a39b;border-radius:6px;padding:10px 14px;color:#8a1f11;font-weight:600}
 `;
 
 // Countdowns tick against the server's clock: the offset is taken once when the page loads.

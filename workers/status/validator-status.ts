@@ -7,6 +7,7 @@
  */
 
 import { type IntakeState, intakeState } from "../admin/intake-pause.ts";
+import { type ChainStatus, chainStatus } from "../clock/head-freshness.ts";
 import type { WorkerContext } from "../context.ts";
 import { type LatencySummary, summarizeLatencies } from "./latency-summary.ts";
 import { RUNNERS_SQL, type RunnerRow, type RunnerStatus, runnerStatuses } from "./runner-status.ts";
@@ -23,6 +24,8 @@ export interface ValidatorStatus {
   readonly netuid: number;
   readonly intake: IntakeState;
   readonly chain_head: { readonly block: number; readonly timestamp_ms: number; readonly seen_at_ms: number } | null;
+  /** The recorded head's freshness (stale: windows are not closed) and the latest chain failure. */
+  readonly chain: ChainStatus;
   readonly windows: {
     readonly by_state: Readonly<Record<string, number>>;
     /** The windows the per-window counts and latencies cover, newest first. */
@@ -152,6 +155,7 @@ export async function validatorStatus(ctx: WorkerContext, windows = STATUS_WINDO
     netuid: ctx.config.netuid,
     intake: await intakeState(ctx.db),
     chain_head: chainHead ?? null,
+    chain: await chainStatus(ctx.db, ctx.config.hparams.window, ctx.now()),
     windows: { by_state: counts((byState?.results ?? []) as { key: string; n: number }[]), latest },
     submissions: latestRows.results.map((w) => ({
       window: w.window,

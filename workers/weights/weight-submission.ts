@@ -28,7 +28,7 @@ import { hotkeySignerFromSecret } from "../../schema/keys/hotkey-signer.ts";
 import { encryptCommit } from "../../schema/weights/timelock-commit.ts";
 import { encodeWeightsTlockPayload } from "../../schema/weights/tlock-payload.ts";
 import type { ExtrinsicOutcome, SubmittedTx, TimelockState, WeightsCall, WeightsState } from "../chain/chain-client.ts";
-import { chainRefusal } from "../chain/chain-errors.ts";
+import { chainRefusal, submittedTx } from "../chain/chain-errors.ts";
 import { weightsStakeRule } from "../chain/stake-rule.ts";
 import { commitHash, randomSalt } from "../chain/weights-commit.ts";
 import type { WorkerContext } from "../context.ts";
@@ -231,11 +231,11 @@ async function startAttempt(ctx: WorkerContext, set: WeightSet, signer: HotkeySi
     if (choice.mode === "hash-commit-reveal") {
       const salt = randomSalt();
       const hash = commitHash(signer.address, { ...call, salt });
-      const tx = await chain.submitCommitWeights(signer, set.netuid, hash);
+      const tx = await submitted(() => chain.submitCommitWeights(signer, set.netuid, hash));
       await inFlight(ctx, set, "committing", tx, { ...clearedCommit(), mode: choice.mode, commitHash: hash, salt });
       return `commit ${hash} submitted`;
     }
-    const tx = await chain.submitSetWeights(signer, call);
+    const tx = await submitted(() => chain.submitSetWeights(signer, call));
     await inFlight(ctx, set, "submitted", tx, { ...clearedCommit(), mode: "direct" });
     return "set_weights submitted";
   } catch (e) {
@@ -318,13 +318,14 @@ async function commitTimelocked(
   });
   const commit = encryptCommit(payload, plan.revealRound);
   const commitHex = `0x${bytesToHex(commit)}`;
-  const tx = await ctx.chain().submitTimelockedCommit(signer, {
+  const call = {
     netuid: set.netuid,
     mecid: mecidOf(ctx),
     commitHex,
     revealRound: plan.revealRound,
     commitRevealVersion: timelock.commitRevealVersion,
-  });
+  };
+  const tx = await submitted(() => ctx.chain().submitTimelockedCommit(signer, call));
   await inFlight(ctx, set, "committing", tx, {
     ...clearedCommit(),
     mode: "timelocked",
@@ -380,7 +381,7 @@ async function reveal(ctx: WorkerContext, set: WeightSet, signer: HotkeySigner):
       );
       return `waiting for block ${timing.waitUntilBlock} to reveal`;
     }
-    const tx = await chain.submitRevealWeights(signer, { ...callOf(set), salt: set.salt ?? [] });
+    const tx = await submitted(() => chain.submitRevealWeights(signer, { ...callOf(set), salt: set.salt ?? [] }));
     await inFlight(ctx, set, "revealing", tx, {});
     return `reveal submitted (reveal epoch ${timing.revealEpoch}, until block ${timing.lastBlock})`;
   } catch (e) {
@@ -593,6 +594,26 @@ async function landed(ctx: WorkerContext, set: WeightSet, outcome: ExtrinsicOutc
   }
   await fail(ctx, set, "pending", e, block.number);
   return `refused in block ${block.number}: ${e.code}`;
+}
+
+/**
+ * Sends a transaction. Where the node went silent after it was handed over (a deadline, a dropped
+ * connection), it may be in the pool: it counts as submitted, so the search finds it in the blocks
+ * or declares it dropped at the end of its era, and it is never sent twice.
+ */
+async function submitted(send: () => Promise<SubmittedTx>): Promise<SubmittedTx> {
+  try {
+    return await send();
+  } catch (e) {
+    const tx = submittedTx(e);
+    if (!tx) throw e;
+    log.warn("weights.submit_unconfirmed", {
+      tx_hash: tx.txHash,
+      msg: "the node went silent after the transaction was handed over: looking for it in the blocks",
+      error: e,
+    });
+    return tx;
+  }
 }
 
 async function inFlight(

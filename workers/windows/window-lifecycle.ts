@@ -41,8 +41,13 @@ export const WINDOW_TRANSITIONS = {
   close_put: {
     from: ["training", "put_open"],
     to: "put_closed",
-    when: (w) => `(SELECT put_closes_at_ms FROM windows WHERE window = ${w}) < ?2`,
-    whenText: "its put window has closed",
+    // Both clocks: the Worker's (as intake judges receipts) and the chain's. A head past the close
+    // is what proves the chain moved on; without it (a stalled or unreachable chain, a stale
+    // recorded head) the window stays open rather than closing on a clock nobody confirmed.
+    when: (w) =>
+      `(SELECT put_closes_at_ms FROM windows WHERE window = ${w}) < ?2
+       AND (SELECT put_closes_at_ms FROM windows WHERE window = ${w}) < (SELECT timestamp_ms FROM chain_head WHERE id = 1)`,
+    whenText: "its put window has closed by the Worker's clock and a recorded head's block is past its close",
     implies: "nothing else (the cron tick)",
   },
   validate: {

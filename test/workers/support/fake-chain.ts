@@ -29,6 +29,7 @@ import type {
   WeightsCall,
   WeightsState,
 } from "../../../workers/chain/chain-client.ts";
+import { chainTimedOut, handedOver } from "../../../workers/chain/chain-errors.ts";
 import { weightsStakeRule } from "../../../workers/chain/stake-rule.ts";
 import { commitHash } from "../../../workers/chain/weights-commit.ts";
 import { moduloEpoch } from "../../../workers/weights/epoch-schedule.ts";
@@ -70,6 +71,11 @@ export class FakeChain implements ChainClient {
   readonly stored = new Map<number, [number, number][]>();
   /** Makes the next submission fail at the pool with this error (e.g. to test the mapping). */
   refuseNext: EdgeError | null = null;
+  /**
+   * Makes the next submission reach the pool while the node goes silent before answering: it
+   * fails as PolkadotChainClient fails then (CHAIN_UNAVAILABLE naming the transaction handed over).
+   */
+  silentAfterNextSubmit = false;
   readonly #lastUpdate = new Map<number, number>();
   readonly #commits = new Map<string, { hash: string; block: number }>();
   readonly #anchor: { number: number; atMs: number };
@@ -202,12 +208,17 @@ export class FakeChain implements ChainClient {
     }
     const hash = `0x${(this.txs.length + 1).toString(16).padStart(64, "a")}`;
     this.txs.push({ hash, kind, hotkey: signer.address, call, inBlock: this.headNumber + 1 });
-    return {
+    const tx = {
       txHash: hash,
       nonce: this.txs.length - 1,
       atBlock: this.headNumber,
       validUntilBlock: this.headNumber + 64,
     };
+    if (this.silentAfterNextSubmit) {
+      this.silentAfterNextSubmit = false;
+      throw handedOver(chainTimedOut("the node", 10_000), tx);
+    }
+    return tx;
   }
 
   /** Applies every transaction whose block the head has reached, in order. */
@@ -265,5 +276,33 @@ export class FakeChain implements ChainClient {
     );
     if (tx.kind === "set") this.#lastUpdate.set(n.uid, tx.inBlock);
     return null;
+  }
+}
+
+/**
+ * A node that has stopped answering, as the validator sees it through the real client: while
+ * `down`, every call of `client` fails as PolkadotChainClient's deadline makes it fail
+ * (CHAIN_UNAVAILABLE, "timed out after N ms"), without waiting the deadline out. The deadline
+ * itself is tested against a silent server and a SIGSTOPped chopsticks in
+ * test/node/chain-timeout.test.ts; workerd tests cannot dial a hung node.
+ */
+export class ChainOutage {
+  down = false;
+  /** The chain calls refused while down. */
+  refused = 0;
+  readonly client: FakeChain;
+
+  constructor(chain: FakeChain, timeoutMs = 10_000) {
+    this.client = new Proxy(chain, {
+      get: (target, prop) => {
+        const value = Reflect.get(target, prop, target);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (!this.down) return value.apply(target, args);
+          this.refused += 1;
+          return Promise.reject(chainTimedOut(String(prop), timeoutMs));
+        };
+      },
+    });
   }
 }
