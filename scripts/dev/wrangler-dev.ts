@@ -51,7 +51,7 @@ export async function queryD1<T>(persistTo: string, command: string): Promise<T[
       }[];
       return out.at(-1)?.results ?? [];
     } catch (e) {
-      if (attempt >= 5 || !String(e).includes("SQLITE_BUSY")) throw e;
+      if (attempt >= 5 || !/SQLITE_BUSY/.test(String(e))) throw e;
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
