@@ -92,13 +92,17 @@ async function headStale(url: string): Promise<boolean | null> {
   return status?.chain?.stale ?? null;
 }
 
-/** Waits until a put window of at least `minWindow` has been open `intoMs` and has at least `leftMs` left; returns its window. */
+/**
+ * Waits until a put window of at least `minWindow` has been open `intoMs` (but not `intoMs` + 2 s:
+ * a window found later is let go for the next one) and has at least `leftMs` left; returns its window.
+ */
 async function putWindowOpen(net: LocalNetwork, minWindow: number, intoMs: number, leftMs: number): Promise<number> {
   for (;;) {
     const current = await tryJson<CurrentWindow>(`${net.url}/v1/windows/current`);
     const put = current?.put_window;
     const now = Date.now();
-    if (put && put.window >= minWindow && now >= put.opens_at_ms + intoMs && now <= put.closes_at_ms - leftMs)
+    const into = put ? now - put.opens_at_ms : -1;
+    if (put && put.window >= minWindow && into >= intoMs && into <= intoMs + 2000 && now <= put.closes_at_ms - leftMs)
       return put.window;
     await sleep(POLL_MS);
   }
