@@ -43,8 +43,19 @@ if (!(Number.isInteger(honest) && honest > 0) || !(stallSeconds > 0)) {
   process.exit(2);
 }
 
+const stop = new AbortController();
+let signals = 0;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (++signals > 1) process.exit(130);
+    console.log("\nstopping the fault suite (Ctrl-C again to exit at once)");
+    stop.abort();
+  });
+}
+
 const time = () => new Date().toISOString().slice(11, 19);
 const result = await runFaultSuite({
+  stopSignal: stop.signal,
   dir: values.dir as string,
   honest,
   stallMs: stallSeconds * 1000,

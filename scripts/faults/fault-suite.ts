@@ -28,6 +28,8 @@ export interface FaultSuiteOptions {
   readonly stallMs?: number;
   /** Windows reported after the stall's window (default 1). */
   readonly windowsAfter?: number;
+  /** Stops the suite early (Ctrl-C): the network is stopped and the run examined as it stands. */
+  readonly stopSignal?: AbortSignal;
 }
 
 export interface FaultSuiteResult extends FaultFindings {
@@ -54,7 +56,7 @@ export async function runFaultSuite(opts: FaultSuiteOptions): Promise<FaultSuite
     lineup: lineup(opts.honest ?? 4, false),
     dir: opts.dir,
     log: opts.log,
-    stopSignal: done.signal,
+    stopSignal: AbortSignal.any([done.signal, ...(opts.stopSignal ? [opts.stopSignal] : [])]),
     onWindow: (record, r) => {
       const line = windowLine(record, r);
       lines.push(line);

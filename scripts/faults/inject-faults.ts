@@ -93,7 +93,7 @@ async function headStale(url: string): Promise<boolean | null> {
 }
 
 /**
- * Waits until a put window of at least `minWindow` has been open `intoMs` (but not `intoMs` + 2 s:
+ * Waits until a put window of at least `minWindow` has been open `intoMs` (but not `intoMs` + 5 s:
  * a window found later is let go for the next one) and has at least `leftMs` left; returns its window.
  */
 async function putWindowOpen(net: LocalNetwork, minWindow: number, intoMs: number, leftMs: number): Promise<number> {
@@ -102,7 +102,7 @@ async function putWindowOpen(net: LocalNetwork, minWindow: number, intoMs: numbe
     const put = current?.put_window;
     const now = Date.now();
     const into = put ? now - put.opens_at_ms : -1;
-    if (put && put.window >= minWindow && into >= intoMs && into <= intoMs + 2000 && now <= put.closes_at_ms - leftMs)
+    if (put && put.window >= minWindow && into >= intoMs && into <= intoMs + 5000 && now <= put.closes_at_ms - leftMs)
       return put.window;
     await sleep(POLL_MS);
   }

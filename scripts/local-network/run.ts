@@ -132,7 +132,8 @@ export async function runLocalNetwork(opts: RunOptions): Promise<RunResult> {
     const during = opts.during?.(network).catch((e: unknown) => duringFailed.abort(e));
     const stopSignal = AbortSignal.any([duringFailed.signal, ...(opts.stopSignal ? [opts.stopSignal] : [])]);
     const records = await followWindows(network, roster, { ...opts, stopSignal });
-    await during;
+    // Stopped from outside (Ctrl-C), the side task is not waited for: it may be waiting for a window that will not come.
+    if (!opts.stopSignal?.aborted) await during;
     if (duringFailed.signal.aborted) throw duringFailed.signal.reason;
     return { records, roster };
   } finally {
