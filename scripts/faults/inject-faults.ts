@@ -143,18 +143,36 @@ export async function killRunnerMidBatch(net: LocalNetwork): Promise<RunnerKill>
 }
 
 /**
- * Kills the validator inside a put window of at least `minWindow`, as soon as an upload of it is
- * stored but not yet validated (its validation message in flight), or 6 s in if none is seen;
- * then starts it again.
+ * Waits for the next put window of at least `minWindow` and polls its report from just before it
+ * opens until an upload is stored but not yet validated (its validation message in flight: the
+ * queue holds a small batch up to a second), or 10 s into it; returns the window.
+ */
+async function uploadAwaitingValidation(net: LocalNetwork, minWindow: number): Promise<number> {
+  let next: { window: number; expected_opens_at_ms: number } | undefined;
+  while (!next || next.window < minWindow) {
+    next = (
+      await tryJson<{ next_put_window: { window: number; expected_opens_at_ms: number } }>(
+        `${net.url}/v1/windows/current`,
+      )
+    )?.next_put_window;
+    if (!next || next.window < minWindow) await sleep(1000);
+  }
+  await sleep(next.expected_opens_at_ms - 1000 - Date.now());
+  const until = next.expected_opens_at_ms + 10_000;
+  while (Date.now() < until) {
+    const report = await tryJson<{ submissions: Record<string, number> }>(`${net.url}/v1/windows/${next.window}`);
+    if ((report?.submissions.received ?? 0) > 0) break;
+    await sleep(25);
+  }
+  return next.window;
+}
+
+/**
+ * Kills the validator in the next put window of at least `minWindow`, while an upload awaits
+ * validation (see uploadAwaitingValidation); then starts it again.
  */
 export async function restartValidatorInPutWindow(net: LocalNetwork, minWindow: number): Promise<ValidatorRestart> {
-  const window = await putWindowOpen(net, minWindow, 0, 10_000);
-  const until = Date.now() + 6000;
-  while (Date.now() < until) {
-    const report = await tryJson<{ submissions: Record<string, number> }>(`${net.url}/v1/windows/${window}`);
-    if ((report?.submissions.received ?? 0) > 0) break;
-    await sleep(50);
-  }
+  const window = await uploadAwaitingValidation(net, minWindow);
   const rowsBefore: Record<string, number[]> = {};
   const [lists] = await queryD1<Record<string, string | null>>(
     net.persistTo,

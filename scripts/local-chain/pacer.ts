@@ -32,7 +32,7 @@ export interface PacerOptions {
   readonly periodMs?: number;
   /** Called after each block is built and its parent restored. */
   readonly onBlock?: (block: PacedBlock) => void;
-  /** Called when no block has been built for `stallAfterMs`, then again every `stallAfterMs` while none is. */
+  /** Called when no block has been built for `stallAfterMs`, then again every 5 × `stallAfterMs` while none is. */
   readonly onStall?: (stall: PacerStall) => void;
   /** Called at the first block after a stall was reported. */
   readonly onRecover?: (stall: PacerStall) => void;
@@ -124,7 +124,8 @@ export async function startPacer(api: ApiPromise, opts: PacerOptions = {}): Prom
   // A build can hang as long as the chain does, so the watchdog runs beside the loop.
   const watchdog = setInterval(
     () => {
-      if (Date.now() - lastBlockAtMs < (stallReports + 1) * stallAfterMs) return;
+      // Said at stallAfterMs, then every 5 × stallAfterMs while it lasts.
+      if (Date.now() - lastBlockAtMs < (1 + 5 * stallReports) * stallAfterMs) return;
       stallReports++;
       opts.onStall?.(stall());
     },
