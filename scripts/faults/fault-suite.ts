@@ -50,6 +50,7 @@ export async function runFaultSuite(opts: FaultSuiteOptions): Promise<FaultSuite
   let lastReported = -1;
   let reported: (() => void) | undefined;
   let persistTo = "";
+  let logDir = "";
   let notes: readonly { atMs: number; text: string }[] = [];
 
   const { records, roster } = await runLocalNetwork({
@@ -66,6 +67,7 @@ export async function runFaultSuite(opts: FaultSuiteOptions): Promise<FaultSuite
     },
     during: async (net) => {
       persistTo = net.persistTo;
+      logDir = net.logDir;
       notes = net.faults.all;
       const runner = await killRunnerMidBatch(net);
       faults.push(runner);
@@ -87,6 +89,7 @@ export async function runFaultSuite(opts: FaultSuiteOptions): Promise<FaultSuite
   // The first window is the one the miners joined mid-way; the checks cover every window after it.
   const findings = await examineRun({
     persistTo,
+    logDir,
     hparams,
     records: records.slice(1),
     honestUids,
@@ -99,10 +102,20 @@ export async function runFaultSuite(opts: FaultSuiteOptions): Promise<FaultSuite
 /** The suite's report: recovery per fault, then every check. */
 export function faultReport(result: FaultSuiteResult): string {
   const s = (ms: number | null) => (ms === null ? "—" : `${(ms / 1000).toFixed(1)} s`);
+  const beyond = (r: FaultFindings["recoveries"][number]) =>
+    r.recoveredMs === null
+      ? "—"
+      : `${s(r.recoveredMs - r.faultMs)} (${((r.recoveredMs - r.faultMs) / r.unit.ms).toFixed(1)} ${r.unit.name})`;
   const recoveries = [
-    "| fault | lasted | recovered after | what recovered |",
-    "| --- | --- | --- | --- |",
-    ...result.recoveries.map((r) => `| ${r.fault} | ${s(r.faultMs)} | ${s(r.recoveredMs)} | ${r.what} |`),
+    "| fault | lasted | recovered after | beyond the fault | what recovered |",
+    "| --- | --- | --- | --- | --- |",
+    ...result.recoveries.map(
+      (r) => `| ${r.fault} | ${s(r.faultMs)} | ${s(r.recoveredMs)} | ${beyond(r)} | ${r.what} |`,
+    ),
+    "",
+    "| window | put close → outer step | allowed (a window, plus its faults) |",
+    "| --- | --- | --- |",
+    ...result.windows.map((w) => `| ${w.window} | ${s(w.doneMs)} | ${s(w.allowedMs)} |`),
   ];
   const checks = result.checks.map((c) => `${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.detail}`);
   return [...recoveries, "", ...checks].join("\n");

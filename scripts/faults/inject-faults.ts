@@ -32,7 +32,7 @@ export interface ValidatorRestart {
   readonly upAtMs: number;
   /** The window whose put window was open. */
   readonly window: number;
-  /** The rowids of each durable table just before the kill: every one of those rows must survive. */
+  /** The rowids of each durable table at the kill: every one of those rows must survive. */
   readonly rowsBefore: Readonly<Record<string, readonly number[]>>;
 }
 
@@ -173,13 +173,15 @@ async function uploadAwaitingValidation(net: LocalNetwork, minWindow: number): P
  */
 export async function restartValidatorInPutWindow(net: LocalNetwork, minWindow: number): Promise<ValidatorRestart> {
   const window = await uploadAwaitingValidation(net, minWindow);
+  // What D1 holds at the kill, read while the validator is down (its state at rest).
   const rowsBefore: Record<string, number[]> = {};
-  const [lists] = await queryD1<Record<string, string | null>>(
-    net.persistTo,
-    `SELECT ${DURABLE_TABLES.map((t) => `(SELECT group_concat(rowid) FROM ${t}) AS ${t}`).join(", ")}`,
-  );
-  for (const t of DURABLE_TABLES) rowsBefore[t] = lists?.[t] ? (lists[t] as string).split(",").map(Number) : [];
-  const { killedAtMs, upAtMs } = await net.restartValidator();
+  const { killedAtMs, upAtMs } = await net.restartValidator(async () => {
+    const [lists] = await queryD1<Record<string, string | null>>(
+      net.persistTo,
+      `SELECT ${DURABLE_TABLES.map((t) => `(SELECT group_concat(rowid) FROM ${t}) AS ${t}`).join(", ")}`,
+    );
+    for (const t of DURABLE_TABLES) rowsBefore[t] = lists?.[t] ? (lists[t] as string).split(",").map(Number) : [];
+  });
   return { kind: "validator", atMs: killedAtMs, upAtMs, window, rowsBefore };
 }
 

@@ -74,8 +74,11 @@ export interface LocalNetwork {
   readonly chainPid: number;
   /** The runner under supervision (absent when the network was started without processes). */
   readonly runner: Supervised | undefined;
-  /** Kills the validator (wrangler dev and workerd, SIGKILL), waits `downMs`, and starts it again on the same port and state; resolves once it answers. */
-  restartValidator(downMs?: number): Promise<{ readonly killedAtMs: number; readonly upAtMs: number }>;
+  /**
+   * Kills the validator (wrangler dev and workerd, SIGKILL), runs `whileDown` (its state is at
+   * rest then), and starts it again on the same port and state; resolves once it answers.
+   */
+  restartValidator(whileDown?: () => Promise<void>): Promise<{ readonly killedAtMs: number; readonly upAtMs: number }>;
   stop(): Promise<void>;
 }
 
@@ -174,11 +177,11 @@ export async function startLocalNetwork(opts: NetworkOptions): Promise<LocalNetw
     let dev: WranglerDev = await startValidator();
     const port = Number(new URL(dev.url).port);
     stops.push(() => dev.stop());
-    const restartValidator = async (downMs = 0) => {
+    const restartValidator = async (whileDown?: () => Promise<void>) => {
       const killedAtMs = Date.now();
       await dev.kill();
       faults.note("the validator was killed (wrangler dev and workerd, SIGKILL)");
-      await new Promise((r) => setTimeout(r, downMs));
+      await whileDown?.();
       workerLog.write("--- the validator starts again on the same port and state ---\n");
       dev = await startValidator(port);
       const upAtMs = Date.now();
