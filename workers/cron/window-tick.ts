@@ -240,7 +240,7 @@ export async function windowTick(ctx: WorkerContext): Promise<TickReport> {
  * `wrangler dev`). A duplicate message is harmless: a verdict is recorded only from "received".
  */
 async function requeueLostValidations(ctx: WorkerContext): Promise<number> {
-  const cutoff = Math.max(ctx.now() - LOST_VALIDATION_MS, takeRestartCutoff() ?? Number.NEGATIVE_INFINITY);
+  const cutoff = Math.max(ctx.now() - LOST_VALIDATION_MS, takeRestartCutoff(ctx.now()) ?? Number.NEGATIVE_INFINITY);
   const lost = await ctx.db
     .select({ id: submissions.id })
     .from(submissions)

@@ -5,15 +5,24 @@
  * for the periodic lost-validation sweep. Per isolate: module state lives as long as the isolate.
  */
 
-/** When this isolate loaded this module (Worker clock). */
-let startedAtMs = Date.now();
+/**
+ * When this isolate handled its first event. Not the module's load time: at global scope workerd
+ * reports the clock as the epoch (time moves only inside a request), so it is noted by the
+ * handlers (workers/index.ts).
+ */
+let startedAtMs: number | undefined;
 let taken = false;
 
+/** Notes that this isolate handles an event at `nowMs`; the first note is its start. */
+export function noteIsolateActive(nowMs: number): void {
+  startedAtMs ??= nowMs;
+}
+
 /** The isolate's start the first time it is asked (re-queue what was received before it), null after. */
-export function takeRestartCutoff(): number | null {
+export function takeRestartCutoff(nowMs: number): number | null {
   if (taken) return null;
   taken = true;
-  return startedAtMs;
+  return startedAtMs ?? nowMs;
 }
 
 /**
