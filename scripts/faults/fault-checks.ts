@@ -153,7 +153,7 @@ export async function examineRun(input: {
       `lease ${f.leaseId} ${killed?.outcome ?? "missing"}, expiry ${s(expiredMs)} after the kill (${missed} × ${s(heartbeatMs)} allowed)`,
     );
     // Re-leased at the first request after the expiry: the restarted runner asks at once, then
-    // at least once a heartbeat interval.
+    // every second on the local network (at least once a heartbeat interval anywhere).
     const restartedAtMs = runnerStartedAfter(f.atMs);
     const reLeasedMs = reLeased === null ? null : reLeased - f.atMs;
     const askedBy =

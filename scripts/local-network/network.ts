@@ -208,9 +208,17 @@ export async function startLocalNetwork(opts: NetworkOptions): Promise<LocalNetw
     let runner: Supervised | undefined;
     if (startProcesses) {
       const token = await registerRunner("local-runner", persist);
+      // Polling every second, an idle runner takes a batch put back by an expired lease at once.
       runner = supervise(
         "the runner",
-        () => startProcess(logDir, "runner", "gpu-runner/main.ts", ["--url", dev.url, `--token=${token}`]),
+        () =>
+          startProcess(logDir, "runner", "gpu-runner/main.ts", [
+            "--url",
+            dev.url,
+            `--token=${token}`,
+            "--poll-seconds",
+            "1",
+          ]),
         restarted,
       );
       processes.push(runner);
