@@ -10,6 +10,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "./artifacts/files.ts";
 import { faultReport, runFaultSuite } from "./faults/fault-suite.ts";
+import { interruptSignal } from "./local-network/interrupt.ts";
 
 const USAGE = `npm run faults -- [options]: inject three faults into the local network and check it rides them out
 
@@ -43,19 +44,11 @@ if (!(Number.isInteger(honest) && honest > 0) || !(stallSeconds > 0)) {
   process.exit(2);
 }
 
-const stop = new AbortController();
-let signals = 0;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (++signals > 1) process.exit(130);
-    console.log("\nstopping the fault suite (Ctrl-C again to exit at once)");
-    stop.abort();
-  });
-}
+const stop = interruptSignal("stopping the fault suite");
 
 const time = () => new Date().toISOString().slice(11, 19);
 const result = await runFaultSuite({
-  stopSignal: stop.signal,
+  stopSignal: stop,
   dir: values.dir as string,
   honest,
   stallMs: stallSeconds * 1000,

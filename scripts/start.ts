@@ -9,6 +9,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "./artifacts/files.ts";
+import { interruptSignal } from "./local-network/interrupt.ts";
 import { lineup } from "./local-network/lineup.ts";
 import { localProfileError } from "./local-network/network.ts";
 import { runLocalNetwork } from "./local-network/run.ts";
@@ -66,15 +67,7 @@ if (profileError) {
   process.exit(2);
 }
 
-const stop = new AbortController();
-let signals = 0;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (++signals > 1) process.exit(130);
-    console.log("\nstopping (Ctrl-C again to exit at once)");
-    stop.abort();
-  });
-}
+const stop = interruptSignal("stopping");
 
 const time = () => new Date().toISOString().slice(11, 19);
 const { records, roster } = await runLocalNetwork({
@@ -82,7 +75,7 @@ const { records, roster } = await runLocalNetwork({
   dir: values.dir as string,
   profile,
   ...(windows === undefined ? {} : { windows }),
-  stopSignal: stop.signal,
+  stopSignal: stop,
   log: (line) => console.log(`${time()} ${line}`),
   onWindow: (record, r) => console.log(`${time()} ${windowLine(record, r)}`),
 });
