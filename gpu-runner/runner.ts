@@ -9,6 +9,7 @@
  */
 import { isTransient, sleep } from "../schema/api/retry.ts";
 import { EdgeError } from "../schema/errors.ts";
+import { leaseLifeMs } from "../schema/hparams.ts";
 import { type Evaluation, Evaluator, Interrupted } from "./evaluator.ts";
 import { LeaseHeartbeat } from "./lease-heartbeat.ts";
 import type { Device } from "./model/loss-session.ts";
@@ -144,7 +145,7 @@ export class Runner {
     const lease = { lease_id: id, window, kind: order.kind };
     const beat = await LeaseHeartbeat.start(api, order.lease, heartbeat_seconds * 1000, log);
     // A call that keeps failing for longer than the lease can live ends the work.
-    api.callBudgetMs = 2 * leaseLifeMs(evaluator);
+    api.callBudgetMs = 2 * leaseLifeMs(evaluator.hparams.evaluation);
     try {
       if (beat.lost) return;
       if (order.kind === "advance") await this.#advance(api, evaluator, order, beat);
@@ -228,10 +229,4 @@ export class Runner {
       );
     }
   }
-}
-
-/** How long the validator lets a lease live after its last heartbeat. */
-function leaseLifeMs(evaluator: Evaluator): number {
-  const { heartbeat_seconds, missed_heartbeats } = evaluator.hparams.evaluation;
-  return missed_heartbeats * heartbeat_seconds * 1000;
 }

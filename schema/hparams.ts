@@ -135,6 +135,11 @@ export interface EvaluationHparams {
   readonly heldout_samples: number;
 }
 
+/** How long a lease (and a runner's liveness) lasts after its grant or its last heartbeat: the validator's rule, which runners keep to. */
+export function leaseLifeMs(evaluation: EvaluationHparams): number {
+  return evaluation.missed_heartbeats * evaluation.heartbeat_seconds * 1000;
+}
+
 export interface DataHparams {
   /** The last fraction of the corpus, by bytes, is the held-out split. */
   readonly heldout_fraction: number;

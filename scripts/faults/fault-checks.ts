@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Hparams } from "../../schema/hparams.ts";
+import { type Hparams, leaseLifeMs } from "../../schema/hparams.ts";
 import { queryD1 } from "../dev/wrangler-dev.ts";
 import type { FaultNote } from "../local-network/fault-log.ts";
 import type { WindowRecord } from "../local-network/window-log.ts";
@@ -149,7 +149,7 @@ export async function examineRun(input: {
     const reLeased = next?.leased_at_ms ?? null;
     check(
       "the killed runner's lease expired from missed heartbeats",
-      killed?.outcome === "expired" && expiredMs !== null && expiredMs <= missed * heartbeatMs,
+      killed?.outcome === "expired" && expiredMs !== null && expiredMs <= leaseLifeMs(hparams.evaluation),
       `lease ${f.leaseId} ${killed?.outcome ?? "missing"}, expiry ${s(expiredMs)} after the kill (${missed} × ${s(heartbeatMs)} allowed)`,
     );
     // Re-leased at the first request after the expiry: the restarted runner asks at once, then

@@ -12,7 +12,7 @@
  * runner's is one statement or one D1 batch (a transaction).
  */
 import { EdgeError, type ErrorCode } from "../../schema/errors.ts";
-import type { Hparams } from "../../schema/hparams.ts";
+import { leaseLifeMs } from "../../schema/hparams.ts";
 import type { WorkerContext } from "../context.ts";
 import { constraintViolation } from "../d1.ts";
 import { log } from "../logging/log.ts";
@@ -38,11 +38,6 @@ export interface Lease {
 }
 
 type LeaseContext = Pick<WorkerContext, "d1" | "now" | "config">;
-
-/** How long a lease (and a runner's liveness) lasts after its grant or its last heartbeat. */
-export function leaseLifeMs(hparams: Hparams): number {
-  return hparams.evaluation.missed_heartbeats * hparams.evaluation.heartbeat_seconds * 1000;
-}
 
 const JOB_COLUMNS = `id, window, kind, state, lease_id AS leaseId, lease_runner_id AS leaseRunnerId,
   lease_expires_at_ms AS leaseExpiresAtMs`;
@@ -83,7 +78,7 @@ export async function leaseJob(
 ): Promise<Lease | null> {
   await expireLeases(ctx);
   const now = ctx.now();
-  const expiresAtMs = now + leaseLifeMs(ctx.config.hparams);
+  const expiresAtMs = now + leaseLifeMs(ctx.config.hparams.evaluation);
   const rank = kindsFirst.length
     ? `CASE kind ${kindsFirst.map((_, i) => `WHEN ?${i + 3} THEN ${i}`).join(" ")} ELSE ${kindsFirst.length} END`
     : "0";
@@ -209,7 +204,7 @@ export async function completeJob(
 export async function renewLease(ctx: LeaseContext, runnerId: string, leaseId: number): Promise<number> {
   const job = await heldJob(ctx, runnerId, leaseId);
   const now = ctx.now();
-  const expiresAtMs = now + leaseLifeMs(ctx.config.hparams);
+  const expiresAtMs = now + leaseLifeMs(ctx.config.hparams.evaluation);
   const [renewed] = await ctx.d1.batch([
     ctx.d1
       .prepare(

@@ -3,8 +3,9 @@
  * within a lease's life, `missed_heartbeats × heartbeat_seconds`: a live runner polls or beats
  * more often than that), and the leases it holds with their last heartbeat and expiry.
  */
+
+import { leaseLifeMs } from "../../schema/hparams.ts";
 import type { WorkerContext } from "../context.ts";
-import { leaseLifeMs } from "../leases/job-leases.ts";
 
 /** A lease a runner holds now. */
 export interface ActiveLeaseStatus {
@@ -50,7 +51,7 @@ export type RunnerRow = Omit<RunnerStatus, "disabled" | "alive" | "active_leases
 
 /** The runners' status from their rows, alive or not by the context's clock and hparams. */
 export function runnerStatuses(rows: readonly RunnerRow[], ctx: Pick<WorkerContext, "now" | "config">): RunnerStatus[] {
-  const aliveSince = ctx.now() - leaseLifeMs(ctx.config.hparams);
+  const aliveSince = ctx.now() - leaseLifeMs(ctx.config.hparams.evaluation);
   return rows.map((r) => ({
     id: r.id,
     label: r.label,
