@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { windows } from "../../schema/db/index.ts";
+import { CHAIN_PROBE_BACKOFF_MS } from "../../workers/clock/window-clock.ts";
 import { workerContext } from "../../workers/context.ts";
 import { windowTick } from "../../workers/cron/window-tick.ts";
 import { ChainOutage, FakeChain } from "./support/fake-chain.ts";
@@ -72,9 +73,12 @@ describe("a chain that stops answering", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ block: 200, window: 10, head_stale: true });
     expect(outage.refused).toBe(refused);
-    clock.advance(5000); // a block time later it asks again, fails, and still answers
+    clock.advance(CHAIN_PROBE_BACKOFF_MS - 1); // nor within the back-off
     expect(await (await app.call("/v1/windows/current")).json()).toMatchObject({ block: 200, head_stale: true });
-    expect(outage.refused).toBe(refused + 1);
+    expect(outage.refused).toBe(refused);
+    clock.advance(1); // after it, it asks again, fails, and still answers
+    expect(await (await app.call("/v1/windows/current")).json()).toMatchObject({ block: 200, head_stale: true });
+    expect(outage.refused).toBeGreaterThan(refused);
 
     const status = (await (await app.call("/v1/status")).json()) as Record<string, unknown>;
     expect(status.chain_head).toMatchObject({ block: 200 });

@@ -34,6 +34,9 @@ export async function fromChain<T>(what: string, call: () => Promise<T>): Promis
   }
 }
 
+/** After a chain failure, how long the request path answers from D1 without asking the chain again. */
+export const CHAIN_PROBE_BACKOFF_MS = 30_000;
+
 export class WindowClock {
   readonly #db: Database;
   readonly #chain: () => ChainClient;
@@ -64,9 +67,11 @@ export class WindowClock {
 
   /**
    * The head for a client that must get an answer while the chain is down (the window clock of
-   * GET /v1/windows/current): as head(), but where the chain fails, or failed less than a block
-   * time ago (so a stall costs one request per block time the deadline, not every request), the
-   * head D1 recorded. CHAIN_UNAVAILABLE only if no head was ever recorded.
+   * GET /v1/windows/current): as head(), but where the chain fails, or failed less than
+   * CHAIN_PROBE_BACKOFF_MS ago, the head D1 recorded. While the chain is down, requests thus do
+   * not wait out its deadline (a miner waiting 10 s for the clock can miss a put window); the cron
+   * tick keeps asking it, and records the head once it answers. CHAIN_UNAVAILABLE only if no head
+   * was ever recorded.
    */
   async headOrRecorded(): Promise<ClockHead> {
     const recorded = await this.recordedHead();
@@ -77,7 +82,7 @@ export class WindowClock {
     });
     if (recorded && now - recorded.seenAtMs < this.#w.block_time_ms) return judged(recorded);
     const failedAt = recorded && (await lastChainErrorAtMs(this.#db));
-    if (recorded && failedAt != null && failedAt > recorded.seenAtMs && now - failedAt < this.#w.block_time_ms)
+    if (recorded && failedAt != null && failedAt > recorded.seenAtMs && now - failedAt < CHAIN_PROBE_BACKOFF_MS)
       return { head: recorded, stale: true };
     try {
       const head = await fromChain("the head", () => this.#chain().head());
