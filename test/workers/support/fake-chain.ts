@@ -290,6 +290,8 @@ export class ChainOutage {
   down = false;
   /** The chain calls refused while down. */
   refused = 0;
+  /** The names of the calls refused, in order. */
+  readonly refusedCalls: string[] = [];
   readonly client: FakeChain;
 
   constructor(chain: FakeChain, timeoutMs = 10_000) {
@@ -300,6 +302,7 @@ export class ChainOutage {
         return (...args: unknown[]) => {
           if (!this.down) return value.apply(target, args);
           this.refused += 1;
+          this.refusedCalls.push(String(prop));
           return Promise.reject(chainTimedOut(String(prop), timeoutMs));
         };
       },
