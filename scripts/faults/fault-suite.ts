@@ -6,6 +6,7 @@
  * fault-checks.ts examines it, and the recovery time of each fault is printed.
  */
 import { getHparams } from "../../schema/hparams.ts";
+import type { FaultNote } from "../local-network/fault-log.ts";
 import { lineup } from "../local-network/lineup.ts";
 import { DEFAULT_PROFILE } from "../local-network/network.ts";
 import { runLocalNetwork } from "../local-network/run.ts";
@@ -51,7 +52,7 @@ export async function runFaultSuite(opts: FaultSuiteOptions): Promise<FaultSuite
   let reported: (() => void) | undefined;
   let persistTo = "";
   let logDir = "";
-  let notes: readonly { atMs: number; text: string }[] = [];
+  let notes: readonly FaultNote[] = [];
 
   const { records, roster } = await runLocalNetwork({
     lineup: lineup(opts.honest ?? 4, false),

@@ -53,8 +53,6 @@ export interface Pacer {
   stop(): Promise<void>;
   /** Blocks built so far. */
   readonly blocks: number;
-  /** Builds that failed (each tried again at the next tick). */
-  readonly failedBuilds: number;
 }
 
 /** The period `npm start` paces the local chain at: the local profile's expected block time. */
@@ -106,7 +104,6 @@ export async function startPacer(api: ApiPromise, opts: PacerOptions = {}): Prom
   const stallAfterMs = opts.stallAfterMs ?? 4 * periodMs;
   let stopped = false;
   let blocks = 0;
-  let failedBuilds = 0;
   let lastError: Error | undefined;
   let lastBlockAtMs = startMs;
   let stallReports = 0;
@@ -148,7 +145,6 @@ export async function startPacer(api: ApiPromise, opts: PacerOptions = {}): Prom
         opts.onBlock?.({ ...block, buildMs: Date.now() - startedMs, driftMs: block.timestampMs - tickMs });
       } catch (e) {
         // Tried again at the next tick: a chain that answers again gets its blocks again.
-        failedBuilds++;
         lastError = e instanceof Error ? e : new Error(String(e));
       }
       // Next grid point. A tick more than half a period late (a build overran, the process
@@ -162,9 +158,6 @@ export async function startPacer(api: ApiPromise, opts: PacerOptions = {}): Prom
   return {
     get blocks() {
       return blocks;
-    },
-    get failedBuilds() {
-      return failedBuilds;
     },
     async stop() {
       stopped = true;

@@ -5,7 +5,7 @@
  * reports, never ends the run; each window line carries the faults noted since the previous one.
  */
 import type { ScoreLineJson, WeightSetJson, WindowReportJson } from "../../schema/api/public.ts";
-import { isTransient, sleep } from "../../schema/api/retry.ts";
+import { answerError, isTransient, sleep } from "../../schema/api/retry.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import { seconds } from "./fault-log.ts";
 import type { MinerSpec } from "./lineup.ts";
@@ -39,7 +39,8 @@ const READ_TIMEOUT_MS = 10_000;
 async function getJson<T>(url: string): Promise<T | null> {
   const res = await fetch(url, { signal: AbortSignal.timeout(READ_TIMEOUT_MS) });
   if (res.status === 404) return null;
-  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
+  // A 5xx (a proxy's page during a restart, CHAIN_UNAVAILABLE) is transient: the poll waits it out.
+  if (!res.ok) throw await answerError(res, `GET ${url}`);
   return (await res.json()) as T;
 }
 

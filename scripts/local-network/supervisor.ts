@@ -11,8 +11,6 @@ export interface Supervised {
   readonly name: string;
   /** The process running now. */
   readonly child: ChildProcess;
-  /** How many times it was started again. */
-  readonly restarts: number;
   /** Stops it for good (no restart). */
   stop(): Promise<void>;
 }
@@ -56,9 +54,6 @@ export function supervise(
     name,
     get child() {
       return child;
-    },
-    get restarts() {
-      return restarts;
     },
     async stop() {
       stopping = true;
