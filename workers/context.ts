@@ -44,6 +44,7 @@ export function workerContext(
     client ??= chainFactory(config);
     return client;
   };
+  const defer = (work: Promise<unknown>) => (waitUntil ? waitUntil(work) : void work.catch(() => {}));
   return {
     db,
     d1: env.DB,
@@ -51,9 +52,9 @@ export function workerContext(
     artifacts: env.ARTIFACTS,
     queue: env.VALIDATION_QUEUE as Queue<ValidationMessage>,
     config,
-    clock: new WindowClock(db, chain, config.hparams.window, now),
+    clock: new WindowClock(db, chain, config.hparams.window, now, defer),
     chain,
     now,
-    defer: (work) => (waitUntil ? waitUntil(work) : void work.catch(() => {})),
+    defer,
   };
 }

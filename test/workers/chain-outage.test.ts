@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { windows } from "../../schema/db/index.ts";
-import { CHAIN_PROBE_BACKOFF_MS } from "../../workers/clock/window-clock.ts";
+import { lastChainErrorAtMs } from "../../workers/clock/head-freshness.ts";
 import { workerContext } from "../../workers/context.ts";
 import { windowTick } from "../../workers/cron/window-tick.ts";
 import { ChainOutage, FakeChain } from "./support/fake-chain.ts";
@@ -30,6 +30,8 @@ const events = (lines: Record<string, unknown>[], name: string) => lines.filter(
 
 afterEach(() => vi.restoreAllMocks());
 
+const BLOCK_MS = 3000;
+
 describe("a chain that stops answering", () => {
   let chain: FakeChain;
   let outage: ChainOutage;
@@ -40,7 +42,7 @@ describe("a chain that stops answering", () => {
   beforeEach(() => {
     clock = testClock();
     // Block 200 (the opening block of window 9's put window) made just now; a block every 3 s.
-    chain = new FakeChain({ headNumber: 200, anchor: { number: 200, atMs: clock.now() }, blockMs: 3000 });
+    chain = new FakeChain({ headNumber: 200, anchor: { number: 200, atMs: clock.now() }, blockMs: BLOCK_MS });
     outage = new ChainOutage(chain);
   });
 
@@ -73,7 +75,7 @@ describe("a chain that stops answering", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ block: 200, window: 10, head_stale: true });
     expect(outage.refused).toBe(refused);
-    clock.advance(CHAIN_PROBE_BACKOFF_MS - 1000); // nor within the back-off (the test's own time runs too)
+    clock.advance(BLOCK_MS - 1000); // nor within one block time of the failure (the test's own time runs too)
     expect(await (await app.call("/v1/windows/current")).json()).toMatchObject({ block: 200, head_stale: true });
     expect(outage.refusedCalls.slice(refused)).toEqual([]);
     clock.advance(1000); // after it, it asks again, fails, and still answers
@@ -105,6 +107,24 @@ describe("a chain that stops answering", () => {
     expect(await stateOf(9)).not.toBe("training");
     expect(((await (await app.call("/v1/status")).json()) as { chain: { stale: boolean } }).chain.stale).toBe(false);
     expect(await (await app.call("/")).text()).not.toContain('id="chain-stale"');
+  });
+
+  it("answers /v1/windows/current from D1 within CLOCK_CHAIN_WAIT_MS when the node took the read and went silent", async () => {
+    const app = testApp(outage.client, clock);
+    await tick(); // block 200 recorded
+    outage.down = true;
+    outage.hung = true;
+    clock.advance(BLOCK_MS); // the recorded head is a block time old: the clock asks the chain
+    // The read never settles, so an answer at all shows the clock stopped waiting for it.
+    const { res, settled } = await app.respond("/v1/windows/current");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ block: 200, window: 10, head_stale: true });
+    expect(outage.refusedCalls).toEqual(["head"]); // it did ask the chain
+    // The read goes on past the answer: when the deadline fails it, the failure is recorded.
+    expect(await lastChainErrorAtMs(db)).toBeNull();
+    outage.release();
+    await settled();
+    expect(await lastChainErrorAtMs(db)).toEqual(expect.any(Number));
   });
 
   it("answers /v1/windows/current with CHAIN_UNAVAILABLE only when no head was ever recorded", async () => {

@@ -34,20 +34,34 @@ export async function fromChain<T>(what: string, call: () => Promise<T>): Promis
   }
 }
 
-/** After a chain failure, how long the request path answers from D1 without asking the chain again. */
-export const CHAIN_PROBE_BACKOFF_MS = 30_000;
+/**
+ * How long a window-clock request waits for the chain before it answers from the head D1
+ * recorded. A healthy node answers a head read in well under a second; a hung one only at the
+ * chain call's deadline (10 s by default), and a miner that waits that long for the clock can miss
+ * a put window. The read goes on after the answer, and records what it learns.
+ */
+export const CLOCK_CHAIN_WAIT_MS = 2_000;
 
 export class WindowClock {
   readonly #db: Database;
   readonly #chain: () => ChainClient;
   readonly #w: WindowHparams;
   readonly #now: () => number;
+  readonly #defer: (work: Promise<unknown>) => void;
 
-  constructor(db: Database, chain: () => ChainClient, w: WindowHparams, now: () => number) {
+  /** `defer`: runs work the answer need not wait for (the invocation's waitUntil). */
+  constructor(
+    db: Database,
+    chain: () => ChainClient,
+    w: WindowHparams,
+    now: () => number,
+    defer: (work: Promise<unknown>) => void,
+  ) {
     this.#db = db;
     this.#chain = chain;
     this.#w = w;
     this.#now = now;
+    this.#defer = defer;
   }
 
   /** The head recorded in D1, if any. */
@@ -67,11 +81,9 @@ export class WindowClock {
 
   /**
    * The head for a client that must get an answer while the chain is down (the window clock of
-   * GET /v1/windows/current): as head(), but where the chain fails, or failed less than
-   * CHAIN_PROBE_BACKOFF_MS ago, the head D1 recorded. While the chain is down, requests thus do
-   * not wait out its deadline (a miner waiting 10 s for the clock can miss a put window); the cron
-   * tick keeps asking it, and records the head once it answers. CHAIN_UNAVAILABLE only if no head
-   * was ever recorded.
+   * GET /v1/windows/current): as head(), but the head D1 recorded, flagged stale, where the chain
+   * fails, failed less than one block time ago, or has not answered within CLOCK_CHAIN_WAIT_MS.
+   * CHAIN_UNAVAILABLE only if no head was ever recorded.
    */
   async headOrRecorded(): Promise<ClockHead> {
     const recorded = await this.recordedHead();
@@ -80,19 +92,38 @@ export class WindowClock {
       head,
       stale: headFreshness(head.timestampMs, now, this.#w).stale,
     });
-    if (recorded && now - recorded.seenAtMs < this.#w.block_time_ms) return judged(recorded);
-    const failedAt = recorded && (await lastChainErrorAtMs(this.#db));
-    if (recorded && failedAt != null && failedAt > recorded.seenAtMs && now - failedAt < CHAIN_PROBE_BACKOFF_MS)
-      return { head: recorded, stale: true };
+    if (!recorded) return judged(await this.#readHead());
+    if (now - recorded.seenAtMs < this.#w.block_time_ms) return judged(recorded);
+    // Asked again one block time after a failure, not at every request: each read of a hung node
+    // holds a connection until its deadline.
+    const failedAt = await lastChainErrorAtMs(this.#db);
+    const fromD1: ClockHead = { head: recorded, stale: true };
+    if (failedAt != null && failedAt > recorded.seenAtMs && now - failedAt < this.#w.block_time_ms) return fromD1;
+    const read = this.#readHead().then(judged, (e: unknown) => {
+      if (e instanceof EdgeError && e.code === "CHAIN_UNAVAILABLE") return fromD1;
+      throw e;
+    });
+    const waited = new Promise<undefined>((resolve) => {
+      const timer = setTimeout(resolve, CLOCK_CHAIN_WAIT_MS);
+      const done = () => clearTimeout(timer);
+      read.then(done, done);
+    });
+    const answer = await Promise.race([read, waited]);
+    if (answer) return answer;
+    this.#defer(read.catch(() => undefined));
+    return fromD1;
+  }
+
+  /** Reads the head from the chain and records it, or records the chain's failure and rethrows it. */
+  async #readHead(): Promise<BlockRef> {
     try {
       const head = await fromChain("the head", () => this.#chain().head());
       await this.recordHead(head);
-      return judged(head);
+      return head;
     } catch (e) {
-      if (!(e instanceof EdgeError) || e.code !== "CHAIN_UNAVAILABLE") throw e;
-      await recordChainError(this.#db, e.message, this.#now());
-      if (!recorded) throw e;
-      return { head: recorded, stale: true };
+      if (e instanceof EdgeError && e.code === "CHAIN_UNAVAILABLE")
+        await recordChainError(this.#db, e.message, this.#now());
+      throw e;
     }
   }
 

@@ -288,6 +288,9 @@ export class FakeChain implements ChainClient {
  */
 export class ChainOutage {
   down = false;
+  /** While set (and `down`), calls hang until release(): the node took the request and went silent. */
+  hung = false;
+  readonly #hanging: (() => void)[] = [];
   /** The chain calls refused while down. */
   refused = 0;
   /** The names of the calls refused, in order. */
@@ -303,9 +306,16 @@ export class ChainOutage {
           if (!this.down) return value.apply(target, args);
           this.refused += 1;
           this.refusedCalls.push(String(prop));
-          return Promise.reject(chainTimedOut(String(prop), timeoutMs));
+          const failure = chainTimedOut(String(prop), timeoutMs);
+          if (this.hung) return new Promise((_, reject) => this.#hanging.push(() => reject(failure)));
+          return Promise.reject(failure);
         };
       },
     });
+  }
+
+  /** Fails the hanging calls as the real client's deadline fails them. */
+  release(): void {
+    for (const fail of this.#hanging.splice(0)) fail();
   }
 }

@@ -83,7 +83,7 @@ export function testClock(): TestClock {
 
 /**
  * The app over the real bindings with a fake chain, and the test's clock if it has one (real
- * time otherwise); `call` runs one request to completion.
+ * time otherwise); `call` runs one request to completion, deferred work included.
  */
 export function testApp(chain: FakeChain, clock?: Pick<TestClock, "now">) {
   const app = createApp({ chain: () => chain, now: clock?.now });
@@ -93,6 +93,12 @@ export function testApp(chain: FakeChain, clock?: Pick<TestClock, "now">) {
       const res = await app.fetch(new Request(`http://edge${path}`, init), env, ctx);
       await waitOnExecutionContext(ctx);
       return res;
+    },
+    /** One request's response, before the work it deferred (waitUntil) is done; `settled` waits for that. */
+    async respond(path: string): Promise<{ res: Response; settled: () => Promise<void> }> {
+      const ctx = createExecutionContext();
+      const res = await app.fetch(new Request(`http://edge${path}`), env, ctx);
+      return { res, settled: () => waitOnExecutionContext(ctx) };
     },
   };
 }
