@@ -1,8 +1,9 @@
 /**
  * Which chunks go into a window's copy fingerprints (docs/SPEC.md §6): `count` distinct chunks
  * drawn uniformly from every chunk of every parameter whose chunks are not dense (k < chunk
- * size; a dense chunk is fully selected by everyone, so it carries no signal), with randomness
- * from the window's seed block hash, which nobody knows before the put window closes.
+ * size; a dense chunk is fully selected by everyone, so it carries no signal) and that the
+ * profile does not exclude (`copy.fingerprint_exclude`), with randomness from the window's seed
+ * block hash, which nobody knows before the put window closes.
  *
  * Randomness: SHA-256 in counter mode over the 32 hash bytes, read as little-endian uint32s;
  * an index below n is drawn by rejecting values ≥ floor(2^32 / n)·n. Anyone can reproduce it.
@@ -41,13 +42,14 @@ function below(next: () => number, n: number): number {
   }
 }
 
-/** The sampled chunk ids per parameter (ascending), for a window's seed block hash. */
+/** The sampled chunk ids per parameter (ascending), for a window's seed block hash; `exclude`: parameters never sampled. */
 export function fingerprintSample(
   seedHash: string,
   layouts: readonly ParamLayout[],
   count: number,
+  exclude: readonly string[] = [],
 ): Map<string, number[]> {
-  const eligible = layouts.filter((l) => l.k < l.totalk);
+  const eligible = layouts.filter((l) => l.k < l.totalk && !exclude.includes(l.name));
   const total = eligible.reduce((n, l) => n + l.chunks, 0);
   const picked = new Set<number>();
   const next = uint32Stream(seedHash);

@@ -186,4 +186,22 @@ describe("fingerprint chunk sample", () => {
       layouts.filter((l) => l.k < l.totalk).reduce((n, l) => n + l.chunks, 0),
     );
   });
+
+  it("never draws an excluded parameter, and draws as many chunks from the rest", () => {
+    const excluded = ["w0", "w1", "w2", "w3", "w4", "w5", "w6", "w7"];
+    expect([...fingerprintSample(seed, layouts, 10_000).keys()]).toEqual(expect.arrayContaining(excluded));
+    const sample = fingerprintSample(seed, layouts, 8, excluded);
+    expect([...sample.keys()].filter((p) => excluded.includes(p))).toEqual([]);
+    expect([...sample.values()].flat()).toHaveLength(8);
+    const rest = fingerprintSample(seed, layouts, 10_000, excluded);
+    expect([...rest.values()].flat()).toHaveLength(
+      layouts.filter((l) => l.k < l.totalk && !excluded.includes(l.name)).reduce((n, l) => n + l.chunks, 0),
+    );
+  });
+
+  it("leaves llama-tiny's token embedding out, where honest miners share the frequent tokens' rows", () => {
+    const hp = getHparams("llama-tiny");
+    expect(hp.copy.fingerprint_exclude).toEqual(["model.embed_tokens.weight"]);
+    expect(getHparams("default").copy.fingerprint_exclude).toEqual([]);
+  });
 });
