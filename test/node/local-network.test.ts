@@ -7,11 +7,18 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import type { WindowReportJson } from "../../schema/api/public.ts";
 import { getHparams } from "../../schema/hparams.ts";
 import { SPEC_SOURCE, specAvailable } from "../../scripts/local-chain/subtensor-spec.ts";
 import { lineup, type Persona } from "../../scripts/local-network/lineup.ts";
 import { runLocalNetwork } from "../../scripts/local-network/run.ts";
-import { ownDataShareOfPaid, personaShares, runTable, windowLine } from "../../scripts/local-network/window-log.ts";
+import {
+  ownDataShareOfPaid,
+  personaShares,
+  type Roster,
+  runTable,
+  windowLine,
+} from "../../scripts/local-network/window-log.ts";
 import { DETECTABLE_FROM, WARM_UP_WINDOWS } from "../../scripts/simulate/incentive-claims.ts";
 
 const WINDOWS = 5;
@@ -20,6 +27,11 @@ const LLAMA_WINDOWS = WARM_UP_WINDOWS + 1;
 const available = specAvailable();
 if (!available) {
   console.warn(`SKIPPED local network: the subtensor spec is absent at ${SPEC_SOURCE} (CI has it; set SUBTENSOR_SPEC)`);
+}
+
+/** The uids of honest miners that a window's copy detection flagged. */
+function honestFlagged(report: WindowReportJson, roster: Roster): number[] {
+  return report.copies.filter((c) => roster.personas.get(c.uid) === "honest").map((c) => c.uid);
 }
 
 describe.skipIf(!available)("the local network (npm start)", () => {
@@ -62,6 +74,7 @@ describe.skipIf(!available)("the local network (npm start)", () => {
       // The late uploader is refused every window; the copier is caught every window it uploads.
       expect(report.refusals.UPLOAD_TOO_LATE ?? 0).toBeGreaterThanOrEqual(1);
       if (report.submissions.copied) expect(report.copies.map((c) => c.uid)).toContain(uidOf("copier"));
+      expect(honestFlagged(report, roster), `honest miners flagged as copies in window ${r.window}`).toEqual([]);
       // No cheat ever holds weight on chain: the ones caught by intake in the window they act,
       // the ones that do not train on their samples because their own-data evidence never builds up.
       const shares = personaShares(r.chainWeights, roster);
@@ -99,6 +112,8 @@ describe.skipIf(!available)("the local network (npm start)", () => {
     expect(bpbLast).toBeLessThan(bpbFirst - 0.05);
     for (const r of records) {
       expect(r.report.refusals.UPLOAD_TOO_LATE ?? 0).toBeGreaterThanOrEqual(1);
+      // The token embedding, left out of llama-tiny's fingerprints, flagged an honest pair each window.
+      expect(honestFlagged(r.report, roster), `honest miners flagged as copies in window ${r.window}`).toEqual([]);
       const shares = personaShares(r.chainWeights, roster);
       for (const persona of Object.keys(DETECTABLE_FROM) as Persona[])
         expect(shares.get(persona), `${persona} after window ${r.window}`).toBe(0);
