@@ -42,7 +42,7 @@ function below(next: () => number, n: number): number {
   }
 }
 
-/** The sampled chunk ids per parameter (ascending), for a window's seed block hash; `exclude`: parameters never sampled. */
+/** The sampled chunk ids per parameter (ascending) for a window's seed block hash, never from `exclude`. */
 export function fingerprintSample(
   seedHash: string,
   layouts: readonly ParamLayout[],
