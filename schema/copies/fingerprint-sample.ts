@@ -11,6 +11,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import type { ParamLayout } from "../codec/chunking.ts";
+import type { CopyHparams } from "../hparams.ts";
 
 /** A stream of uniform uint32s from a 0x-prefixed block hash. */
 function uint32Stream(seedHash: string): () => number {
@@ -42,14 +43,14 @@ function below(next: () => number, n: number): number {
   }
 }
 
-/** The sampled chunk ids per parameter (ascending) for a window's seed block hash, never from `exclude`. */
+/** The sampled chunk ids per parameter (ascending) for a window's seed block hash, as the profile's `copy` says. */
 export function fingerprintSample(
   seedHash: string,
   layouts: readonly ParamLayout[],
-  count: number,
-  exclude: readonly string[] = [],
+  copy: Pick<CopyHparams, "fingerprint_chunks" | "fingerprint_exclude">,
 ): Map<string, number[]> {
-  const eligible = layouts.filter((l) => l.k < l.totalk && !exclude.includes(l.name));
+  const count = copy.fingerprint_chunks;
+  const eligible = layouts.filter((l) => l.k < l.totalk && !copy.fingerprint_exclude.includes(l.name));
   const total = eligible.reduce((n, l) => n + l.chunks, 0);
   const picked = new Set<number>();
   const next = uint32Stream(seedHash);

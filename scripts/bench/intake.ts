@@ -199,12 +199,7 @@ async function main(): Promise<void> {
 
   // Copy detection on the default model's fingerprint shape.
   const layouts = gradientLayout(modelManifest(hparams.model), hparams.compression);
-  const sample = fingerprintSample(
-    `0x${"5e".repeat(32)}`,
-    layouts,
-    hparams.copy.fingerprint_chunks,
-    hparams.copy.fingerprint_exclude,
-  );
+  const sample = fingerprintSample(`0x${"5e".repeat(32)}`, layouts, hparams.copy);
   const copyRows: (string | number)[][] = [];
   for (const n of [64, 256]) {
     const subs = syntheticWindow(n, sample, layouts);

@@ -139,12 +139,7 @@ export class SimulatedValidator {
   /** Copy detection over the window's valid submissions, as copies/detect-window-copies.ts runs it: each offender's worst flag. */
   #copies(valid: readonly Received[], window: number, seedHash: string): Map<number, FoundCopy> {
     const { layouts, hparams } = this.#o;
-    const sample = fingerprintSample(
-      seedHash,
-      layouts,
-      hparams.copy.fingerprint_chunks,
-      hparams.copy.fingerprint_exclude,
-    );
+    const sample = fingerprintSample(seedHash, layouts, hparams.copy);
     const current = valid.map((r, i) => {
       const report = r.report as ValidationReport;
       const ranges = Object.fromEntries(Object.entries(report.tensors).map(([n, t]) => [n, [t.begin, t.end] as const]));

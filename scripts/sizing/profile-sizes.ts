@@ -92,7 +92,7 @@ export function profileSizes(hparams: Hparams): ProfileSizes {
   const parts = upload === "single" ? 1 : Math.ceil(fileBytes / limits.multipart_min_part_bytes);
   const copy = hparams.copy;
   const started = performance.now();
-  fingerprintSample(`0x${"ab".repeat(32)}`, layouts, copy.fingerprint_chunks, copy.fingerprint_exclude);
+  fingerprintSample(`0x${"ab".repeat(32)}`, layouts, copy);
   const sampleMs = performance.now() - started;
   const sampled = chunked[0];
   const idxBytes = sampled ? indexBytesPerChunk(sampled, LATEST_FORMAT_VERSION) : 0;

@@ -169,9 +169,11 @@ describe("fingerprint chunk sample", () => {
   const seed = `0x${"ab".repeat(32)}`;
 
   it("is a deterministic function of the seed hash, draws distinct chunks, and skips dense ones", () => {
-    const a = fingerprintSample(seed, layouts, 8);
-    expect(fingerprintSample(seed, layouts, 8)).toEqual(a);
-    expect(fingerprintSample(`0x${"cd".repeat(32)}`, layouts, 8)).not.toEqual(a);
+    const a = fingerprintSample(seed, layouts, { fingerprint_chunks: 8, fingerprint_exclude: [] });
+    expect(fingerprintSample(seed, layouts, { fingerprint_chunks: 8, fingerprint_exclude: [] })).toEqual(a);
+    expect(
+      fingerprintSample(`0x${"cd".repeat(32)}`, layouts, { fingerprint_chunks: 8, fingerprint_exclude: [] }),
+    ).not.toEqual(a);
     const drawn = [...a.values()].flat();
     expect(drawn).toHaveLength(8);
     for (const [param, chunks] of a) {
@@ -181,7 +183,7 @@ describe("fingerprint chunk sample", () => {
       expect(chunks.every((c) => c >= 0 && c < (layout?.chunks ?? 0))).toBe(true);
     }
     // asking for more chunks than exist returns all non-dense chunks
-    const all = fingerprintSample(seed, layouts, 10_000);
+    const all = fingerprintSample(seed, layouts, { fingerprint_chunks: 10_000, fingerprint_exclude: [] });
     expect([...all.values()].flat()).toHaveLength(
       layouts.filter((l) => l.k < l.totalk).reduce((n, l) => n + l.chunks, 0),
     );
@@ -189,11 +191,13 @@ describe("fingerprint chunk sample", () => {
 
   it("never draws an excluded parameter, and draws as many chunks from the rest", () => {
     const excluded = ["w0", "w1", "w2", "w3", "w4", "w5", "w6", "w7"];
-    expect([...fingerprintSample(seed, layouts, 10_000).keys()]).toEqual(expect.arrayContaining(excluded));
-    const sample = fingerprintSample(seed, layouts, 8, excluded);
+    expect([
+      ...fingerprintSample(seed, layouts, { fingerprint_chunks: 10_000, fingerprint_exclude: [] }).keys(),
+    ]).toEqual(expect.arrayContaining(excluded));
+    const sample = fingerprintSample(seed, layouts, { fingerprint_chunks: 8, fingerprint_exclude: excluded });
     expect([...sample.keys()].filter((p) => excluded.includes(p))).toEqual([]);
     expect([...sample.values()].flat()).toHaveLength(8);
-    const rest = fingerprintSample(seed, layouts, 10_000, excluded);
+    const rest = fingerprintSample(seed, layouts, { fingerprint_chunks: 10_000, fingerprint_exclude: excluded });
     expect([...rest.values()].flat()).toHaveLength(
       layouts.filter((l) => l.k < l.totalk && !excluded.includes(l.name)).reduce((n, l) => n + l.chunks, 0),
     );

@@ -31,12 +31,7 @@ export async function takeFingerprint(ctx: WorkerContext, submissionId: number):
   if (!win?.seed) throw new Error(`window ${sub.window}: seed block not known yet`);
 
   const layouts = gradientLayout(await loadModelManifest(ctx.artifacts), ctx.config.hparams.compression);
-  const sample = fingerprintSample(
-    win.seed,
-    layouts,
-    ctx.config.hparams.copy.fingerprint_chunks,
-    ctx.config.hparams.copy.fingerprint_exclude,
-  );
+  const sample = fingerprintSample(win.seed, layouts, ctx.config.hparams.copy);
   // Rows validated before format version 2 existed hold version 1 files.
   const reads = fingerprintReads(
     layouts,
